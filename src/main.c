@@ -1,0 +1,103 @@
+/* src/main.c — the longread program: the command table, global options, and the one
+ * place that turns a command's result into the process exit status (after checking
+ * that everything written to stdout really got out). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "engine/version.h"
+#include "extractors/extract.h"
+#include "src/cli.h"
+#include "src/commands.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+/* The command table: one line per subcommand, in the order --help lists them. */
+static const struct command commands[] = {
+	{ "inspect", cmd_inspect, "show a GGUF model's architecture, tensors and memory needs" },
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_help(void)
+{
+	printf("Usage: longread <command> [options] [arguments]\n"
+	       "\n"
+	       "Answer questions over a whole document set with a local Llama-3-family model.\n"
+	       "\n"
+	       "Commands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+	printf("\n"
+	       "Options:\n"
+	       "  -h, --help     show this help and exit\n"
+	       "  -V, --version  show the version and library versions and exit\n"
+	       "\n"
+	       "Run 'longread <command> --help' for a command's options.\n"
+	       "Exit status: 0 ok, 1 error, 2 usage, 3 I/O, 4 malformed input, 5 unsupported input,\n"
+	       "6 does not fit, 7 out of memory, 8 context/model mismatch, 9 password, 130 interrupted.\n");
+}
+
+static void print_version(void)
+{
+	char engine[256], extract[256];
+
+	lr_engine_versions(engine, sizeof engine);
+	lr_extract_versions(extract, sizeof extract);
+	printf("longread %s\n", PACKAGE_VERSION);
+	printf("libraries: %s, %s\n", extract, engine);
+}
+
+/* Flush stdout and report a write error (disk full, closed pipe) as a failure. */
+static int close_stdout(int rc)
+{
+	int bad, e;
+
+	errno = 0;
+	bad = fflush(stdout) != 0 || ferror(stdout);
+	e = errno;
+
+	if (fclose(stdout) != 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	if (bad) {
+		fprintf(stderr, "longread: write error: %s\n", e ? strerror(e) : "unknown error");
+		if (rc == LR_EXIT_OK)
+			rc = LR_EXIT_ERROR;
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *name;
+	int rc;
+
+	if (argc < 2)
+		return cli_usage(NULL, "missing command");
+	name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+		print_help();
+		return close_stdout(LR_EXIT_OK);
+	}
+	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
+		print_version();
+		return close_stdout(LR_EXIT_OK);
+	}
+	if (name[0] == '-')
+		return cli_usage(NULL, "unrecognized option '%s' (options go after the command)", name);
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(name, commands[i].name) == 0) {
+			rc = commands[i].run(argc - 1, argv + 1);
+			return close_stdout(rc);
+		}
+	}
+	return cli_usage(NULL, "unknown command '%s'", name);
+}

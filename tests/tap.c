@@ -1,0 +1,127 @@
+/* tests/tap.c — TAP output and small file helpers for the C tests. */
+#include "tests/tap.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int n_run, n_failed;
+
+static int vreport(int cond, const char *fmt, va_list ap)
+{
+	n_run++;
+	if (!cond)
+		n_failed++;
+	printf("%s %d - ", cond ? "ok" : "not ok", n_run);
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+	return cond;
+}
+
+int tap_ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(cond, fmt, ap);
+	va_end(ap);
+	return cond;
+}
+
+void tap_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+int tap_is_int(int64_t got, int64_t want, const char *fmt, ...)
+{
+	va_list ap;
+	int cond = got == want;
+
+	va_start(ap, fmt);
+	vreport(cond, fmt, ap);
+	va_end(ap);
+	if (!cond)
+		tap_diag("  got %" PRId64 ", want %" PRId64, got, want);
+	return cond;
+}
+
+int tap_is_str(const char *got, const char *want, const char *fmt, ...)
+{
+	va_list ap;
+	int cond = got && want && strcmp(got, want) == 0;
+
+	va_start(ap, fmt);
+	vreport(cond, fmt, ap);
+	va_end(ap);
+	if (!cond)
+		tap_diag("  got '%s', want '%s'", got ? got : "(null)", want ? want : "(null)");
+	return cond;
+}
+
+int tap_done(void)
+{
+	printf("1..%d\n", n_run);
+	if (n_failed)
+		tap_diag("%d of %d failed", n_failed, n_run);
+	return n_failed ? 1 : 0;
+}
+
+int tap_skip_all(const char *reason)
+{
+	printf("1..0 # SKIP %s\n", reason);
+	return 77;
+}
+
+const char *tap_shared(void)
+{
+	const char *s = getenv("SHARED");
+
+	return s && *s ? s : "../shared";
+}
+
+void *tap_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+		goto out;
+	buf = malloc((size_t)n + 1);
+	if (!buf)
+		goto out;
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	buf[n] = '\0';
+	if (len)
+		*len = (size_t)n;
+out:
+	fclose(f);
+	return buf;
+}
+
+const char *tap_tmpdir(void)
+{
+	const char *t = getenv("TESTTMP");
+
+	if (!t || !*t)
+		t = "tests/tmp";
+	mkdir(t, 0777);
+	return t;
+}

@@ -1,0 +1,29 @@
+/* tests/tap.h — a minimal TAP producer for the C unit tests.
+ * Plans are printed at the end (done_testing style); exit status is nonzero on any
+ * failure.  Exit 77 (tap_skip_all) marks the whole program skipped. */
+#ifndef LR_TAP_H
+#define LR_TAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Record one test; returns cond so callers can react to a failure. */
+int tap_ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A diagnostic line ("# ...") on stdout. */
+void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Compare integers / strings, printing both values on failure. */
+int tap_is_int(int64_t got, int64_t want, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int tap_is_str(const char *got, const char *want, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Print the plan and return the exit status for main. */
+int tap_done(void);
+/* Skip everything: prints "1..0 # SKIP reason" and returns 77. */
+int tap_skip_all(const char *reason);
+
+/* Where ../shared lives: $SHARED, else "../shared" relative to the source tree. */
+const char *tap_shared(void);
+/* Read a whole file; returns a malloc'd buffer (NUL-terminated) or NULL. */
+void *tap_slurp(const char *path, size_t *len);
+/* A scratch directory for this test ($TESTTMP or tests/tmp), created if needed. */
+const char *tap_tmpdir(void);
+
+#endif

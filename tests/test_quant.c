@@ -1,0 +1,218 @@
+/* tests/test_quant.c — the reference block conversions (engine/quant.c, engine/fp16.h):
+ * half/bfloat16 rounding; dequantization of every golden model checked against the
+ * F32 original; our quantizers bit-identical to llama-quantize for the types whose
+ * quantizer is plain rounding, and about as accurate for the k-quants. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/fp16.h"
+#include "engine/gguf.h"
+#include "engine/quant.h"
+#include "engine/types.h"
+#include "tests/tap.h"
+
+/* ------------------------------------------------------------------ fp16 / bf16 */
+
+static void test_halfs(void)
+{
+	int bad = 0;
+
+	/* every finite half survives f16 -> f32 -> f16 */
+	for (uint32_t h = 0; h < 65536; h++) {
+		if ((h & 0x7c00) == 0x7c00 && (h & 0x3ff))
+			continue; /* nan payloads need not survive */
+		if (lr_f32_to_f16(lr_f16_to_f32((uint16_t)h)) != h)
+			bad++;
+	}
+	tap_is_int(bad, 0, "f16 round trip is exact for all 63488 non-NaN halves");
+	tap_is_int(lr_f32_to_f16(1.0f), 0x3c00, "f16(1) = 0x3c00");
+	tap_is_int(lr_f32_to_f16(65504.0f), 0x7bff, "f16(65504) is the largest finite half");
+	tap_is_int(lr_f32_to_f16(65520.0f), 0x7c00, "f16(65520) rounds to infinity");
+	tap_is_int(lr_f32_to_f16(-1e9f), 0xfc00, "f16(-1e9) is -infinity");
+	tap_is_int(lr_f32_to_f16(5.9604645e-8f), 0x0001, "f16 smallest subnormal");
+	tap_is_int(lr_f32_to_f16(2.9802322e-8f), 0x0000, "f16 half the smallest subnormal ties to even (0)");
+	/* 1 + 2^-11 is halfway between 1 and 1 + 2^-10: ties to even -> 1 */
+	tap_is_int(lr_f32_to_f16(1.0f + 1.0f / 2048), 0x3c00, "f16 tie rounds to even (down)");
+	tap_is_int(lr_f32_to_f16(1.0f + 3.0f / 2048), 0x3c02, "f16 tie rounds to even (up)");
+	tap_ok(isnan(lr_f16_to_f32(lr_f32_to_f16(NAN))), "f16 keeps NaN");
+	tap_is_int(lr_f32_to_bf16(1.0f), 0x3f80, "bf16(1) = 0x3f80");
+	tap_is_int(lr_f32_to_bf16(lr_bits_f32(0x3f808000u)), 0x3f80, "bf16 tie rounds to even (down)");
+	tap_is_int(lr_f32_to_bf16(lr_bits_f32(0x3f818000u)), 0x3f82, "bf16 tie rounds to even (up)");
+	tap_ok(isnan(lr_bf16_to_f32(lr_f32_to_bf16(NAN))), "bf16 keeps NaN");
+}
+
+/* ------------------------------------------------------------------ golden models */
+
+struct model {
+	const char *type;       /* file suffix */
+	double max_rel;         /* bound on rel L2 (dequantized vs F32) of any tensor */
+	int bit_exact;          /* our quantizer reproduces llama-quantize byte for byte */
+	double vs_golden;       /* else: our rel error <= this x llama-quantize's */
+};
+
+/* Bounds: round-to-nearest with a per-block absmax scale on Gaussian weights has rel
+ * RMS error about step / sqrt(12) / sigma, step = 2.5 sigma / 2^(bits-1) for a 32-block
+ * (amax ~ 2.5 sigma): ~0.09 at 4 bits, ~0.045 at 5, ~0.006 at 8.  The bounds allow
+ * 1.5-2x that; a wrong bit layout gives errors of order 1. */
+static const struct model models[] = {
+	{ "F16",  0.001, 1, 0 },
+	{ "BF16", 0.006, 1, 0 },
+	{ "Q8_0", 0.012, 1, 0 },
+	{ "Q4_0", 0.18,  1, 0 },
+	{ "Q4_1", 0.15,  1, 0 },
+	{ "Q5_0", 0.09,  1, 0 },
+	{ "Q5_1", 0.08,  1, 0 },
+	{ "Q4_K", 0.15,  0, 1.25 },
+	{ "Q5_K", 0.08,  0, 1.25 },
+	{ "Q6_K", 0.04,  0, 1.25 },
+};
+
+static double rel_l2(const float *x, const float *r, int64_t n)
+{
+	double num = 0, den = 0;
+
+	for (int64_t i = 0; i < n; i++) {
+		double d = (double)x[i] - r[i];
+		num += d * d;
+		den += (double)r[i] * r[i];
+	}
+	return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+static struct lr_gguf *open_golden(const char *type)
+{
+	char path[1024];
+	struct lr_gguf *g = NULL;
+	struct lr_err err = { 0 };
+
+	snprintf(path, sizeof path, "%s/golden/models/nano-%s.gguf", tap_shared(), type);
+	if (lr_gguf_open(&g, path, &err))
+		tap_diag("%s", err.msg);
+	return g;
+}
+
+static void test_model(const struct lr_gguf *ref, const struct model *m)
+{
+	struct lr_gguf *g = open_golden(m->type);
+	double worst = 0, worst_ratio = 0;
+	int n_mat = 0, n_exact = 0, n_types_ok = 0;
+
+	if (!tap_ok(g != NULL, "%s: golden model opens", m->type))
+		return;
+	for (uint64_t i = 0; i < g->n_tensors; i++) {
+		const struct lr_gguf_tensor *t = &g->tensors[i];
+		const struct lr_gguf_tensor *r = lr_gguf_find_tensor(ref, t->name);
+		int64_t n = (int64_t)t->n_elements;
+		float *deq, *ours_deq;
+		uint8_t *ours;
+		uint64_t nb;
+
+		if (t->n_dims != 2)
+			continue;
+		n_mat++;
+		if (!r || r->n_elements != t->n_elements) {
+			tap_ok(0, "%s: tensor %s has its F32 twin", m->type, t->name);
+			continue;
+		}
+		n_types_ok += t->type == (uint32_t)lr_type_from_name(m->type);
+		deq = malloc((size_t)n * sizeof *deq);
+		ours_deq = malloc((size_t)n * sizeof *ours_deq);
+		ours = malloc(t->n_bytes);
+		lr_dequant_row(t->type, t->data, deq, n);
+		double e = rel_l2(deq, r->data, n);
+		if (e > worst)
+			worst = e;
+		/* our quantizer, row by row as a converter would */
+		lr_type_row_bytes(t->type, (uint64_t)t->ne[0], &nb);
+		for (int64_t row = 0; row < t->ne[1]; row++)
+			lr_quant_row(t->type, (const float *)r->data + row * t->ne[0], ours + row * nb, t->ne[0]);
+		if (memcmp(ours, t->data, t->n_bytes) == 0)
+			n_exact++;
+		lr_dequant_row(t->type, ours, ours_deq, n);
+		double eo = rel_l2(ours_deq, r->data, n);
+		if (e > 0 && eo / e > worst_ratio)
+			worst_ratio = eo / e;
+		free(deq);
+		free(ours_deq);
+		free(ours);
+	}
+	tap_is_int(n_types_ok, n_mat, "%s: every matrix has type %s", m->type, m->type);
+	tap_ok(worst < m->max_rel, "%s: dequantized matrices match F32 (worst rel L2 %.4g < %.4g)",
+	       m->type, worst, m->max_rel);
+	if (m->bit_exact)
+		tap_is_int(n_exact, n_mat, "%s: our quantizer reproduces llama-quantize byte for byte", m->type);
+	else
+		tap_ok(worst_ratio < m->vs_golden,
+		       "%s: our quantizer's error is within %.2fx llama-quantize's (worst %.3fx)",
+		       m->type, m->vs_golden, worst_ratio);
+	lr_gguf_close(g);
+}
+
+/* Q4_K_M mixes Q4_K and Q6_K: each tensor dequantizes by its own type. */
+static void test_mixed(const struct lr_gguf *ref)
+{
+	struct lr_gguf *g = open_golden("Q4_K_M");
+	int n6 = 0, ok = 1;
+
+	if (!tap_ok(g != NULL, "Q4_K_M: golden model opens"))
+		return;
+	for (uint64_t i = 0; i < g->n_tensors; i++) {
+		const struct lr_gguf_tensor *t = &g->tensors[i];
+		const struct lr_gguf_tensor *r = lr_gguf_find_tensor(ref, t->name);
+		float *deq = malloc(t->n_elements * sizeof *deq);
+		if (!r)
+			ok = 0;
+		else if (lr_dequant_row(t->type, t->data, deq, (int64_t)t->n_elements) ||
+		         rel_l2(deq, r->data, (int64_t)t->n_elements) > 0.15)
+			ok = 0;
+		n6 += t->type == LR_TYPE_Q6_K;
+		free(deq);
+	}
+	tap_is_int(n6, 3, "Q4_K_M: output, blk.1.attn_v and blk.1.ffn_down are Q6_K");
+	tap_ok(ok, "Q4_K_M: every tensor dequantizes close to F32");
+	lr_gguf_close(g);
+}
+
+static void test_edge_blocks(void)
+{
+	float zero[256] = { 0 }, out[256], big[256];
+	uint8_t q[256 * 4];
+	int types[] = { LR_TYPE_Q4_0, LR_TYPE_Q4_1, LR_TYPE_Q5_0, LR_TYPE_Q5_1, LR_TYPE_Q8_0,
+	                LR_TYPE_Q4_K, LR_TYPE_Q5_K, LR_TYPE_Q6_K, LR_TYPE_F16, LR_TYPE_BF16 };
+
+	for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
+		int t = types[k], finite = 1, zeros = 1;
+		lr_quant_row((uint32_t)t, zero, q, 256);
+		lr_dequant_row((uint32_t)t, q, out, 256);
+		for (int i = 0; i < 256; i++)
+			zeros &= out[i] == 0.0f;
+		tap_ok(zeros, "%s: an all-zero block stays zero", lr_type_name((uint32_t)t));
+		for (int i = 0; i < 256; i++)
+			big[i] = (i % 7 == 0 ? -1.0f : 1.0f) * 60000.0f * (float)(i % 13) / 13.0f;
+		lr_quant_row((uint32_t)t, big, q, 256);
+		lr_dequant_row((uint32_t)t, q, out, 256);
+		for (int i = 0; i < 256; i++)
+			finite &= isfinite(out[i]);
+		tap_ok(finite, "%s: values near the f16 range stay finite", lr_type_name((uint32_t)t));
+	}
+	tap_is_int(lr_dequant_row(LR_TYPE_Q2_K, q, out, 256), LR_EUNSUPPORTED,
+	           "Q2_K is not computed (unsupported)");
+}
+
+int main(void)
+{
+	struct lr_gguf *ref;
+
+	test_halfs();
+	test_edge_blocks();
+	ref = open_golden("F32");
+	if (!tap_ok(ref != NULL, "golden nano-F32 opens"))
+		return tap_done();
+	for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
+		test_model(ref, &models[i]);
+	test_mixed(ref);
+	lr_gguf_close(ref);
+	return tap_done();
+}
