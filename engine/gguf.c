@@ -154,8 +154,8 @@ static int skip_array(struct rd *r, uint32_t t, uint64_t n, unsigned depth, uint
 			"metadata pair %" PRIu64 ": array of unknown value type %" PRIu32, kv_idx, t);
 	if (n > (r->size - r->pos) / vmin(t))
 		return lr_errf(r->err, LR_EFORMAT,
-			"metadata pair %" PRIu64 ": array claims %" PRIu64 " elements of type %s, "
-			"more than the %" PRIu64 " bytes left in the file can hold",
+			"truncated or corrupt: metadata pair %" PRIu64 ": array claims %" PRIu64
+			" elements of type %s, more than the %" PRIu64 " bytes left in the file can hold",
 			kv_idx, n, vtype_names[t], r->size - r->pos);
 	if (esz) {
 		r->pos += n * esz;
@@ -209,11 +209,13 @@ static int parse_header(struct lr_gguf *g, struct rd *r, int fill, uint64_t *nam
 	/* Bound the counts by the bytes left before looping on them. */
 	if (n_kv > (r->size - r->pos) / 13)
 		return lr_errf(r->err, LR_EFORMAT,
-			"header claims %" PRIu64 " metadata pairs, more than a %" PRIu64 "-byte file can hold",
+			"truncated or corrupt: header claims %" PRIu64 " metadata pairs, more than a %"
+			PRIu64 "-byte file can hold",
 			n_kv, r->size);
 	if (n_tensors > (r->size - r->pos) / 33)
 		return lr_errf(r->err, LR_EFORMAT,
-			"header claims %" PRIu64 " tensors, more than a %" PRIu64 "-byte file can hold",
+			"truncated or corrupt: header claims %" PRIu64 " tensors, more than a %" PRIu64
+			"-byte file can hold",
 			n_tensors, r->size);
 	if (n_kv >= UINT32_MAX / 4 || n_tensors >= UINT32_MAX / 4)
 		return lr_errf(r->err, LR_EUNSUPPORTED, "too many metadata pairs or tensors");
@@ -259,8 +261,11 @@ static int parse_header(struct lr_gguf *g, struct rd *r, int fill, uint64_t *nam
 			    (rc = rd_u64(r, &n, "array count of metadata pair", i)))
 				return rc;
 			start = r->pos;
-			if ((rc = skip_array(r, et, n, 1, i)))
+			if ((rc = skip_array(r, et, n, 1, i))) {
+				lr_err_prefix(r->err, "metadata key '%.*s': ", (int)(len > 200 ? 200 : len),
+				              (const char *)s);
 				return rc;
+			}
 			if (kv) {
 				kv->arr_type = (enum lr_gguf_vtype)et;
 				kv->arr_n = n;

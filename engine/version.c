@@ -16,6 +16,7 @@ void lr_engine_versions(char *buf, size_t size)
 	const char *cfg = openblas_get_config();
 
 	pcre2_config(PCRE2_CONFIG_VERSION, pcre);
+	pcre[strcspn(pcre, " ")] = '\0';   /* "10.42 2022-12-11" -> "10.42" */
 	/* "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY ..." -> keep the first two words */
 	snprintf(blas, sizeof blas, "%s", cfg ? cfg : "OpenBLAS ?");
 	{

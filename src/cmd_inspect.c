@@ -46,6 +46,7 @@ struct summary {
 	uint64_t n_merges;
 	int64_t bos, eos, eot;        /* -1 if absent */
 	int has_template;
+	float rope_factor;            /* largest rope_freqs entry (llama3 scaling), else hp */
 };
 
 static int64_t opt_id(const struct lr_gguf *g, const char *key)
@@ -58,6 +59,7 @@ static int64_t opt_id(const struct lr_gguf *g, const char *key)
 static void gather(struct summary *s)
 {
 	const struct lr_gguf *g = s->g;
+	const struct lr_gguf_tensor *t;
 	const struct lr_gguf_kv *kv;
 
 	for (uint64_t i = 0; i < g->n_tensors; i++) {
@@ -74,6 +76,18 @@ static void gather(struct summary *s)
 	s->eos = opt_id(g, "tokenizer.ggml.eos_token_id");
 	s->eot = opt_id(g, "tokenizer.ggml.eot_token_id");
 	s->has_template = lr_gguf_find(g, "tokenizer.chat_template") != NULL;
+	/* llama3 scaling is carried as per-frequency divisors; the largest is the factor */
+	s->rope_factor = s->hp.rope_scale;
+	t = lr_gguf_find_tensor(g, "rope_freqs.weight");
+	if (t && t->type == LR_TYPE_F32 && s->hp.rope_scaling == LR_ROPE_SCALING_NONE) {
+		s->rope_factor = 0;
+		for (uint64_t i = 0; i < t->n_elements; i++) {
+			float f;
+			memcpy(&f, (const char *)t->data + 4 * i, 4);
+			if (f > s->rope_factor)
+				s->rope_factor = f;
+		}
+	}
 }
 
 static const char *rope_scaling_name(const struct lr_hparams *hp)
@@ -119,11 +133,12 @@ static void print_text(const struct summary *s)
 	printf("%-16s %" PRIu32 "\n", "vocabulary", hp->n_vocab);
 	printf("%-16s base %g, dim %" PRIu32 ", scaling %s", "rope", hp->rope_base, hp->rope_dim,
 	       rope_scaling_name(hp));
-	if (hp->rope_scaling != LR_ROPE_SCALING_NONE)
-		printf(" (factor %g)", hp->rope_scale);
+	if (hp->rope_scaling != LR_ROPE_SCALING_NONE || hp->has_rope_freqs)
+		printf(" (factor %g)", s->rope_factor);
 	printf(", rope_freqs %s\n", hp->has_rope_freqs ? "present" : "absent");
 	printf("%-16s %g\n", "rms epsilon", hp->rms_eps);
-	printf("%-16s %s\n", "output", hp->tied_output ? "tied to token_embd.weight" : "output.weight");
+	printf("%-16s %s\n", "output", g->n_tensors == 0 ? "none (vocabulary-only file, no weights)" :
+	       hp->tied_output ? "tied to token_embd.weight" : "output.weight");
 	printf("%-16s %s, pre %s, %" PRIu32 " tokens, %" PRIu64 " merges\n", "tokenizer",
 	       s->tok_model ? s->tok_model : "(none)", s->tok_pre ? s->tok_pre : "(none)",
 	       hp->n_vocab, s->n_merges);
@@ -189,13 +204,13 @@ static void print_json(const struct summary *s)
 	json_key(&j, "n_ff"); json_uint(&j, hp->n_ff);
 	json_key(&j, "context_length"); json_uint(&j, hp->n_ctx_train);
 	json_key(&j, "n_vocab"); json_uint(&j, hp->n_vocab);
-	json_key(&j, "rms_eps"); json_num(&j, hp->rms_eps);
+	json_key(&j, "rms_eps"); json_f32(&j, hp->rms_eps);
 	json_key(&j, "rope");
 	json_obj(&j);
-	json_key(&j, "base"); json_num(&j, hp->rope_base);
+	json_key(&j, "base"); json_f32(&j, hp->rope_base);
 	json_key(&j, "dim"); json_uint(&j, hp->rope_dim);
 	json_key(&j, "scaling"); json_str(&j, rope_scaling_name(hp));
-	json_key(&j, "factor"); json_num(&j, hp->rope_scale);
+	json_key(&j, "factor"); json_f32(&j, s->rope_factor);
 	json_key(&j, "original_context"); json_uint(&j, hp->rope_orig_ctx);
 	json_key(&j, "rope_freqs"); json_bool(&j, hp->has_rope_freqs);
 	json_obj_end(&j);

@@ -145,6 +145,15 @@ void json_num(struct json *j, double v)
 		fputs("null", j->f);
 }
 
+void json_f32(struct json *j, float v)
+{
+	pre(j);
+	if (isfinite(v))
+		fprintf(j->f, "%.7g", (double)v);
+	else
+		fputs("null", j->f);
+}
+
 void json_end(struct json *j)
 {
 	fputc('\n', j->f);

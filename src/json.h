@@ -28,6 +28,7 @@ void json_strn(struct json *j, const char *s, size_t n);
 void json_int(struct json *j, int64_t v);
 void json_uint(struct json *j, uint64_t v);
 void json_num(struct json *j, double v);  /* non-finite values become null */
+void json_f32(struct json *j, float v);   /* a float32 value, 7 significant digits */
 void json_bool(struct json *j, int v);
 void json_null(struct json *j);
 /* Ends the document (a newline). */

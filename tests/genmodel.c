@@ -64,7 +64,8 @@ static void usage(FILE *f)
 		"      --tied            no output.weight (logits use token_embd)\n"
 		"      --untied          with output.weight\n"
 		"      --rope-factor F   llama3 rope scaling factor; 0 = no rope_freqs tensor\n"
-		"      --name TEXT       general.name\n");
+		"      --name TEXT       general.name\n"
+		"      --describe        print the tensor plan and parameter counts; write nothing\n");
 }
 
 /* ------------------------------------------------------------------ random */
@@ -186,7 +187,10 @@ static int plan(struct model *m, const char *type_name)
 	m->t = calloc(4 + 9 * (size_t)s->n_layer, sizeof *m->t);
 	if (!m->t)
 		return -1;
-	add(m, K_MATRIX, base_type, "token_embd.weight", s->n_embd, s->n_vocab, 0.05f);
+	/* with tied embeddings token_embd is also the output matrix: llama.cpp then gives it
+	 * the output's type */
+	add(m, K_MATRIX, mix && s->tied ? hi_type : base_type, "token_embd.weight", s->n_embd,
+	    s->n_vocab, 0.05f);
 	if (s->rope_factor > 0)
 		add(m, K_ROPE, LR_TYPE_F32, "rope_freqs.weight", s->head_dim / 2, 0, 0);
 	for (uint32_t i = 0; i < s->n_layer; i++) {
@@ -356,7 +360,7 @@ out:
 int main(int argc, char **argv)
 {
 	enum { O_SEED = 256, O_LAYERS, O_EMBD, O_HEADS, O_KV_HEADS, O_HEAD_DIM, O_FF, O_VOCAB,
-	       O_CTX, O_VOCAB_FROM, O_TIED, O_UNTIED, O_ROPE, O_NAME };
+	       O_CTX, O_VOCAB_FROM, O_TIED, O_UNTIED, O_ROPE, O_NAME, O_DESCRIBE };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' }, { "shape", required_argument, NULL, 's' },
 		{ "type", required_argument, NULL, 't' }, { "seed", required_argument, NULL, O_SEED },
@@ -367,6 +371,7 @@ int main(int argc, char **argv)
 		{ "vocab-from", required_argument, NULL, O_VOCAB_FROM }, { "tied", no_argument, NULL, O_TIED },
 		{ "untied", no_argument, NULL, O_UNTIED }, { "rope-factor", required_argument, NULL, O_ROPE },
 		{ "name", required_argument, NULL, O_NAME }, { "help", no_argument, NULL, 'h' },
+		{ "describe", no_argument, NULL, O_DESCRIBE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct model m = { .s = shapes[0], .seed = 1001 };
@@ -375,7 +380,7 @@ int main(int argc, char **argv)
 	struct gw w;
 	char tmp[4096], gname[128];
 	FILE *f = NULL;
-	int c, rc = 1;
+	int c, rc = 1, describe = 0;
 
 	while ((c = getopt_long(argc, argv, "o:s:t:h", opts, NULL)) != -1) {
 		field = NULL;
@@ -408,6 +413,7 @@ int main(int argc, char **argv)
 		case O_UNTIED: m.s.tied = 0; break;
 		case O_ROPE: m.s.rope_factor = strtof(optarg, NULL); break;
 		case O_NAME: name = optarg; break;
+		case O_DESCRIBE: describe = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -421,7 +427,7 @@ int main(int argc, char **argv)
 			*field = (uint32_t)v;
 		}
 	}
-	if (!out || optind != argc) {
+	if ((!out && !describe) || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -448,6 +454,22 @@ int main(int argc, char **argv)
 	}
 	if (plan(&m, type))
 		return 2;
+	if (describe) {
+		uint64_t total = 0, rope = 0;
+		for (size_t i = 0; i < m.n_t; i++) {
+			uint64_t n = (uint64_t)m.t[i].ne[0] * (uint64_t)(m.t[i].n_dims == 2 ? m.t[i].ne[1] : 1);
+			printf("tensor %s %s %" PRId64 " %" PRId64 "\n", m.t[i].name, lr_type_name(m.t[i].type),
+			       m.t[i].ne[0], m.t[i].n_dims == 2 ? m.t[i].ne[1] : 1);
+			total += n;
+			if (m.t[i].kind == K_ROPE)
+				rope += n;
+		}
+		/* "model" parameters as Hugging Face counts them: rope_freqs is GGUF-only */
+		printf("tensors %zu\nparameters %" PRIu64 "\nmodel_parameters %" PRIu64 "\n",
+		       m.n_t, total, total - rope);
+		free(m.t);
+		return 0;
+	}
 	if (m.s.rope_factor > 0) {
 		m.rope_freqs = malloc(m.s.head_dim / 2 * sizeof(float));
 		rope_factors(m.rope_freqs, m.s.head_dim, 500000.0f, m.s.rope_factor);

@@ -1,0 +1,69 @@
+# tests/lib.sh — TAP helpers for the shell tests.  Source it; it sets $T (a scratch
+# directory removed at exit) and checks that $LONGREAD exists.
+set -u
+: "${LONGREAD:?LONGREAD must point at the built program}"
+: "${SRCDIR:=.}"
+: "${SHARED:=$SRCDIR/../shared}"
+: "${TESTTMP:=/tmp}"
+mkdir -p "$TESTTMP"
+T=$(mktemp -d "$TESTTMP/sh.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+GOLDEN="$SHARED/golden"
+_n=0
+_failed=0
+
+# ok STATUS DESCRIPTION — STATUS 0 is a pass
+ok() {
+	_n=$((_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_n - $2"
+	else
+		echo "not ok $_n - $2"
+		_failed=$((_failed + 1))
+	fi
+}
+
+diag() { echo "# $*"; }
+
+# run CMD... — stdout to $T/out, stderr to $T/err, exit status to $rc
+run() {
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+}
+
+# is GOT WANT DESCRIPTION
+is() {
+	if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "  got '$1', want '$2'"; fi
+}
+
+# expect_fail RC NEEDLE DESCRIPTION — after run: exit status RC, stdout empty, exactly
+# one line on stderr that starts with "longread: " and contains NEEDLE
+expect_fail() {
+	_lines=$(wc -l <"$T/err")
+	if [ "$rc" -eq "$1" ] && [ ! -s "$T/out" ] && [ "$_lines" -eq 1 ] &&
+	   grep -q '^longread: ' "$T/err" && grep -qF -- "$2" "$T/err"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "  exit $rc (want $1); stderr: $(cat "$T/err")"
+	fi
+}
+
+# expect_usage NEEDLE CMD DESCRIPTION — after run: exit 2, stdout empty, the error
+# line then "Try 'longread CMD --help'." (CMD empty for the top level)
+expect_usage() {
+	_try="Try 'longread ${2:+$2 }--help'."
+	if [ "$rc" -eq 2 ] && [ ! -s "$T/out" ] && [ "$(wc -l <"$T/err")" -eq 2 ] &&
+	   head -n 1 "$T/err" | grep -q '^longread: ' && grep -qF -- "$1" "$T/err" &&
+	   [ "$(tail -n 1 "$T/err")" = "$_try" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "  exit $rc; stderr: $(cat "$T/err")"
+	fi
+}
+
+done_testing() {
+	echo "1..$_n"
+	[ "$_failed" -eq 0 ]
+}
