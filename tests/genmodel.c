@@ -452,8 +452,10 @@ int main(int argc, char **argv)
 			"KV heads, even head dim)\n");
 		return 2;
 	}
-	if (plan(&m, type))
+	if (plan(&m, type)) {
+		free(m.t);
 		return 2;
+	}
 	if (describe) {
 		uint64_t total = 0, rope = 0;
 		for (size_t i = 0; i < m.n_t; i++) {
