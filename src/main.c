@@ -21,6 +21,7 @@ struct command {
 /* The command table: one line per subcommand, in the order --help lists them. */
 static const struct command commands[] = {
 	{ "inspect", cmd_inspect, "show a GGUF model's architecture, tensors and memory needs" },
+	{ "logits",  cmd_logits,  "run token ids through a model, write logit vectors (float32)" },
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -1,0 +1,374 @@
+/* engine/forward.c — the fast Llama forward pass: batched prefill and single-token
+ * decode over the same code, threaded with a persistent pool.
+ *
+ * Data flow per batch of B tokens (B = 1 when decoding):
+ *   embed -> per layer: rmsnorm -> q,k,v matmuls -> rope -> KV store -> attention ->
+ *   output matmul (+ residual) -> rmsnorm -> gate,up matmuls -> SwiGLU -> down matmul
+ *   (+ residual) -> for the wanted tokens: output norm -> logits matmul.
+ * Matmuls quantize their input once (8-bit, per 32 values) for the quantized weight
+ * types and split the weight rows over the threads.  Every buffer is sized once in
+ * lr_ctx_new; lr_eval does not allocate. */
+#include "engine/forward.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/attention.h"
+#include "engine/pool.h"
+#include "engine/quant.h"
+
+#define TOKEN_BLOCK 32   /* tokens per weight-row pass in prefill (activations stay in L2) */
+
+struct lr_ctx {
+	const struct lr_model *m;
+	const struct lr_kernels *k;
+	struct lr_pool *pool;
+	struct lr_kv kv;
+	uint32_t n_ctx, n_batch, pos;
+	/* scratch, [n_batch][...] each */
+	float *x;          /* [B][n_embd] residual stream */
+	float *xn;         /* [B][max(n_embd, n_ff, q_dim)] normalised input of a matmul */
+	float *q;          /* [B][q_dim] */
+	float *kv_new;     /* [B][kv_dim + v_dim] this batch's keys then values */
+	float *att;        /* [B][o_dim] */
+	float *gate, *up;  /* [B][n_ff] */
+	float *tmp;        /* [B][n_embd] */
+	float *rope_cs;    /* [B][rope_dim] cos, sin pairs for this batch's positions */
+	float *attn_scratch;
+	struct lr_q8act *qa;  /* [B] */
+	void *qa_mem;
+	int64_t w_max;     /* the widest matmul input */
+};
+
+/* ------------------------------------------------------------------ matmul */
+
+struct mm_part {
+	const struct lr_weight *w;
+	float *y;           /* [n_tok][ldy] */
+	int64_t ldy;
+};
+
+struct mm_job {
+	const struct lr_kernels *k;
+	struct mm_part part[3];
+	int n_part;
+	int n_tok;
+	const float *x;     /* [n_tok][ldx] float input */
+	int64_t ldx;
+	const struct lr_q8act *qa;
+	int need_q8;
+};
+
+static void mm_quantize(void *arg, int ith, int nth)
+{
+	const struct mm_job *j = arg;
+	const int64_t n = j->part[0].w->n_in;
+
+	for (int t = ith; t < j->n_tok; t += nth)
+		j->k->quantize_act(j->x + (int64_t)t * j->ldx, n, &j->qa[t]);
+}
+
+static void mm_rows(void *arg, int ith, int nth)
+{
+	const struct mm_job *j = arg;
+	int64_t total = 0, r0, r1, base = 0;
+
+	for (int p = 0; p < j->n_part; p++)
+		total += j->part[p].w->n_out;
+	r0 = total * ith / nth;
+	r1 = total * (ith + 1) / nth;
+	for (int p = 0; p < j->n_part; p++) {
+		const struct mm_part *pt = &j->part[p];
+		const struct lr_weight *w = pt->w;
+		int64_t a = r0 > base ? r0 - base : 0, b = r1 - base < w->n_out ? r1 - base : w->n_out;
+		lr_dot_fn dot = j->k->dot[w->type];
+
+		for (int t0 = 0; t0 < j->n_tok; t0 += TOKEN_BLOCK) {
+			int nt = j->n_tok - t0 < TOKEN_BLOCK ? j->n_tok - t0 : TOKEN_BLOCK;
+			for (int64_t r = a; r < b; r++)
+				dot(w->n_in, w->data + (uint64_t)r * w->row_bytes, nt, j->qa + t0,
+				    j->x + (int64_t)t0 * j->ldx, j->ldx, pt->y + (int64_t)t0 * pt->ldy + r, pt->ldy);
+		}
+		base += w->n_out;
+	}
+}
+
+/* y_p = x W_p^T for up to three weights sharing the input x ([n_tok][ldx]). */
+static void matmul(struct lr_ctx *c, const float *x, int64_t ldx, int n_tok, int n_part,
+                   const struct lr_weight *w0, float *y0, int64_t ld0,
+                   const struct lr_weight *w1, float *y1, int64_t ld1,
+                   const struct lr_weight *w2, float *y2, int64_t ld2)
+{
+	struct mm_job j = { .k = c->k, .n_part = n_part, .n_tok = n_tok, .x = x, .ldx = ldx, .qa = c->qa };
+	const struct lr_weight *ws[3] = { w0, w1, w2 };
+	float *ys[3] = { y0, y1, y2 };
+	int64_t lds[3] = { ld0, ld1, ld2 };
+
+	for (int p = 0; p < n_part; p++) {
+		j.part[p] = (struct mm_part){ ws[p], ys[p], lds[p] };
+		j.need_q8 |= c->k->uses_q8[ws[p]->type];
+	}
+	if (j.need_q8)
+		lr_pool_run(c->pool, mm_quantize, &j);
+	lr_pool_run(c->pool, mm_rows, &j);
+}
+
+/* ------------------------------------------------------------------ elementwise */
+
+static void rmsnorm(const float *x, const float *w, float *out, int64_t n, float eps)
+{
+	float ss = 0;
+
+	for (int64_t i = 0; i < n; i++)
+		ss += x[i] * x[i];
+	float scale = 1.0f / sqrtf(ss / (float)n + eps);
+	for (int64_t i = 0; i < n; i++)
+		out[i] = x[i] * scale * w[i];
+}
+
+/* cos/sin of every rotation pair for the batch's positions, computed in float64 once
+ * per batch (positions up to 131071 need it: a float32 angle is off by ~0.01 rad). */
+static void rope_table(struct lr_ctx *c, uint32_t pos0, uint32_t n)
+{
+	const uint32_t half = c->m->hp.rope_dim / 2;
+
+	for (uint32_t t = 0; t < n; t++) {
+		float *cs = c->rope_cs + (size_t)t * 2 * half;
+		for (uint32_t i = 0; i < half; i++) {
+			double th = (double)(pos0 + t) * lr_rope_step(c->m, i);
+			cs[2 * i] = (float)cos(th);
+			cs[2 * i + 1] = (float)sin(th);
+		}
+	}
+}
+
+static void rope(float *x, const float *cs, uint32_t half)
+{
+	for (uint32_t i = 0; i < half; i++) {
+		float x0 = x[2 * i], x1 = x[2 * i + 1], co = cs[2 * i], si = cs[2 * i + 1];
+		x[2 * i] = x0 * co - x1 * si;
+		x[2 * i + 1] = x0 * si + x1 * co;
+	}
+}
+
+static float silu(float v)
+{
+	return v / (1.0f + expf(-v));
+}
+
+/* ------------------------------------------------------------------ context */
+
+static void *alloc_floats(uint64_t n, uint64_t *total)
+{
+	*total += n * sizeof(float);
+	return aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+}
+
+int lr_ctx_new(struct lr_ctx **out, const struct lr_model *m, const struct lr_ctx_params *p,
+               struct lr_err *err)
+{
+	const struct lr_hparams *hp = &m->hp;
+	struct lr_ctx *c;
+	uint64_t B, q_dim, kv_dim, v_dim, o_dim, bytes = 0, qa_row;
+	int rc, n_threads;
+
+	*out = NULL;
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return lr_errf(err, LR_ENOMEM, "out of memory");
+	c->m = m;
+	c->k = p->kernels ? p->kernels : lr_kernels_best();
+	c->n_ctx = p->n_ctx ? p->n_ctx : hp->n_ctx_train;
+	c->n_batch = p->n_batch ? p->n_batch : 256;
+	if (c->n_ctx > hp->n_ctx_train) {
+		rc = lr_errf(err, LR_ERANGE, "a context of %" PRIu32 " tokens exceeds the model's %" PRIu32,
+			c->n_ctx, hp->n_ctx_train);
+		goto fail;
+	}
+	if (c->n_batch > c->n_ctx)
+		c->n_batch = c->n_ctx;
+	n_threads = p->n_threads > 0 ? p->n_threads : lr_cpu_count();
+	if ((rc = lr_pool_new(&c->pool, n_threads, err)))
+		goto fail;
+	if ((rc = lr_kv_init(&c->kv, hp, p->kv_type, c->n_ctx, err)))
+		goto fail;
+
+	B = c->n_batch;
+	q_dim = (uint64_t)hp->n_head * hp->head_dim;
+	kv_dim = (uint64_t)hp->n_head_kv * hp->head_dim;
+	v_dim = (uint64_t)hp->n_head_kv * hp->head_dim_v;
+	o_dim = (uint64_t)hp->n_head * hp->head_dim_v;
+	c->w_max = hp->n_embd;
+	if ((int64_t)hp->n_ff > c->w_max) c->w_max = hp->n_ff;
+	if ((int64_t)o_dim > c->w_max) c->w_max = (int64_t)o_dim;
+	c->x = alloc_floats(B * hp->n_embd, &bytes);
+	c->xn = alloc_floats(B * (uint64_t)c->w_max, &bytes);
+	c->q = alloc_floats(B * q_dim, &bytes);
+	c->kv_new = alloc_floats(B * (kv_dim + v_dim), &bytes);
+	c->att = alloc_floats(B * o_dim, &bytes);
+	c->gate = alloc_floats(B * hp->n_ff, &bytes);
+	c->up = alloc_floats(B * hp->n_ff, &bytes);
+	c->tmp = alloc_floats(B * hp->n_embd, &bytes);
+	c->rope_cs = alloc_floats(B * hp->rope_dim, &bytes);
+	c->attn_scratch = alloc_floats((uint64_t)n_threads * lr_attn_scratch_floats(&c->kv,
+	                               hp->n_head / hp->n_head_kv), &bytes);
+	/* quantized activations: per token, w_max codes + w_max/32 scales + w_max/16 sums */
+	qa_row = (uint64_t)c->w_max + (uint64_t)c->w_max / 32 * 4 + (uint64_t)c->w_max / 16 * 2;
+	qa_row = (qa_row + 63) / 64 * 64;
+	c->qa = calloc(B, sizeof *c->qa);
+	c->qa_mem = aligned_alloc(64, B * qa_row);
+	if (!c->x || !c->xn || !c->q || !c->kv_new || !c->att || !c->gate || !c->up || !c->tmp ||
+	    !c->rope_cs || !c->attn_scratch || !c->qa || !c->qa_mem) {
+		rc = lr_errf(err, LR_ENOMEM, "out of memory for %" PRIu64 " MiB of scratch buffers",
+			(bytes + B * qa_row) >> 20);
+		goto fail;
+	}
+	for (uint64_t t = 0; t < B; t++) {
+		uint8_t *base = (uint8_t *)c->qa_mem + t * qa_row;
+		c->qa[t].qs = (int8_t *)base;
+		c->qa[t].d = (float *)(base + c->w_max);
+		c->qa[t].s16 = (int16_t *)(base + c->w_max + c->w_max / 32 * 4);
+	}
+	*out = c;
+	return 0;
+fail:
+	lr_ctx_free(c);
+	return rc;
+}
+
+void lr_ctx_free(struct lr_ctx *c)
+{
+	if (!c)
+		return;
+	lr_pool_free(c->pool);
+	lr_kv_release(&c->kv);
+	free(c->x);
+	free(c->xn);
+	free(c->q);
+	free(c->kv_new);
+	free(c->att);
+	free(c->gate);
+	free(c->up);
+	free(c->tmp);
+	free(c->rope_cs);
+	free(c->attn_scratch);
+	free(c->qa);
+	free(c->qa_mem);
+	free(c);
+}
+
+uint32_t lr_ctx_pos(const struct lr_ctx *c) { return c->pos; }
+uint32_t lr_ctx_n_ctx(const struct lr_ctx *c) { return c->n_ctx; }
+const struct lr_kv *lr_ctx_kv(const struct lr_ctx *c) { return &c->kv; }
+const struct lr_kernels *lr_ctx_kernels(const struct lr_ctx *c) { return c->k; }
+int lr_ctx_threads(const struct lr_ctx *c) { return lr_pool_size(c->pool); }
+
+void lr_ctx_rewind(struct lr_ctx *c, uint32_t pos)
+{
+	if (pos < c->pos)
+		c->pos = pos;
+}
+
+/* ------------------------------------------------------------------ one batch */
+
+struct attn_run {
+	struct lr_attn_job job;
+};
+
+static void attn_fn(void *arg, int ith, int nth)
+{
+	lr_attention(&((struct attn_run *)arg)->job, ith, nth);
+}
+
+static void batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
+{
+	const struct lr_model *m = c->m;
+	const struct lr_hparams *hp = &m->hp;
+	const int64_t E = hp->n_embd, F = hp->n_ff, hd = hp->head_dim, hdv = hp->head_dim_v;
+	const int64_t q_dim = (int64_t)hp->n_head * hd, kv_dim = (int64_t)hp->n_head_kv * hd;
+	const int64_t v_dim = (int64_t)hp->n_head_kv * hdv, o_dim = (int64_t)hp->n_head * hdv;
+	const int64_t kvw = kv_dim + v_dim;
+	const uint32_t half = hp->rope_dim / 2;
+	struct attn_run ar = { .job = {
+		.kv = &c->kv, .n_tok = n, .pos0 = c->pos, .n_head = hp->n_head,
+		.group = hp->n_head / hp->n_head_kv, .q = c->q, .out = c->att,
+		.scale = 1.0f / sqrtf((float)hd), .scratch = c->attn_scratch,
+	} };
+
+	for (uint32_t t = 0; t < n; t++)
+		lr_dequant_row(m->tok_embd.type, m->tok_embd.data + (uint64_t)ids[t] * m->tok_embd.row_bytes,
+		               c->x + (int64_t)t * E, E);
+	rope_table(c, c->pos, n);
+
+	for (uint32_t l = 0; l < hp->n_layer; l++) {
+		const struct lr_layer *L = &m->layers[l];
+
+		for (uint32_t t = 0; t < n; t++)
+			rmsnorm(c->x + t * E, L->attn_norm, c->xn + t * E, E, hp->rms_eps);
+		matmul(c, c->xn, E, (int)n, 3, &L->wq, c->q, q_dim, &L->wk, c->kv_new, kvw,
+		       &L->wv, c->kv_new + kv_dim, kvw);
+		for (uint32_t t = 0; t < n; t++) {
+			const float *cs = c->rope_cs + (size_t)t * hp->rope_dim;
+			float *kt = c->kv_new + t * kvw;
+			for (uint32_t h = 0; h < hp->n_head; h++)
+				rope(c->q + t * q_dim + h * hd, cs, half);
+			for (uint32_t h = 0; h < hp->n_head_kv; h++) {
+				rope(kt + h * hd, cs, half);
+				lr_kv_put(&c->kv, l, h, c->pos + t, kt + h * hd, kt + kv_dim + h * hdv);
+			}
+		}
+		ar.job.layer = l;
+		lr_pool_run(c->pool, attn_fn, &ar);
+		matmul(c, c->att, o_dim, (int)n, 1, &L->wo, c->tmp, E, NULL, NULL, 0, NULL, NULL, 0);
+		for (int64_t i = 0; i < (int64_t)n * E; i++)
+			c->x[i] += c->tmp[i];
+
+		for (uint32_t t = 0; t < n; t++)
+			rmsnorm(c->x + t * E, L->ffn_norm, c->xn + t * E, E, hp->rms_eps);
+		matmul(c, c->xn, E, (int)n, 2, &L->w_gate, c->gate, F, &L->w_up, c->up, F, NULL, NULL, 0);
+		for (int64_t i = 0; i < (int64_t)n * F; i++)
+			c->gate[i] = silu(c->gate[i]) * c->up[i];
+		matmul(c, c->gate, F, (int)n, 1, &L->w_down, c->tmp, E, NULL, NULL, 0, NULL, NULL, 0);
+		for (int64_t i = 0; i < (int64_t)n * E; i++)
+			c->x[i] += c->tmp[i];
+	}
+}
+
+int lr_eval(struct lr_ctx *c, const int32_t *ids, uint32_t n, const uint8_t *want, float *logits,
+            struct lr_err *err)
+{
+	const struct lr_model *m = c->m;
+	const struct lr_hparams *hp = &m->hp;
+	const int64_t E = hp->n_embd;
+
+	if (n > c->n_ctx - c->pos)
+		return lr_errf(err, LR_ERANGE, "%" PRIu32 " more tokens do not fit: %" PRIu32 " of the window's %"
+			PRIu32 " are used", n, c->pos, c->n_ctx);
+	for (uint32_t t = 0; t < n; t++)
+		if (ids[t] < 0 || (uint32_t)ids[t] >= hp->n_vocab)
+			return lr_errf(err, LR_EINVAL, "token id %" PRId32 " is outside the vocabulary (0..%" PRIu32 ")",
+				ids[t], hp->n_vocab - 1);
+
+	for (uint32_t t0 = 0; t0 < n; t0 += c->n_batch) {
+		uint32_t nb = n - t0 < c->n_batch ? n - t0 : c->n_batch, n_out = 0;
+
+		batch(c, ids + t0, nb);
+		c->pos += nb;
+		/* gather the wanted rows, normalise, project to the vocabulary */
+		for (uint32_t t = 0; t < nb; t++) {
+			int wanted = want ? want[t0 + t] : t0 + t == n - 1;
+			if (!wanted)
+				continue;
+			rmsnorm(c->x + (int64_t)t * E, m->output_norm, c->xn + (int64_t)n_out * E, E, hp->rms_eps);
+			n_out++;
+		}
+		if (n_out) {
+			matmul(c, c->xn, E, (int)n_out, 1, &m->output, logits, hp->n_vocab, NULL, NULL, 0, NULL,
+			       NULL, 0);
+			logits += (size_t)n_out * hp->n_vocab;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,289 @@
+/* engine/kernels/ref.c — scalar reference kernels: the oracle for the SIMD ones.
+ * Integer parts are exact (int32 sums of at most 256 products |63|*|127|); float parts
+ * are accumulated per block in the same order as the block layout, in float32. */
+#include <math.h>
+#include <string.h>
+
+#include "engine/fp16.h"
+#include "engine/kernels/kernels.h"
+#include "engine/quant.h"
+
+#define H2F(h) lr_f16_to_f32(h)
+
+void lr_quantize_act(const float *x, int64_t n, const struct lr_q8act *a)
+{
+	for (int64_t b = 0; b < n / 32; b++) {
+		const float *xb = x + 32 * b;
+		float amax = 0;
+		for (int j = 0; j < 32; j++)
+			amax = fmaxf(amax, fabsf(xb[j]));
+		float d = amax / 127.0f, id = d > 0 ? 127.0f / amax : 0.0f;
+		int s0 = 0, s1 = 0;
+		for (int j = 0; j < 32; j++) {
+			int q = (int)lrintf(xb[j] * id);
+			a->qs[32 * b + j] = (int8_t)q;
+			if (j < 16)
+				s0 += q;
+			else
+				s1 += q;
+		}
+		a->d[b] = d;
+		a->s16[2 * b] = (int16_t)s0;
+		a->s16[2 * b + 1] = (int16_t)s1;
+	}
+}
+
+/* ------------------------------------------------------------------ float weights */
+
+static float dot_f32(int64_t n, const void *w, const float *x)
+{
+	const float *wf = w;
+	float s = 0;
+
+	for (int64_t i = 0; i < n; i++)
+		s += wf[i] * x[i];
+	return s;
+}
+
+static float dot_f16(int64_t n, const void *w, const float *x)
+{
+	const uint16_t *h = w;
+	float s = 0;
+
+	for (int64_t i = 0; i < n; i++)
+		s += lr_f16_to_f32(h[i]) * x[i];
+	return s;
+}
+
+static float dot_bf16(int64_t n, const void *w, const float *x)
+{
+	const uint16_t *h = w;
+	float s = 0;
+
+	for (int64_t i = 0; i < n; i++)
+		s += lr_bf16_to_f32(h[i]) * x[i];
+	return s;
+}
+
+#define FLOAT_DOT(name, one)                                                                   \
+	static void name(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,          \
+	                 const float *af, int64_t ld, float *out, int64_t stride)                 \
+	{                                                                                          \
+		(void)aq;                                                                              \
+		for (int t = 0; t < n_tok; t++)                                                        \
+			out[t * stride] = one(n, w, af + t * ld);                                         \
+	}
+FLOAT_DOT(ref_f32, dot_f32)
+FLOAT_DOT(ref_f16, dot_f16)
+FLOAT_DOT(ref_bf16, dot_bf16)
+
+/* ------------------------------------------------------------------ legacy quants */
+
+/* sum over 32 of unsigned weight codes times activation codes */
+static int32_t idot32(const uint8_t *q, const int8_t *a)
+{
+	int32_t s = 0;
+
+	for (int j = 0; j < 32; j++)
+		s += q[j] * a[j];
+	return s;
+}
+
+/* Unpack a 4-bit block (q4_0/q4_1 layout) to 32 codes 0..15 */
+static void unpack4(const uint8_t *qs, uint8_t *q)
+{
+	for (int j = 0; j < 16; j++) {
+		q[j] = qs[j] & 0x0f;
+		q[j + 16] = qs[j] >> 4;
+	}
+}
+
+/* ... and a 5-bit block (q5_0/q5_1) to 32 codes 0..31 */
+static void unpack5(const uint8_t *qs, const uint8_t *qh4, uint8_t *q)
+{
+	uint32_t qh;
+
+	memcpy(&qh, qh4, 4);
+	for (int j = 0; j < 16; j++) {
+		q[j] = (uint8_t)((qs[j] & 0x0f) | (((qh >> j) & 1) << 4));
+		q[j + 16] = (uint8_t)((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
+	}
+}
+
+static float dot1_q4_0(int64_t n, const block_q4_0 *b, const struct lr_q8act *a)
+{
+	float s = 0;
+	uint8_t q[32];
+
+	for (int64_t i = 0; i < n / 32; i++) {
+		unpack4(b[i].qs, q);
+		int32_t sum_a = a->s16[2 * i] + a->s16[2 * i + 1];
+		s += H2F(b[i].d) * a->d[i] * (float)(idot32(q, a->qs + 32 * i) - 8 * sum_a);
+	}
+	return s;
+}
+
+static float dot1_q4_1(int64_t n, const block_q4_1 *b, const struct lr_q8act *a)
+{
+	float s = 0;
+	uint8_t q[32];
+
+	for (int64_t i = 0; i < n / 32; i++) {
+		unpack4(b[i].qs, q);
+		int32_t sum_a = a->s16[2 * i] + a->s16[2 * i + 1];
+		s += H2F(b[i].d) * a->d[i] * (float)idot32(q, a->qs + 32 * i) +
+		     H2F(b[i].m) * a->d[i] * (float)sum_a;
+	}
+	return s;
+}
+
+static float dot1_q5_0(int64_t n, const block_q5_0 *b, const struct lr_q8act *a)
+{
+	float s = 0;
+	uint8_t q[32];
+
+	for (int64_t i = 0; i < n / 32; i++) {
+		unpack5(b[i].qs, b[i].qh, q);
+		int32_t sum_a = a->s16[2 * i] + a->s16[2 * i + 1];
+		s += H2F(b[i].d) * a->d[i] * (float)(idot32(q, a->qs + 32 * i) - 16 * sum_a);
+	}
+	return s;
+}
+
+static float dot1_q5_1(int64_t n, const block_q5_1 *b, const struct lr_q8act *a)
+{
+	float s = 0;
+	uint8_t q[32];
+
+	for (int64_t i = 0; i < n / 32; i++) {
+		unpack5(b[i].qs, b[i].qh, q);
+		int32_t sum_a = a->s16[2 * i] + a->s16[2 * i + 1];
+		s += H2F(b[i].d) * a->d[i] * (float)idot32(q, a->qs + 32 * i) +
+		     H2F(b[i].m) * a->d[i] * (float)sum_a;
+	}
+	return s;
+}
+
+static float dot1_q8_0(int64_t n, const block_q8_0 *b, const struct lr_q8act *a)
+{
+	float s = 0;
+
+	for (int64_t i = 0; i < n / 32; i++) {
+		int32_t acc = 0;
+		for (int j = 0; j < 32; j++)
+			acc += b[i].qs[j] * a->qs[32 * i + j];
+		s += H2F(b[i].d) * a->d[i] * (float)acc;
+	}
+	return s;
+}
+
+/* ------------------------------------------------------------------ k-quants */
+
+static void scale_min_k4(int j, const uint8_t *q, int *sc, int *m)
+{
+	if (j < 4) {
+		*sc = q[j] & 63;
+		*m = q[j + 4] & 63;
+	} else {
+		*sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
+		*m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+	}
+}
+
+/* q4_K / q5_K: sub-block j (32 values) of super-block i has codes L[0..31]. */
+static float dot1_k45(int64_t n, const void *w, const struct lr_q8act *a, int five)
+{
+	float s = 0;
+
+	for (int64_t i = 0; i < n / 256; i++) {
+		const uint8_t *scales, *qs, *qh = NULL;
+		uint16_t dh, dminh;
+		if (five) {
+			const block_q5_K *b = (const block_q5_K *)w + i;
+			dh = b->d; dminh = b->dmin; scales = b->scales; qs = b->qs; qh = b->qh;
+		} else {
+			const block_q4_K *b = (const block_q4_K *)w + i;
+			dh = b->d; dminh = b->dmin; scales = b->scales; qs = b->qs;
+		}
+		float d = H2F(dh), dmin = H2F(dminh);
+		for (int j = 0; j < 8; j++) {
+			int c = j / 2, hi = j % 2, sc, m;
+			int64_t blk = 8 * i + j;
+			uint8_t L[32];
+			scale_min_k4(j, scales, &sc, &m);
+			for (int l = 0; l < 32; l++) {
+				uint8_t byte = qs[32 * c + l];
+				L[l] = (uint8_t)(hi ? byte >> 4 : byte & 0x0f);
+				if (qh && (qh[l] >> j) & 1)
+					L[l] += 16;
+			}
+			int32_t sum_a = a->s16[2 * blk] + a->s16[2 * blk + 1];
+			s += d * (float)sc * a->d[blk] * (float)idot32(L, a->qs + 32 * blk) -
+			     dmin * (float)m * a->d[blk] * (float)sum_a;
+		}
+	}
+	return s;
+}
+
+static float dot1_q6_K(int64_t n, const block_q6_K *b, const struct lr_q8act *a)
+{
+	float s = 0;
+
+	for (int64_t i = 0; i < n / 256; i++) {
+		float d = H2F(b[i].d);
+		uint8_t L[256];
+		for (int h = 0; h < 2; h++) {
+			const uint8_t *ql = b[i].ql + 64 * h, *qh = b[i].qh + 32 * h;
+			for (int l = 0; l < 32; l++) {
+				L[128 * h + l]      = (uint8_t)((ql[l] & 0x0f) | (((qh[l] >> 0) & 3) << 4));
+				L[128 * h + l + 32] = (uint8_t)((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4));
+				L[128 * h + l + 64] = (uint8_t)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+				L[128 * h + l + 96] = (uint8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+			}
+		}
+		for (int j = 0; j < 16; j++) {
+			int64_t half = 16 * i + j;        /* index of the 16-value group */
+			int32_t acc = 0;
+			for (int l = 0; l < 16; l++)
+				acc += L[16 * j + l] * a->qs[16 * half + l];
+			acc -= 32 * a->s16[half];
+			s += d * (float)b[i].scales[j] * a->d[half / 2] * (float)acc;
+		}
+	}
+	return s;
+}
+
+#define QUANT_DOT(name, one, block)                                                            \
+	static void name(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,          \
+	                 const float *af, int64_t ld, float *out, int64_t stride)                 \
+	{                                                                                          \
+		(void)af; (void)ld;                                                                    \
+		for (int t = 0; t < n_tok; t++)                                                        \
+			out[t * stride] = one(n, (const block *)w, &aq[t]);                                 \
+	}
+QUANT_DOT(ref_q4_0, dot1_q4_0, block_q4_0)
+QUANT_DOT(ref_q4_1, dot1_q4_1, block_q4_1)
+QUANT_DOT(ref_q5_0, dot1_q5_0, block_q5_0)
+QUANT_DOT(ref_q5_1, dot1_q5_1, block_q5_1)
+QUANT_DOT(ref_q8_0, dot1_q8_0, block_q8_0)
+QUANT_DOT(ref_q6_K, dot1_q6_K, block_q6_K)
+
+static float dot1_q4_K(int64_t n, const void *w, const struct lr_q8act *a) { return dot1_k45(n, w, a, 0); }
+static float dot1_q5_K(int64_t n, const void *w, const struct lr_q8act *a) { return dot1_k45(n, w, a, 1); }
+QUANT_DOT(ref_q4_K, dot1_q4_K, void)
+QUANT_DOT(ref_q5_K, dot1_q5_K, void)
+
+const struct lr_kernels lr_kernels_scalar = {
+	.name = "scalar",
+	.dot = {
+		[LR_TYPE_F32] = ref_f32, [LR_TYPE_F16] = ref_f16, [LR_TYPE_BF16] = ref_bf16,
+		[LR_TYPE_Q4_0] = ref_q4_0, [LR_TYPE_Q4_1] = ref_q4_1, [LR_TYPE_Q5_0] = ref_q5_0,
+		[LR_TYPE_Q5_1] = ref_q5_1, [LR_TYPE_Q8_0] = ref_q8_0, [LR_TYPE_Q4_K] = ref_q4_K,
+		[LR_TYPE_Q5_K] = ref_q5_K, [LR_TYPE_Q6_K] = ref_q6_K,
+	},
+	.uses_q8 = {
+		[LR_TYPE_Q4_0] = 1, [LR_TYPE_Q4_1] = 1, [LR_TYPE_Q5_0] = 1, [LR_TYPE_Q5_1] = 1,
+		[LR_TYPE_Q8_0] = 1, [LR_TYPE_Q4_K] = 1, [LR_TYPE_Q5_K] = 1, [LR_TYPE_Q6_K] = 1,
+	},
+	.quantize_act = lr_quantize_act,
+};

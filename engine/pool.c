@@ -1,0 +1,162 @@
+/* engine/pool.c — persistent worker threads with spin-then-sleep job hand-off. */
+#include "engine/pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SPIN_ITERS 200000   /* ~0.1-1 ms of spinning before a worker sleeps */
+
+struct lr_pool {
+	int n;                          /* threads in all, caller included */
+	pthread_t *threads;             /* [n - 1] */
+	lr_pool_fn fn;
+	void *arg;
+	atomic_uint generation;         /* bumped once per job */
+	atomic_int pending;             /* workers still running the current job */
+	atomic_int stop;
+	pthread_mutex_t mu;
+	pthread_cond_t wake;
+	int sleepers;                   /* workers waiting on wake (under mu) */
+};
+
+struct worker {
+	struct lr_pool *p;
+	int ith;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker w = *(struct worker *)arg;
+	struct lr_pool *p = w.p;
+	unsigned seen = 0;
+
+	free(arg);
+	for (;;) {
+		unsigned g;
+		int spins = 0;
+
+		while ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen) {
+			if (++spins < SPIN_ITERS) {
+#if defined(__x86_64__) || defined(__i386__)
+				__builtin_ia32_pause();
+#endif
+				continue;
+			}
+			pthread_mutex_lock(&p->mu);
+			p->sleepers++;
+			while (atomic_load_explicit(&p->generation, memory_order_acquire) == seen &&
+			       !atomic_load(&p->stop))
+				pthread_cond_wait(&p->wake, &p->mu);
+			p->sleepers--;
+			pthread_mutex_unlock(&p->mu);
+			spins = 0;
+		}
+		seen = g;
+		if (atomic_load(&p->stop))
+			return NULL;
+		p->fn(p->arg, w.ith, p->n);
+		atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+	}
+}
+
+int lr_cpu_count(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+int lr_pool_new(struct lr_pool **out, int n_threads, struct lr_err *err)
+{
+	struct lr_pool *p;
+
+	*out = NULL;
+	if (n_threads < 1)
+		n_threads = 1;
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return lr_errf(err, LR_ENOMEM, "out of memory");
+	p->n = n_threads;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	p->threads = calloc((size_t)n_threads, sizeof *p->threads);
+	if (!p->threads) {
+		lr_pool_free(p);
+		return lr_errf(err, LR_ENOMEM, "out of memory");
+	}
+	for (int i = 1; i < n_threads; i++) {
+		struct worker *w = malloc(sizeof *w);
+		int rc;
+		if (!w) {
+			p->n = i;
+			lr_pool_free(p);
+			return lr_errf(err, LR_ENOMEM, "out of memory");
+		}
+		w->p = p;
+		w->ith = i;
+		rc = pthread_create(&p->threads[i - 1], NULL, worker_main, w);
+		if (rc) {
+			free(w);
+			p->n = i;
+			lr_pool_free(p);
+			return lr_errf_sys(err, rc, "cannot start worker thread %d", i);
+		}
+	}
+	*out = p;
+	return 0;
+}
+
+void lr_pool_free(struct lr_pool *p)
+{
+	if (!p)
+		return;
+	if (p->threads) {
+		pthread_mutex_lock(&p->mu);
+		atomic_store(&p->stop, 1);
+		atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+		pthread_cond_broadcast(&p->wake);
+		pthread_mutex_unlock(&p->mu);
+		for (int i = 1; i < p->n; i++)
+			pthread_join(p->threads[i - 1], NULL);
+		free(p->threads);
+	}
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->wake);
+	free(p);
+}
+
+void lr_pool_run(struct lr_pool *p, lr_pool_fn fn, void *arg)
+{
+	if (p->n == 1) {
+		fn(arg, 0, 1);
+		return;
+	}
+	p->fn = fn;
+	p->arg = arg;
+	atomic_store_explicit(&p->pending, p->n - 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+	pthread_mutex_lock(&p->mu);
+	if (p->sleepers)
+		pthread_cond_broadcast(&p->wake);
+	pthread_mutex_unlock(&p->mu);
+	fn(arg, 0, p->n);
+	while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+	}
+}
+
+int lr_pool_size(const struct lr_pool *p)
+{
+	return p->n;
+}
