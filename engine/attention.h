@@ -1,9 +1,11 @@
 /* engine/attention.h — causal grouped-query attention over the KV cache.
  *
- * Work is split into items (token, KV head): every query head of a group shares the
- * scan over that KV head's keys and values, which are read tile by tile (64 positions)
- * straight from the cache; the softmax is computed online (running maximum and sum),
- * so nothing of size n_ctx is ever materialised per query. */
+ * Work is split into items (a block of query tokens, one KV head): the query rows of
+ * every head in the group and every token of the block share one scan over that KV
+ * head's keys and values, read tile by tile straight from the cache (converted to
+ * float32 one tile at a time when the cache is not float32).  Scores and the weighted
+ * sum of values are small matrix products (OpenBLAS sgemm); the softmax is computed
+ * online (running maximum and sum per row), so nothing of size n_ctx is materialised. */
 #ifndef LR_ATTENTION_H
 #define LR_ATTENTION_H
 
@@ -11,7 +13,8 @@
 
 #include "engine/kv.h"
 
-#define LR_ATTN_TILE 64
+#define LR_ATTN_TILE 256     /* keys per tile */
+#define LR_ATTN_ROWS 64      /* query rows (tokens x heads of a group) per item, at most */
 
 struct lr_attn_job {
 	const struct lr_kv *kv;

@@ -10,6 +10,7 @@
  * lr_ctx_new; lr_eval does not allocate. */
 #include "engine/forward.h"
 
+#include <cblas.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -58,7 +59,7 @@ struct mm_job {
 	const float *x;     /* [n_tok][ldx] float input */
 	int64_t ldx;
 	const struct lr_q8act *qa;
-	int need_q8;
+	int act_block;      /* 0: float inputs only; else the activation block size */
 };
 
 static void mm_quantize(void *arg, int ith, int nth)
@@ -67,7 +68,7 @@ static void mm_quantize(void *arg, int ith, int nth)
 	const int64_t n = j->part[0].w->n_in;
 
 	for (int t = ith; t < j->n_tok; t += nth)
-		j->k->quantize_act(j->x + (int64_t)t * j->ldx, n, &j->qa[t]);
+		j->k->quantize_act(j->x + (int64_t)t * j->ldx, n, j->act_block, &j->qa[t]);
 }
 
 static void mm_rows(void *arg, int ith, int nth)
@@ -95,7 +96,8 @@ static void mm_rows(void *arg, int ith, int nth)
 	}
 }
 
-/* y_p = x W_p^T for up to three weights sharing the input x ([n_tok][ldx]). */
+/* y_p = x W_p^T for up to three weights sharing the input x ([n_tok][ldx]).  Weights
+ * whose kernels want different activation formats are run one at a time. */
 static void matmul(struct lr_ctx *c, const float *x, int64_t ldx, int n_tok, int n_part,
                    const struct lr_weight *w0, float *y0, int64_t ld0,
                    const struct lr_weight *w1, float *y1, int64_t ld1,
@@ -107,10 +109,16 @@ static void matmul(struct lr_ctx *c, const float *x, int64_t ldx, int n_tok, int
 	int64_t lds[3] = { ld0, ld1, ld2 };
 
 	for (int p = 0; p < n_part; p++) {
+		int ab = c->k->uses_q8[ws[p]->type];
+		if (p > 0 && ab != j.act_block) {
+			for (int q = 0; q < n_part; q++)
+				matmul(c, x, ldx, n_tok, 1, ws[q], ys[q], lds[q], NULL, NULL, 0, NULL, NULL, 0);
+			return;
+		}
 		j.part[p] = (struct mm_part){ ws[p], ys[p], lds[p] };
-		j.need_q8 |= c->k->uses_q8[ws[p]->type];
+		j.act_block = ab;
 	}
-	if (j.need_q8)
+	if (j.act_block)
 		lr_pool_run(c->pool, mm_quantize, &j);
 	lr_pool_run(c->pool, mm_rows, &j);
 }
@@ -190,6 +198,8 @@ int lr_ctx_new(struct lr_ctx **out, const struct lr_model *m, const struct lr_ct
 	if (c->n_batch > c->n_ctx)
 		c->n_batch = c->n_ctx;
 	n_threads = p->n_threads > 0 ? p->n_threads : lr_cpu_count();
+	/* OpenBLAS is called from our own threads: it must not start threads of its own */
+	openblas_set_num_threads(1);
 	if ((rc = lr_pool_new(&c->pool, n_threads, err)))
 		goto fail;
 	if ((rc = lr_kv_init(&c->kv, hp, p->kv_type, c->n_ctx, err)))
@@ -273,6 +283,65 @@ void lr_ctx_rewind(struct lr_ctx *c, uint32_t pos)
 
 /* ------------------------------------------------------------------ one batch */
 
+/* The per-token steps between matmuls, run on every thread over a share of the
+ * batch's tokens so no thread idles while another does elementwise work. */
+enum step { PRE_ATTN, ROPE_STORE, PRE_FFN, SWIGLU };
+
+struct step_job {
+	struct lr_ctx *c;
+	enum step step;
+	uint32_t layer, n;
+	const float *norm;
+	int add;             /* PRE_*: first add c->tmp into the residual stream */
+};
+
+static void step_fn(void *arg, int ith, int nth)
+{
+	const struct step_job *j = arg;
+	struct lr_ctx *c = j->c;
+	const struct lr_hparams *hp = &c->m->hp;
+	const int64_t E = hp->n_embd, F = hp->n_ff, hd = hp->head_dim, hdv = hp->head_dim_v;
+	const int64_t q_dim = (int64_t)hp->n_head * hd, kv_dim = (int64_t)hp->n_head_kv * hd;
+	const int64_t kvw = kv_dim + (int64_t)hp->n_head_kv * hdv;
+	const uint32_t t0 = j->n * (uint32_t)ith / (uint32_t)nth, t1 = j->n * (uint32_t)(ith + 1) / (uint32_t)nth;
+
+	for (uint32_t t = t0; t < t1; t++) {
+		switch (j->step) {
+		case PRE_ATTN:
+		case PRE_FFN: {
+			float *x = c->x + t * E;
+			if (j->add)
+				for (int64_t i = 0; i < E; i++)
+					x[i] += c->tmp[t * E + i];
+			rmsnorm(x, j->norm, c->xn + t * E, E, hp->rms_eps);
+			break;
+		}
+		case ROPE_STORE: {
+			const float *cs = c->rope_cs + (size_t)t * hp->rope_dim;
+			float *kt = c->kv_new + t * kvw;
+			for (uint32_t h = 0; h < hp->n_head; h++)
+				rope(c->q + t * q_dim + h * hd, cs, hp->rope_dim / 2);
+			for (uint32_t h = 0; h < hp->n_head_kv; h++) {
+				rope(kt + h * hd, cs, hp->rope_dim / 2);
+				lr_kv_put(&c->kv, j->layer, h, c->pos + t, kt + h * hd, kt + kv_dim + h * hdv);
+			}
+			break;
+		}
+		case SWIGLU:
+			for (int64_t i = t * F; i < (t + 1) * F; i++)
+				c->gate[i] = silu(c->gate[i]) * c->up[i];
+			break;
+		}
+	}
+}
+
+static void run_step(struct lr_ctx *c, enum step step, uint32_t layer, uint32_t n, const float *norm, int add)
+{
+	struct step_job j = { c, step, layer, n, norm, add };
+
+	lr_pool_run(c->pool, step_fn, &j);
+}
+
 struct attn_run {
 	struct lr_attn_job job;
 };
@@ -282,6 +351,8 @@ static void attn_fn(void *arg, int ith, int nth)
 	lr_attention(&((struct attn_run *)arg)->job, ith, nth);
 }
 
+/* Run the layers over n tokens; leaves the last layer's output in c->tmp, not yet
+ * added to the residual stream c->x. */
 static void batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
 {
 	const struct lr_model *m = c->m;
@@ -290,7 +361,6 @@ static void batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
 	const int64_t q_dim = (int64_t)hp->n_head * hd, kv_dim = (int64_t)hp->n_head_kv * hd;
 	const int64_t v_dim = (int64_t)hp->n_head_kv * hdv, o_dim = (int64_t)hp->n_head * hdv;
 	const int64_t kvw = kv_dim + v_dim;
-	const uint32_t half = hp->rope_dim / 2;
 	struct attn_run ar = { .job = {
 		.kv = &c->kv, .n_tok = n, .pos0 = c->pos, .n_head = hp->n_head,
 		.group = hp->n_head / hp->n_head_kv, .q = c->q, .out = c->att,
@@ -305,34 +375,17 @@ static void batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
 	for (uint32_t l = 0; l < hp->n_layer; l++) {
 		const struct lr_layer *L = &m->layers[l];
 
-		for (uint32_t t = 0; t < n; t++)
-			rmsnorm(c->x + t * E, L->attn_norm, c->xn + t * E, E, hp->rms_eps);
+		run_step(c, PRE_ATTN, l, n, L->attn_norm, l > 0);
 		matmul(c, c->xn, E, (int)n, 3, &L->wq, c->q, q_dim, &L->wk, c->kv_new, kvw,
 		       &L->wv, c->kv_new + kv_dim, kvw);
-		for (uint32_t t = 0; t < n; t++) {
-			const float *cs = c->rope_cs + (size_t)t * hp->rope_dim;
-			float *kt = c->kv_new + t * kvw;
-			for (uint32_t h = 0; h < hp->n_head; h++)
-				rope(c->q + t * q_dim + h * hd, cs, half);
-			for (uint32_t h = 0; h < hp->n_head_kv; h++) {
-				rope(kt + h * hd, cs, half);
-				lr_kv_put(&c->kv, l, h, c->pos + t, kt + h * hd, kt + kv_dim + h * hdv);
-			}
-		}
+		run_step(c, ROPE_STORE, l, n, NULL, 0);
 		ar.job.layer = l;
 		lr_pool_run(c->pool, attn_fn, &ar);
 		matmul(c, c->att, o_dim, (int)n, 1, &L->wo, c->tmp, E, NULL, NULL, 0, NULL, NULL, 0);
-		for (int64_t i = 0; i < (int64_t)n * E; i++)
-			c->x[i] += c->tmp[i];
-
-		for (uint32_t t = 0; t < n; t++)
-			rmsnorm(c->x + t * E, L->ffn_norm, c->xn + t * E, E, hp->rms_eps);
+		run_step(c, PRE_FFN, l, n, L->ffn_norm, 1);
 		matmul(c, c->xn, E, (int)n, 2, &L->w_gate, c->gate, F, &L->w_up, c->up, F, NULL, NULL, 0);
-		for (int64_t i = 0; i < (int64_t)n * F; i++)
-			c->gate[i] = silu(c->gate[i]) * c->up[i];
+		run_step(c, SWIGLU, l, n, NULL, 0);
 		matmul(c, c->gate, F, (int)n, 1, &L->w_down, c->tmp, E, NULL, NULL, 0, NULL, NULL, 0);
-		for (int64_t i = 0; i < (int64_t)n * E; i++)
-			c->x[i] += c->tmp[i];
 	}
 }
 
@@ -356,12 +409,15 @@ int lr_eval(struct lr_ctx *c, const int32_t *ids, uint32_t n, const uint8_t *wan
 
 		batch(c, ids + t0, nb);
 		c->pos += nb;
-		/* gather the wanted rows, normalise, project to the vocabulary */
+		/* finish the residual stream of the wanted rows, normalise, project */
 		for (uint32_t t = 0; t < nb; t++) {
 			int wanted = want ? want[t0 + t] : t0 + t == n - 1;
+			float *x = c->x + (int64_t)t * E;
 			if (!wanted)
 				continue;
-			rmsnorm(c->x + (int64_t)t * E, m->output_norm, c->xn + (int64_t)n_out * E, E, hp->rms_eps);
+			for (int64_t i = 0; i < E; i++)
+				x[i] += c->tmp[(int64_t)t * E + i];
+			rmsnorm(x, m->output_norm, c->xn + (int64_t)n_out * E, E, hp->rms_eps);
 			n_out++;
 		}
 		if (n_out) {

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SPIN_ITERS 200000   /* ~0.1-1 ms of spinning before a worker sleeps */
+#define SPIN_ITERS  2000    /* busy-wait rounds (pause) before yielding the CPU */
+#define YIELD_ITERS 2000    /* sched_yield rounds before sleeping on the condition */
 
 struct lr_pool {
 	int n;                          /* threads in all, caller included */
@@ -41,10 +42,16 @@ static void *worker_main(void *arg)
 		int spins = 0;
 
 		while ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen) {
+			/* spin first (jobs come every few microseconds while a batch runs), then
+			 * yield (another process may need this core), then sleep */
 			if (++spins < SPIN_ITERS) {
 #if defined(__x86_64__) || defined(__i386__)
 				__builtin_ia32_pause();
 #endif
+				continue;
+			}
+			if (spins < SPIN_ITERS + YIELD_ITERS) {
+				sched_yield();
 				continue;
 			}
 			pthread_mutex_lock(&p->mu);
@@ -149,10 +156,14 @@ void lr_pool_run(struct lr_pool *p, lr_pool_fn fn, void *arg)
 		pthread_cond_broadcast(&p->wake);
 	pthread_mutex_unlock(&p->mu);
 	fn(arg, 0, p->n);
-	while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) {
+	for (int spins = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; spins++) {
+		if (spins < SPIN_ITERS) {
 #if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
+			__builtin_ia32_pause();
 #endif
+		} else {
+			sched_yield();
+		}
 	}
 }
 

@@ -17,16 +17,21 @@
 
 #include "engine/types.h"
 
-/* One activation vector of n values (n a multiple of 32), quantized: x[i] ~ qs[i] *
- * d[i / 32].  s16[j] = sum of qs[16 j .. 16 j + 15] (|s16| <= 16 * 127). */
+/* One activation vector of n values quantized in blocks of B = 32 or 256 values (the
+ * block size the weight type's kernel wants, see uses_q8): x[i] ~ qs[i] * d[i / B].
+ * s16[j] = sum of qs[16 j .. 16 j + 15] (|s16| <= 16 * 127).  The legacy types use
+ * B = 32 (a scale per weight block); the k-quants use B = 256 (one scale per
+ * super-block, so their integer sums run over a whole super-block, as llama.cpp's
+ * Q8_K does). */
 struct lr_q8act {
 	int8_t *qs;     /* [n], 64-byte aligned */
-	float *d;       /* [n / 32] */
+	float *d;       /* [n / B] */
 	int16_t *s16;   /* [n / 16] */
 };
 
-/* Quantize n floats (n % 32 == 0) into a. */
-void lr_quantize_act(const float *x, int64_t n, const struct lr_q8act *a);
+/* Quantize n floats (n % B == 0) into a, in blocks of B (32 or 256): d = amax / 127,
+ * codes round(x * 127 / amax) to nearest even. */
+void lr_quantize_act(const float *x, int64_t n, int B, const struct lr_q8act *a);
 
 /* out[t * stride] = dot(weight row w, activation t) for t < n_tok.
  * w is one row of n elements in the weight's type; for float types acts_f holds
@@ -38,8 +43,9 @@ typedef void (*lr_dot_fn)(int64_t n, const void *w, int n_tok, const struct lr_q
 struct lr_kernels {
 	const char *name;                       /* "scalar", "avx2", "avx512" */
 	lr_dot_fn dot[LR_TYPE_COUNT];           /* NULL for types we do not compute with */
-	int uses_q8[LR_TYPE_COUNT];             /* 1: wants acts_q, 0: wants acts_f */
-	void (*quantize_act)(const float *x, int64_t n, const struct lr_q8act *a);
+	int uses_q8[LR_TYPE_COUNT];             /* 0: wants acts_f; 32 or 256: acts_q with
+	                                           that activation block size */
+	void (*quantize_act)(const float *x, int64_t n, int B, const struct lr_q8act *a);
 };
 
 /* The best kernels for this CPU (or those named by $LONGREAD_KERNELS: scalar, avx2,

@@ -10,26 +10,23 @@
 
 #define H2F(h) lr_f16_to_f32(h)
 
-void lr_quantize_act(const float *x, int64_t n, const struct lr_q8act *a)
+void lr_quantize_act(const float *x, int64_t n, int B, const struct lr_q8act *a)
 {
-	for (int64_t b = 0; b < n / 32; b++) {
-		const float *xb = x + 32 * b;
+	for (int64_t b = 0; b < n / B; b++) {
+		const float *xb = x + (int64_t)B * b;
 		float amax = 0;
-		for (int j = 0; j < 32; j++)
+		for (int j = 0; j < B; j++)
 			amax = fmaxf(amax, fabsf(xb[j]));
-		float d = amax / 127.0f, id = d > 0 ? 127.0f / amax : 0.0f;
-		int s0 = 0, s1 = 0;
-		for (int j = 0; j < 32; j++) {
-			int q = (int)lrintf(xb[j] * id);
-			a->qs[32 * b + j] = (int8_t)q;
-			if (j < 16)
-				s0 += q;
-			else
-				s1 += q;
-		}
-		a->d[b] = d;
-		a->s16[2 * b] = (int16_t)s0;
-		a->s16[2 * b + 1] = (int16_t)s1;
+		float id = amax > 0 ? 127.0f / amax : 0.0f;
+		for (int j = 0; j < B; j++)
+			a->qs[(int64_t)B * b + j] = (int8_t)lrintf(xb[j] * id);
+		a->d[b] = amax / 127.0f;
+	}
+	for (int64_t j = 0; j < n / 16; j++) {
+		int s = 0;
+		for (int l = 0; l < 16; l++)
+			s += a->qs[16 * j + l];
+		a->s16[j] = (int16_t)s;
 	}
 }
 
@@ -218,8 +215,8 @@ static float dot1_k45(int64_t n, const void *w, const struct lr_q8act *a, int fi
 					L[l] += 16;
 			}
 			int32_t sum_a = a->s16[2 * blk] + a->s16[2 * blk + 1];
-			s += d * (float)sc * a->d[blk] * (float)idot32(L, a->qs + 32 * blk) -
-			     dmin * (float)m * a->d[blk] * (float)sum_a;
+			s += d * (float)sc * a->d[i] * (float)idot32(L, a->qs + 32 * blk) -
+			     dmin * (float)m * a->d[i] * (float)sum_a;
 		}
 	}
 	return s;
@@ -247,7 +244,7 @@ static float dot1_q6_K(int64_t n, const block_q6_K *b, const struct lr_q8act *a)
 			for (int l = 0; l < 16; l++)
 				acc += L[16 * j + l] * a->qs[16 * half + l];
 			acc -= 32 * a->s16[half];
-			s += d * (float)b[i].scales[j] * a->d[half / 2] * (float)acc;
+			s += d * (float)b[i].scales[j] * a->d[i] * (float)acc;
 		}
 	}
 	return s;
@@ -282,8 +279,8 @@ const struct lr_kernels lr_kernels_scalar = {
 		[LR_TYPE_Q5_K] = ref_q5_K, [LR_TYPE_Q6_K] = ref_q6_K,
 	},
 	.uses_q8 = {
-		[LR_TYPE_Q4_0] = 1, [LR_TYPE_Q4_1] = 1, [LR_TYPE_Q5_0] = 1, [LR_TYPE_Q5_1] = 1,
-		[LR_TYPE_Q8_0] = 1, [LR_TYPE_Q4_K] = 1, [LR_TYPE_Q5_K] = 1, [LR_TYPE_Q6_K] = 1,
+		[LR_TYPE_Q4_0] = 32, [LR_TYPE_Q4_1] = 32, [LR_TYPE_Q5_0] = 32, [LR_TYPE_Q5_1] = 32,
+		[LR_TYPE_Q8_0] = 32, [LR_TYPE_Q4_K] = 256, [LR_TYPE_Q5_K] = 256, [LR_TYPE_Q6_K] = 256,
 	},
 	.quantize_act = lr_quantize_act,
 };

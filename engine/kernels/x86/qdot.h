@@ -1,0 +1,404 @@
+/* engine/kernels/x86/qdot.h — the x86 dot-product kernels, written once and compiled
+ * twice: by avx2.c (AVX2 + FMA + F16C, integer dots with vpmaddubsw) and by avx512.c
+ * (AVX-512 VNNI: vpdpbusd; 512-bit float dots).  The includer defines:
+ *   KSUFFIX              name suffix of the generated functions
+ *   DPBUSD(acc, u, s)    acc (8 x int32) += 4-byte-group dot products of u (32 x u8)
+ *                        and s (32 x s8)
+ *   BITS_TO_BYTES(bits)  32 bits -> 32 bytes, 0xff where the bit is set, else 0
+ *
+ * Every quantized type is handled as a sequence of 32-value sub-blocks: the weight
+ * codes of a sub-block are unpacked once into 32 unsigned bytes (0..15, 0..31, 0..63
+ * or w + 128), then multiplied with the 32 int8 activation codes of up to four tokens.
+ * Code offsets (q4_0's 8, q8_0's 128, q6_K's 32) and minimums are applied afterwards
+ * from the activation code sums, in float.  Ranges: a 4-byte group sums at most
+ * 4 * 255 * 128 < 2^17, so int32 lanes never overflow within a sub-block; with
+ * vpmaddubsw the int16 pair sums stay below 2 * 255 * 127 only for codes <= 128,
+ * which every unpacked code satisfies except offset q8_0 — avx2.c uses |w| and the
+ * sign trick for q8_0 instead (Q8_SIGNED). */
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "engine/fp16.h"
+#include "engine/kernels/kernels.h"
+#include "engine/quant.h"
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define K(name) CAT(name, KSUFFIX)
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE float K(hsum8)(__m256 v)
+{
+	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_movehdup_ps(s));
+	return _mm_cvtss_f32(s);
+}
+
+INLINE float K(f16)(uint16_t h)
+{
+	return _cvtsh_ss(h);
+}
+
+/* 16 bytes of packed nibbles -> 32 codes: low nibbles first, then high nibbles */
+INLINE __m256i K(nibbles)(const uint8_t *qs)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)qs);
+	__m128i m = _mm_set1_epi8(0x0f);
+
+	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(x, 4), m), _mm_and_si128(x, m));
+}
+
+/* 32 bytes -> their low (hi = 0) or high (hi = 1) nibbles */
+INLINE __m256i K(nibble32)(const uint8_t *qs, int hi)
+{
+	__m256i x = _mm256_loadu_si256((const __m256i *)qs);
+
+	if (hi)
+		x = _mm256_srli_epi16(x, 4);
+	return _mm256_and_si256(x, _mm256_set1_epi8(0x0f));
+}
+
+/* One token's contribution of a sub-block: int dot -> float, times scale. */
+INLINE __m256 K(blockdot)(__m256i codes, const int8_t *a)
+{
+	__m256i p = _mm256_setzero_si256();
+
+	DPBUSD(p, codes, _mm256_loadu_si256((const __m256i *)a));
+	return _mm256_cvtepi32_ps(p);
+}
+
+/* ------------------------------------------------------------------ legacy types */
+
+/* The body shared by the 32-value block types.  UNPACK(i) sets `codes` (u8) for block
+ * i, `dw` its scale, and `offs`, `mw`: the value is dw * (code - offs) + mw. */
+#define LEGACY_KERNEL(name, BLOCK, UNPACK)                                                     \
+	INLINE void K(name##_tile)(int64_t nb, const BLOCK *b, const struct lr_q8act *aq,          \
+	                           float *out, int64_t stride, const int NT)                       \
+	{                                                                                          \
+		__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),      \
+		                  _mm256_setzero_ps() };                                              \
+		float corr[4] = { 0, 0, 0, 0 };                                                        \
+		for (int64_t i = 0; i < nb; i++) {                                                     \
+			__m256i codes;                                                                     \
+			float dw, offs, mw;                                                                \
+			UNPACK(i);                                                                         \
+			for (int t = 0; t < NT; t++) {                                                     \
+				const struct lr_q8act *a = &aq[t];                                             \
+				float da = a->d[i];                                                            \
+				float sa = (float)(a->s16[2 * i] + a->s16[2 * i + 1]);                         \
+				acc[t] = _mm256_fmadd_ps(K(blockdot)(codes, a->qs + 32 * i),                   \
+				                         _mm256_set1_ps(dw * da), acc[t]);                     \
+				corr[t] += (mw - dw * offs) * da * sa;                                         \
+			}                                                                                  \
+		}                                                                                      \
+		for (int t = 0; t < NT; t++)                                                           \
+			out[t * stride] = K(hsum8)(acc[t]) + corr[t];                                      \
+	}                                                                                          \
+	static void K(dot_##name)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq, \
+	                          const float *af, int64_t ld, float *out, int64_t stride)        \
+	{                                                                                          \
+		int t = 0;                                                                             \
+		(void)af; (void)ld;                                                                    \
+		for (; t + 4 <= n_tok; t += 4)                                                         \
+			K(name##_tile)(n / 32, w, aq + t, out + t * stride, stride, 4);                   \
+		for (; t < n_tok; t++)                                                                 \
+			K(name##_tile)(n / 32, w, aq + t, out + t * stride, stride, 1);                   \
+	}
+
+#define UNPACK_Q4_0(i) do { codes = K(nibbles)(b[i].qs); dw = K(f16)(b[i].d); offs = 8; mw = 0; } while (0)
+#define UNPACK_Q4_1(i) do { codes = K(nibbles)(b[i].qs); dw = K(f16)(b[i].d); offs = 0; mw = K(f16)(b[i].m); } while (0)
+#define UNPACK_Q5(i)                                                                           \
+	uint32_t qh;                                                                               \
+	memcpy(&qh, b[i].qh, 4);                                                                   \
+	codes = _mm256_or_si256(K(nibbles)(b[i].qs),                                               \
+	                        _mm256_and_si256(BITS_TO_BYTES(qh), _mm256_set1_epi8(0x10)));      \
+	dw = K(f16)(b[i].d)
+#define UNPACK_Q5_0(i) do { UNPACK_Q5(i); offs = 16; mw = 0; } while (0)
+#define UNPACK_Q5_1(i) do { UNPACK_Q5(i); offs = 0; mw = K(f16)(b[i].m); } while (0)
+
+LEGACY_KERNEL(q4_0, block_q4_0, UNPACK_Q4_0)
+LEGACY_KERNEL(q4_1, block_q4_1, UNPACK_Q4_1)
+LEGACY_KERNEL(q5_0, block_q5_0, UNPACK_Q5_0)
+LEGACY_KERNEL(q5_1, block_q5_1, UNPACK_Q5_1)
+
+#ifdef Q8_SIGNED
+/* q8_0 without VNNI: |w| * (a with w's sign) keeps vpmaddubsw pair sums in range */
+#define UNPACK_Q8_0(i) do {                                                                    \
+		codes = _mm256_loadu_si256((const __m256i *)b[i].qs); dw = K(f16)(b[i].d);             \
+		offs = 0; mw = 0; } while (0)
+INLINE void K(q8_0_tile)(int64_t nb, const block_q8_0 *b, const struct lr_q8act *aq, float *out,
+                         int64_t stride, const int NT)
+{
+	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+
+	for (int64_t i = 0; i < nb; i++) {
+		__m256i w = _mm256_loadu_si256((const __m256i *)b[i].qs);
+		__m256i aw = _mm256_sign_epi8(w, w);
+		float dw = K(f16)(b[i].d);
+		for (int t = 0; t < NT; t++) {
+			__m256i a = _mm256_loadu_si256((const __m256i *)(aq[t].qs + 32 * i));
+			__m256i p = _mm256_setzero_si256();
+			DPBUSD(p, aw, _mm256_sign_epi8(a, w));
+			acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * aq[t].d[i]), acc[t]);
+		}
+	}
+	for (int t = 0; t < NT; t++)
+		out[t * stride] = K(hsum8)(acc[t]);
+}
+static void K(dot_q8_0)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
+                        const float *af, int64_t ld, float *out, int64_t stride)
+{
+	int t = 0;
+	(void)af; (void)ld;
+	for (; t + 4 <= n_tok; t += 4)
+		K(q8_0_tile)(n / 32, w, aq + t, out + t * stride, stride, 4);
+	for (; t < n_tok; t++)
+		K(q8_0_tile)(n / 32, w, aq + t, out + t * stride, stride, 1);
+}
+#else
+/* q8_0 with VNNI: w + 128 as unsigned codes, offset 128 */
+#define UNPACK_Q8_0(i) do {                                                                    \
+		codes = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)b[i].qs),                  \
+		                         _mm256_set1_epi8((char)0x80));                                 \
+		dw = K(f16)(b[i].d); offs = 128; mw = 0; } while (0)
+LEGACY_KERNEL(q8_0, block_q8_0, UNPACK_Q8_0)
+#endif
+
+/* ------------------------------------------------------------------ k-quants */
+
+INLINE void K(scale_min)(int j, const uint8_t *q, int *sc, int *m)
+{
+	if (j < 4) {
+		*sc = q[j] & 63;
+		*m = q[j + 4] & 63;
+	} else {
+		*sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
+		*m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+	}
+}
+
+/* q4_K (five = 0) and q5_K (five = 1) */
+INLINE void K(k45_tile)(int64_t nsb, const void *w, const struct lr_q8act *aq, float *out,
+                        int64_t stride, const int NT, const int five)
+{
+	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+	float corr[4] = { 0, 0, 0, 0 };
+
+	for (int64_t i = 0; i < nsb; i++) {
+		const uint8_t *scales, *qs, *qhp = NULL;
+		float d, dmin;
+		__m256i qh = _mm256_setzero_si256();
+		if (five) {
+			const block_q5_K *b = (const block_q5_K *)w + i;
+			d = K(f16)(b->d); dmin = K(f16)(b->dmin); scales = b->scales; qs = b->qs; qhp = b->qh;
+			qh = _mm256_loadu_si256((const __m256i *)qhp);
+		} else {
+			const block_q4_K *b = (const block_q4_K *)w + i;
+			d = K(f16)(b->d); dmin = K(f16)(b->dmin); scales = b->scales; qs = b->qs;
+		}
+		for (int j = 0; j < 8; j++) {
+			int sc, m;
+			int64_t blk = 8 * i + j;
+			__m256i codes = K(nibble32)(qs + 32 * (j / 2), j & 1);
+			K(scale_min)(j, scales, &sc, &m);
+			if (five) {
+				/* bit j of qh[l] is bit 4 of element l's code */
+				__m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, j), _mm256_set1_epi8(1));
+				codes = _mm256_or_si256(codes, _mm256_slli_epi16(bit, 4));
+			}
+			float ds = d * (float)sc, dm = dmin * (float)m;
+			for (int t = 0; t < NT; t++) {
+				const struct lr_q8act *a = &aq[t];
+				float da = a->d[i];
+				acc[t] = _mm256_fmadd_ps(K(blockdot)(codes, a->qs + 32 * blk), _mm256_set1_ps(ds * da), acc[t]);
+				corr[t] -= dm * da * (float)(a->s16[2 * blk] + a->s16[2 * blk + 1]);
+			}
+		}
+	}
+	for (int t = 0; t < NT; t++)
+		out[t * stride] = K(hsum8)(acc[t]) + corr[t];
+}
+
+static void K(dot_q4_K)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
+                        const float *af, int64_t ld, float *out, int64_t stride)
+{
+	int t = 0;
+	(void)af; (void)ld;
+	for (; t + 4 <= n_tok; t += 4)
+		K(k45_tile)(n / 256, w, aq + t, out + t * stride, stride, 4, 0);
+	for (; t < n_tok; t++)
+		K(k45_tile)(n / 256, w, aq + t, out + t * stride, stride, 1, 0);
+}
+
+static void K(dot_q5_K)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
+                        const float *af, int64_t ld, float *out, int64_t stride)
+{
+	int t = 0;
+	(void)af; (void)ld;
+	for (; t + 4 <= n_tok; t += 4)
+		K(k45_tile)(n / 256, w, aq + t, out + t * stride, stride, 4, 1);
+	for (; t < n_tok; t++)
+		K(k45_tile)(n / 256, w, aq + t, out + t * stride, stride, 1, 1);
+}
+
+/* q6_K: per 128-element half h, 32-value sub-block k takes ql[(k & 1) * 32 ..] (low
+ * nibbles for k < 2, high for k >= 2) and bits 2k, 2k+1 of qh; its two 16-value groups
+ * have their own scales, which land in lanes 0-3 and 4-7 of the int32 dot. */
+INLINE void K(q6_K_tile)(int64_t nsb, const block_q6_K *b, const struct lr_q8act *aq, float *out,
+                         int64_t stride, const int NT)
+{
+	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+	float corr[4] = { 0, 0, 0, 0 };
+
+	for (int64_t i = 0; i < nsb; i++) {
+		float d = K(f16)(b[i].d);
+		for (int h = 0; h < 2; h++) {
+			__m256i qh = _mm256_loadu_si256((const __m256i *)(b[i].qh + 32 * h));
+			for (int k = 0; k < 4; k++) {
+				int64_t blk = 8 * i + 4 * h + k;
+				const int8_t *sc = b[i].scales + 8 * h + 2 * k;
+				__m256i lo = K(nibble32)(b[i].ql + 64 * h + 32 * (k & 1), k >> 1);
+				__m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), _mm256_set1_epi8(3));
+				__m256i codes = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
+				__m256 scv = _mm256_set_m128(_mm_set1_ps(d * sc[1]), _mm_set1_ps(d * sc[0]));
+				for (int t = 0; t < NT; t++) {
+					const struct lr_q8act *a = &aq[t];
+					float da = a->d[i];
+					acc[t] = _mm256_fmadd_ps(K(blockdot)(codes, a->qs + 32 * blk),
+					                         _mm256_mul_ps(scv, _mm256_set1_ps(da)), acc[t]);
+					corr[t] -= 32.0f * d * da * (float)(sc[0] * a->s16[2 * blk] + sc[1] * a->s16[2 * blk + 1]);
+				}
+			}
+		}
+	}
+	for (int t = 0; t < NT; t++)
+		out[t * stride] = K(hsum8)(acc[t]) + corr[t];
+}
+
+static void K(dot_q6_K)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
+                        const float *af, int64_t ld, float *out, int64_t stride)
+{
+	int t = 0;
+	(void)af; (void)ld;
+	for (; t + 4 <= n_tok; t += 4)
+		K(q6_K_tile)(n / 256, w, aq + t, out + t * stride, stride, 4);
+	for (; t < n_tok; t++)
+		K(q6_K_tile)(n / 256, w, aq + t, out + t * stride, stride, 1);
+}
+
+/* ------------------------------------------------------------------ float weights */
+
+/* 8 weights as float32 from F32, F16 or BF16 */
+INLINE __m256 K(load8)(const void *w, int64_t i, const int type)
+{
+	if (type == LR_TYPE_F32)
+		return _mm256_loadu_ps((const float *)w + i);
+	__m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)w + i));
+	if (type == LR_TYPE_F16)
+		return _mm256_cvtph_ps(h);
+	return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+INLINE float K(load1)(const void *w, int64_t i, const int type)
+{
+	if (type == LR_TYPE_F32)
+		return ((const float *)w)[i];
+	uint16_t h = ((const uint16_t *)w)[i];
+	return type == LR_TYPE_F16 ? lr_f16_to_f32(h) : lr_bf16_to_f32(h);
+}
+
+INLINE void K(float_tile)(int64_t n, const void *w, const float *x, int64_t ld, float *out,
+                          int64_t stride, const int NT, const int type)
+{
+	__m256 acc[4][2];
+	int64_t i = 0;
+
+	for (int t = 0; t < NT; t++)
+		acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+	for (; i + 16 <= n; i += 16) {
+		__m256 w0 = K(load8)(w, i, type), w1 = K(load8)(w, i + 8, type);
+		for (int t = 0; t < NT; t++) {
+			acc[t][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + t * ld + i), acc[t][0]);
+			acc[t][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + t * ld + i + 8), acc[t][1]);
+		}
+	}
+	for (int t = 0; t < NT; t++) {
+		float s = K(hsum8)(_mm256_add_ps(acc[t][0], acc[t][1]));
+		for (int64_t r = i; r < n; r++)
+			s += K(load1)(w, r, type) * x[t * ld + r];
+		out[t * stride] = s;
+	}
+}
+
+#define FLOAT_KERNEL(name, TYPE)                                                               \
+	static void K(dot_##name)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq, \
+	                          const float *af, int64_t ld, float *out, int64_t stride)        \
+	{                                                                                          \
+		int t = 0;                                                                             \
+		(void)aq;                                                                              \
+		for (; t + 4 <= n_tok; t += 4)                                                         \
+			K(float_tile)(n, w, af + t * ld, ld, out + t * stride, stride, 4, TYPE);          \
+		for (; t < n_tok; t++)                                                                 \
+			K(float_tile)(n, w, af + t * ld, ld, out + t * stride, stride, 1, TYPE);          \
+	}
+FLOAT_KERNEL(f32, LR_TYPE_F32)
+FLOAT_KERNEL(f16, LR_TYPE_F16)
+FLOAT_KERNEL(bf16, LR_TYPE_BF16)
+
+/* ------------------------------------------------------------------ activations */
+
+/* Same arithmetic as lr_quantize_act (x * (127 / amax), round to nearest even), so the
+ * codes are bit-identical to the reference. */
+static void K(quantize_act)(const float *x, int64_t n, int B, const struct lr_q8act *a)
+{
+	const __m256 sign = _mm256_set1_ps(-0.0f);
+
+	for (int64_t b = 0; b < n / B; b++) {
+		const float *xb = x + (int64_t)B * b;
+		__m256 m = _mm256_setzero_ps();
+		for (int k = 0; k < B; k += 8)
+			m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(xb + k)));
+		__m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+		m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+		m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+		float amax = _mm_cvtss_f32(m4);
+		__m256 id = _mm256_set1_ps(amax > 0 ? 127.0f / amax : 0.0f);
+		for (int k = 0; k < B; k += 32) {
+			__m256i q[4];
+			for (int e = 0; e < 4; e++)
+				q[e] = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xb + k + 8 * e), id));
+			/* pack int32 -> int16 -> int8; the packs interleave 128-bit lanes, undo that */
+			__m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+			p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+			_mm256_storeu_si256((__m256i *)(a->qs + (int64_t)B * b + k), p);
+			/* code sums of each 16 */
+			__m256i s01 = _mm256_add_epi32(q[0], q[1]), s23 = _mm256_add_epi32(q[2], q[3]);
+			__m128i h01 = _mm_add_epi32(_mm256_castsi256_si128(s01), _mm256_extracti128_si256(s01, 1));
+			__m128i h23 = _mm_add_epi32(_mm256_castsi256_si128(s23), _mm256_extracti128_si256(s23, 1));
+			__m128i hh = _mm_hadd_epi32(h01, h23);
+			hh = _mm_hadd_epi32(hh, hh);
+			int64_t j = ((int64_t)B * b + k) / 16;
+			a->s16[j] = (int16_t)_mm_cvtsi128_si32(hh);
+			a->s16[j + 1] = (int16_t)_mm_extract_epi32(hh, 1);
+		}
+		a->d[b] = amax / 127.0f;
+	}
+}
+
+#define KERNEL_TABLE(NAME)                                                                     \
+	{                                                                                          \
+		.name = NAME,                                                                          \
+		.dot = {                                                                               \
+			[LR_TYPE_F32] = K(dot_f32), [LR_TYPE_F16] = K(dot_f16), [LR_TYPE_BF16] = K(dot_bf16), \
+			[LR_TYPE_Q4_0] = K(dot_q4_0), [LR_TYPE_Q4_1] = K(dot_q4_1), [LR_TYPE_Q5_0] = K(dot_q5_0), \
+			[LR_TYPE_Q5_1] = K(dot_q5_1), [LR_TYPE_Q8_0] = K(dot_q8_0), [LR_TYPE_Q4_K] = K(dot_q4_K), \
+			[LR_TYPE_Q5_K] = K(dot_q5_K), [LR_TYPE_Q6_K] = K(dot_q6_K),                        \
+		},                                                                                     \
+		.uses_q8 = {                                                                           \
+			[LR_TYPE_Q4_0] = 32, [LR_TYPE_Q4_1] = 32, [LR_TYPE_Q5_0] = 32, [LR_TYPE_Q5_1] = 32, \
+			[LR_TYPE_Q8_0] = 32, [LR_TYPE_Q4_K] = 256, [LR_TYPE_Q5_K] = 256, [LR_TYPE_Q6_K] = 256, \
+		},                                                                                     \
+		.quantize_act = K(quantize_act),                                                       \
+	}

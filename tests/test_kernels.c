@@ -1,0 +1,203 @@
+/* tests/test_kernels.c — every SIMD kernel against the scalar reference
+ * (engine/kernels/ref.c), on random rows of every weight type, odd token counts, short
+ * and long rows, and extreme values; and activation quantization bit for bit.
+ *
+ * Tolerances (named below): the integer parts are exact in both, so kernels differ
+ * only in float summation order: relative to the sum of |terms| the difference is a
+ * few float32 ulps per block. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/kernels/kernels.h"
+#include "engine/quant.h"
+#include "engine/types.h"
+#include "tests/tap.h"
+
+/* |simd - ref| <= TOL_REL * sum_i |w_i x_i| (+ a tiny absolute floor) */
+#define TOL_REL 2e-6
+#define TOL_ABS 1e-30
+
+static uint64_t rng = 88172645463325252ull;
+
+static float frand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
+}
+
+static const uint32_t types[] = {
+	LR_TYPE_F32, LR_TYPE_F16, LR_TYPE_BF16, LR_TYPE_Q8_0, LR_TYPE_Q4_0, LR_TYPE_Q4_1,
+	LR_TYPE_Q5_0, LR_TYPE_Q5_1, LR_TYPE_Q4_K, LR_TYPE_Q5_K, LR_TYPE_Q6_K,
+};
+
+struct acts {
+	struct lr_q8act q[9];
+	int8_t *qs;
+	float *d;
+	int16_t *s16;
+	float *f;          /* [9][n] */
+};
+
+static void acts_make(struct acts *a, int64_t n, int n_tok, float scale, int outliers, int B)
+{
+	a->qs = aligned_alloc(64, (size_t)(n * n_tok + 64));
+	a->d = malloc(sizeof(float) * (size_t)(n / 32 * n_tok));
+	a->s16 = malloc(sizeof(int16_t) * (size_t)(n / 16 * n_tok));
+	a->f = malloc(sizeof(float) * (size_t)(n * n_tok));
+	for (int t = 0; t < n_tok; t++) {
+		for (int64_t i = 0; i < n; i++) {
+			float v = frand() * scale;
+			if (outliers && i % 97 == 5)
+				v *= 50;
+			a->f[t * n + i] = v;
+		}
+		a->q[t] = (struct lr_q8act){ a->qs + t * n, a->d + t * (n / 32), a->s16 + t * (n / 16) };
+		if (B)
+			lr_quantize_act(a->f + t * n, n, B, &a->q[t]);
+	}
+}
+
+static void acts_free(struct acts *a)
+{
+	free(a->qs);
+	free(a->d);
+	free(a->s16);
+	free(a->f);
+}
+
+/* sum |w_i x_i| with dequantized weights and activations, for the tolerance */
+static double magnitude(uint32_t type, const void *w, int64_t n, const float *x)
+{
+	float *row = malloc(sizeof(float) * (size_t)n);
+	double s = 0;
+
+	lr_dequant_row(type, w, row, n);
+	for (int64_t i = 0; i < n; i++)
+		s += fabs((double)row[i] * x[i]);
+	free(row);
+	return s;
+}
+
+static void test_set(const struct lr_kernels *k)
+{
+	static const int64_t lengths[] = { 256, 512, 2048, 4864 };
+
+	/* the reference and the fast set must agree on the activation format */
+	for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++)
+		tap_is_int(k->uses_q8[types[ti]], lr_kernels_scalar.uses_q8[types[ti]],
+		           "%s %s: same activation format as the reference", k->name, lr_type_name(types[ti]));
+
+	for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+		uint32_t type = types[ti];
+		const struct lr_type_info *info = lr_type_info(type);
+		double worst = 0;
+		int bad = 0, cases = 0;
+
+		for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+			for (int variant = 0; variant < 3; variant++) {
+				int64_t n = lengths[li];
+				float scale = variant == 2 ? 3e4f : 1.0f;
+				struct acts a;
+				float *wf = malloc(sizeof(float) * (size_t)n);
+				uint8_t *w = malloc((size_t)(n / info->block_size * info->type_size) + 64);
+				float ref[9], got[9];
+
+				/* float types: odd lengths too (the SIMD tail) */
+				if (!k->uses_q8[type] && variant == 1)
+					n -= 3;
+				for (int64_t i = 0; i < n; i++)
+					wf[i] = frand() * (variant == 2 ? 100.0f : 0.1f) * (i % 61 == 0 ? 20.0f : 1.0f);
+				lr_quant_row(type, wf, w, n);
+				acts_make(&a, lengths[li], 9, scale, variant == 1, k->uses_q8[type]);
+				/* 9 tokens: a group of four, and remainders */
+				lr_kernels_scalar.dot[type](n, w, 9, a.q, a.f, lengths[li], ref, 1);
+				k->dot[type](n, w, 9, a.q, a.f, lengths[li], got, 1);
+				for (int t = 0; t < 9; t++) {
+					/* float kernels see the float activations, quantized ones the codes */
+					double mag;
+					if (k->uses_q8[type]) {
+						float *xq = malloc(sizeof(float) * (size_t)n);
+						for (int64_t i = 0; i < n; i++)
+							xq[i] = a.q[t].qs[i] * a.q[t].d[i / k->uses_q8[type]];
+						mag = magnitude(type, w, n, xq);
+						free(xq);
+					} else {
+						mag = magnitude(type, w, n, a.f + t * lengths[li]);
+					}
+					double diff = fabs((double)got[t] - ref[t]);
+					double rel = diff / (mag + TOL_ABS);
+					if (rel > worst)
+						worst = rel;
+					if (!(diff <= TOL_REL * mag + TOL_ABS) || !isfinite(got[t]))
+						bad++;
+					cases++;
+				}
+				acts_free(&a);
+				free(wf);
+				free(w);
+			}
+		}
+		tap_ok(bad == 0, "%s %s: %d dots match the reference (worst %.2g of sum|terms|, tolerance %.0g)",
+		       k->name, info->name, cases, worst, TOL_REL);
+	}
+}
+
+static void test_quantize(const struct lr_kernels *k)
+{
+	const int64_t n = 4096;
+	float *x = malloc(sizeof(float) * n);
+	int8_t *q1 = aligned_alloc(64, n), *q2 = aligned_alloc(64, n);
+	float d1[128], d2[128];
+	int16_t s1[256], s2[256];
+	struct lr_q8act a1 = { q1, d1, s1 }, a2 = { q2, d2, s2 };
+
+	for (int B = 32; B <= 256; B *= 8) {
+		int same = 1;
+		for (int round = 0; round < 4; round++) {
+			for (int64_t i = 0; i < n; i++) {
+				x[i] = frand() * (round == 3 ? 1e30f : 1.0f);
+				if (round == 1 && i % 32 < 31)
+					x[i] = 0;                     /* nearly empty blocks */
+				if (round == 2)
+					x[i] = (float)((i % 255) - 127) / 254.0f; /* exact halves after scaling */
+			}
+			if (round == 2)
+				memset(x, 0, 256 * sizeof(float));  /* an all-zero block */
+			memset(d1, 0, sizeof d1);
+			memset(d2, 0, sizeof d2);
+			lr_quantize_act(x, n, B, &a1);
+			k->quantize_act(x, n, B, &a2);
+			same &= memcmp(q1, q2, n) == 0 && memcmp(d1, d2, sizeof d1) == 0 && memcmp(s1, s2, sizeof s1) == 0;
+		}
+		tap_ok(same, "%s: activation quantization in blocks of %d is bit-identical to the reference",
+		       k->name, B);
+	}
+	free(x);
+	free(q1);
+	free(q2);
+}
+
+int main(void)
+{
+	const char *names[] = { "avx2", "avx512" };
+	int n_sets = 0;
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		const struct lr_kernels *k = lr_kernels_get(names[i]);
+		if (!k) {
+			tap_diag("%s kernels: not available on this CPU", names[i]);
+			continue;
+		}
+		n_sets++;
+		test_quantize(k);
+		test_set(k);
+	}
+	tap_ok(lr_kernels_best() != NULL, "a best kernel set is chosen (%s)", lr_kernels_best()->name);
+	if (!n_sets)
+		tap_diag("only the scalar kernels run here");
+	return tap_done();
+}
