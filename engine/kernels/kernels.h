@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/fp16.h"
 #include "engine/types.h"
 
 /* One activation vector of n values quantized in blocks of B = 32 or 256 values (the
@@ -29,9 +30,20 @@ struct lr_q8act {
 	int16_t *s16;   /* [n / 16] */
 };
 
-/* Quantize n floats (n % B == 0) into a, in blocks of B (32 or 256): d = amax / 127,
- * codes round(x * 127 / amax) to nearest even. */
+/* Quantize n floats (n % B == 0) into a, in blocks of B (32 or 256): codes
+ * round(x * 127 / amax) to nearest even, d = lr_act_scale(amax, B). */
 void lr_quantize_act(const float *x, int64_t n, int B, const struct lr_q8act *a);
+
+/* The scale of an activation block: amax / 127, rounded through float16 for blocks
+ * of 32.  This is exactly llama.cpp's Q8_0 (f16 scale) and Q8_K (f32 scale)
+ * activation quantization, so our integer paths make the reference implementation's
+ * own rounding decisions: on the golden models their argmax agrees with its. */
+static inline float lr_act_scale(float amax, int B)
+{
+	float d = amax / 127.0f;
+
+	return B == 32 ? lr_f16_to_f32(lr_f32_to_f16(d)) : d;
+}
 
 /* out[t * stride] = dot(weight row w, activation t) for t < n_tok.
  * w is one row of n elements in the weight's type; for float types acts_f holds

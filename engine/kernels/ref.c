@@ -20,7 +20,7 @@ void lr_quantize_act(const float *x, int64_t n, int B, const struct lr_q8act *a)
 		float id = amax > 0 ? 127.0f / amax : 0.0f;
 		for (int j = 0; j < B; j++)
 			a->qs[(int64_t)B * b + j] = (int8_t)lrintf(xb[j] * id);
-		a->d[b] = amax / 127.0f;
+		a->d[b] = lr_act_scale(amax, B);
 	}
 	for (int64_t j = 0; j < n / 16; j++) {
 		int s = 0;

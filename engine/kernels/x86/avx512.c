@@ -400,7 +400,7 @@ static void quantize_act(const float *x, int64_t n, int B, const struct lr_q8act
 			_mm_storeu_si128((__m128i *)(a->qs + (int64_t)B * b + k), _mm512_cvtsepi32_epi8(q));
 			a->s16[((int64_t)B * b + k) / 16] = (int16_t)_mm512_reduce_add_epi32(q);
 		}
-		a->d[b] = amax / 127.0f;
+		a->d[b] = lr_act_scale(amax, B);
 	}
 }
 

@@ -383,7 +383,7 @@ static void K(quantize_act)(const float *x, int64_t n, int B, const struct lr_q8
 			a->s16[j] = (int16_t)_mm_cvtsi128_si32(hh);
 			a->s16[j + 1] = (int16_t)_mm_extract_epi32(hh, 1);
 		}
-		a->d[b] = amax / 127.0f;
+		a->d[b] = lr_act_scale(amax, B);
 	}
 }
 
