@@ -143,9 +143,9 @@ static void flush(struct writer *w)
 	}
 	if (w->breaks) {
 		int have = 0;
+		lr_sb_rtrim(b, " ");
 		while (have < (int)b->n && have < 2 && b->p[b->n - 1 - have] == '\n')
 			have++;
-		lr_sb_rtrim(b, " ");
 		for (int i = have; i < w->breaks; i++)
 			lr_sb_putc(b, '\n');
 		w->breaks = 0;
@@ -254,7 +254,8 @@ static int dropped(const struct writer *w, const xmlNode *n)
 	static const char *const page_roles[] = { "banner", "contentinfo", NULL };
 	static const char *const furniture[] = {
 		"sphinxsidebar", "navbar", "navigation", "sidebar", "breadcrumb", "breadcrumbs",
-		"skip-link", "skiplink", "cookie-banner", NULL,
+		"skip-link", "skiplink", "cookie-banner", "navheader", "navfooter", "headerlink",
+		NULL,
 	};
 
 	for (int i = 0; always[i]; i++)

@@ -321,7 +321,7 @@ int lr_pdf_extract(struct lr_extract *x, struct lr_doc *d, const char *path,
 			rc = lr_doc_fail(d, LR_EIO, LR_PROB_IO, LR_SEV_ERROR, "cannot open: %s", why);
 		else if (!eof)
 			rc = lr_doc_fail(d, LR_EFORMAT, LR_PROB_DAMAGED, LR_SEV_ERROR,
-				"truncated or damaged beyond repair (no %%%%EOF at the end): %s", why);
+				"truncated or damaged beyond repair (no %%EOF at the end): %s", why);
 		else
 			rc = lr_doc_fail(d, LR_EFORMAT, LR_PROB_DAMAGED, LR_SEV_ERROR,
 				"damaged; poppler cannot read it: %s%s%s", why,
@@ -337,7 +337,7 @@ int lr_pdf_extract(struct lr_extract *x, struct lr_doc *d, const char *path,
 	}
 	g_free(title);
 	if (!eof && (rc = lr_doc_problem(d, LR_PROB_DAMAGED, LR_SEV_ERROR, 0, 0,
-			"truncated or damaged (no %%%%EOF at the end); poppler rebuilt what it could")))
+			"truncated or damaged (no %%EOF at the end); poppler rebuilt what it could")))
 		goto out;
 	if (x->n_msgs && (rc = lr_doc_problem(d, LR_PROB_DAMAGED, LR_SEV_WARN, 0, x->n_msgs,
 			"poppler reported %llu problems opening it (first: %s)",
