@@ -7,8 +7,8 @@
  *   2. strictly valid UTF-8 (ASCII included);
  *   3. "mostly UTF-8": at least one valid multi-byte sequence and no more invalid bytes
  *      than valid multi-byte sequences — decoded as UTF-8, bad bytes become U+FFFD;
- *   4. Japanese: valid Shift_JIS (CP932) or EUC-JP in which kana are >= 15% of the
- *      non-ASCII characters (Chinese and Korean text has almost none);
+ *   4. Japanese: valid Shift_JIS (CP932) or EUC-JP in which full-width kana are >= 15%
+ *      of the non-ASCII characters (Chinese and Korean text has almost none);
  *   5. Korean: valid EUC-KR (CP949) in which Hangul syllables (lead bytes B0-C8) are
  *      >= 60% of the non-ASCII characters and there is at least one ASCII space per
  *      20 of them (Korean separates words; Chinese and Japanese do not);
@@ -146,8 +146,10 @@ static int iconv_valid(const char *cs, const char *buf, size_t len)
 	return ok;
 }
 
-/* Japanese kana share in Shift_JIS: hiragana 82 9F-F1, katakana 83 40-96, half-width
- * katakana A6-DF.  Returns kana per 1000 non-ASCII characters. */
+/* Japanese kana share in Shift_JIS: hiragana 82 9F-F1, katakana 83 40-96.  Half-width
+ * katakana (A1-DF) do not count: real text rarely uses them, and KOI8-R's lower-case
+ * Cyrillic letters occupy exactly those bytes.  Returns kana per 1000 non-ASCII
+ * characters. */
 static unsigned sjis_kana(const unsigned char *s, size_t n)
 {
 	uint64_t chars = 0, kana = 0;
@@ -160,7 +162,6 @@ static unsigned sjis_kana(const unsigned char *s, size_t n)
 		}
 		chars++;
 		if (c >= 0xa1 && c <= 0xdf) {
-			kana += c >= 0xa6;
 			i++;
 		} else if (i + 1 < n) {
 			unsigned t = s[i + 1];
