@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include <libxml/HTMLparser.h>
+#include <libxml/globals.h>
 #include <libxml/xmlerror.h>
 
 #define PRESCAN 4096
@@ -40,14 +41,25 @@ static void quiet_generic(void *ctx, const char *fmt, ...)
 	(void)fmt;
 }
 
+/* The handlers in place before ours, restored afterwards (libxml2 keeps them per
+ * thread; we only ever touch them around one parse). */
+static xmlStructuredErrorFunc saved_serror;
+static void *saved_serror_ctx;
+static xmlGenericErrorFunc saved_error;
+static void *saved_error_ctx;
+
 void lr_html_quiet(struct lr_extract *x, int on)
 {
 	if (on) {
+		saved_serror = xmlStructuredError;
+		saved_serror_ctx = xmlStructuredErrorContext;
+		saved_error = xmlGenericError;
+		saved_error_ctx = xmlGenericErrorContext;
 		xmlSetStructuredErrorFunc(x, quiet_structured);
 		xmlSetGenericErrorFunc(x, quiet_generic);
 	} else {
-		xmlSetStructuredErrorFunc(NULL, NULL);
-		xmlSetGenericErrorFunc(NULL, NULL);
+		xmlSetStructuredErrorFunc(saved_serror_ctx, saved_serror);
+		xmlSetGenericErrorFunc(saved_error_ctx, saved_error);
 	}
 }
 

@@ -127,7 +127,8 @@ static char **words(const char *s, size_t n, size_t *count)
 		k++;
 		i = j;
 	}
-	qsort(w, k, sizeof *w, cmp_str);
+	if (k)
+		qsort(w, k, sizeof *w, cmp_str);
 	*count = k;
 	return w;
 }
