@@ -281,6 +281,21 @@ static int grow(void **v, size_t n, size_t *cap, size_t elem)
 	return 0;
 }
 
+/* A one-line, valid UTF-8 copy of s (labels and details end up in what the model
+ * reads and in JSON): invalid bytes become U+FFFD, controls go, line breaks become
+ * spaces. */
+static char *clean_line(const char *s)
+{
+	struct lr_sb b = { 0 };
+	uint64_t rep = 0, ctl = 0;
+
+	lr_text_clean(&b, s, strlen(s), &rep, &ctl);
+	for (size_t i = 0; i < b.n; i++)
+		if (b.p[i] == '\n' || b.p[i] == '\t' || b.p[i] == '\f')
+			b.p[i] = ' ';
+	return lr_sb_take(&b);
+}
+
 /* The public doc arrays carry no capacity: it is implied by the count, because they only
  * grow through grow() (8, 16, 32, ...). */
 static size_t implicit_cap(size_t n)
@@ -308,7 +323,7 @@ int lr_doc_problem(struct lr_doc *d, enum lr_problem_kind kind, enum lr_severity
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	p = &d->problems[d->n_problems];
-	p->detail = strdup(buf);
+	p->detail = clean_line(buf);
 	if (!p->detail)
 		return LR_ENOMEM;
 	p->kind = kind;
@@ -329,7 +344,7 @@ int lr_doc_anchor(struct lr_doc *d, enum lr_anchor_kind kind, uint64_t off, uint
 		return LR_ENOMEM;
 	a = &d->anchors[d->n_anchors];
 	a->label = NULL;
-	if (label && !(a->label = strdup(label)))
+	if (label && !(a->label = clean_line(label)))
 		return LR_ENOMEM;
 	a->kind = kind;
 	a->offset = off;

@@ -9,8 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void attr(struct lr_sb *b, const char *key, const char *val)
+static void attr(struct lr_sb *b, const char *key, const char *raw)
 {
+	struct lr_sb v = { 0 };
+	uint64_t rep = 0, ctl = 0;
+	const char *val;
+
+	/* names are file names: any bytes; keep the header one valid UTF-8 line */
+	lr_text_clean(&v, raw, strlen(raw), &rep, &ctl);
+	val = v.p ? v.p : "";
 	lr_sb_printf(b, " %s=\"", key);
 	for (const char *p = val; *p; p++) {
 		if (*p == '"')
@@ -21,6 +28,7 @@ static void attr(struct lr_sb *b, const char *key, const char *val)
 			lr_sb_putc(b, *p);
 	}
 	lr_sb_putc(b, '"');
+	lr_sb_release(&v);
 }
 
 static void header(struct lr_sb *b, const struct lr_doc *d)
@@ -43,7 +51,12 @@ static void page_marker(struct lr_sb *b, const struct lr_doc *d, const struct lr
 	char num[16];
 
 	snprintf(num, sizeof num, "%u", a->number);
-	lr_sb_printf(b, "[%s p.%u", d->name, a->number);
+	lr_sb_putc(b, '[');
+	{
+		uint64_t rep = 0, ctl = 0;
+		lr_text_clean(b, d->name, strlen(d->name), &rep, &ctl);
+	}
+	lr_sb_printf(b, " p.%u", a->number);
 	if (a->label && *a->label && strcmp(a->label, num) != 0) {
 		lr_sb_puts(b, " \"");
 		lr_sb_puts(b, a->label);
