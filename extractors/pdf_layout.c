@@ -3,13 +3,16 @@
  * few thousand glyphs and a few hundred line segments per page, once per page.
  *
  * 1. Poppler's lines (its text split at '\n') are cut into segments wherever the gap
- *    between two glyphs exceeds 0.8 of the glyph height (wider than any word space,
+ *    between two glyphs exceeds both 0.6 of the glyph height and 1.5 times the
+ *    line's median word space (wider than a word space, even in a monospace font,
  *    narrower than a column gutter), the text jumps back left, or moves a line down.
  * 2. A region (first the whole page) is split recursively:
  *    a. at vertical gutters — x ranges no segment covers, with text on both sides,
- *       at least 0.8 line heights wide — when every part looks like running text
- *       (>= 15 characters per segment on average and >= 15% of the region's width):
- *       the parts are read left to right;
+ *       at least 0.6 line heights wide — when every part looks like running text
+ *       (>= 15 characters per segment on average, >= 15% of the region's width, and
+ *       when the gutter is under one line height, >= 6 segments, so a river of
+ *       aligned word spaces in a short paragraph is no gutter): the parts are read
+ *       left to right;
  *    b. if some segments (titles, abstracts, captions, footers) block every gutter:
  *       at the least covered x range of the middle 60%, when at most 40% of the
  *       segments cross it and at least 3 lie wholly on each side, the region is cut
@@ -30,8 +33,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SPLIT_GAP 0.8     /* segment split: gap / glyph height */
-#define GUTTER_MIN 0.8    /* gutter width / median line height */
+#define SPLIT_GAP 0.6     /* segment split: gap / glyph height ... */
+#define WORD_GAPS 1.5     /* ... and gap / the line's median word space */
+#define GUTTER_MIN 0.6    /* gutter width / median line height */
+#define GUTTER_WIDE 1.0   /* gutters narrower than this need NARROW_SEGS per column */
+#define NARROW_SEGS 6
 #define TAB_GAP 2.0       /* in-row gap / line height that becomes a TAB */
 #define PARA_GAP 0.8      /* vertical gap / line height that starts a paragraph */
 #define BLOCKED10 4       /* a blocked gutter: at most 4/10 of the segments cross it */
@@ -105,36 +111,82 @@ static int add_seg(struct layout *L, size_t *cap, size_t g0, size_t g1)
 	return 0;
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+	double p = *(const double *)a, q = *(const double *)b;
+
+	return p < q ? -1 : p > q;
+}
+
+/* The median word space of glyphs [a, b) (one poppler line): gaps between non-space
+ * glyphs with a space glyph between them.  0 when there are fewer than 3. */
+static double word_space(const struct layout *L, size_t a, size_t b, double *tmp)
+{
+	size_t k = 0, last = SIZE_MAX;
+	int space = 0;
+
+	for (size_t i = a; i < b; i++) {
+		const struct lr_glyph *q = &L->g[i];
+		if (is_space(q->cp)) {
+			space = 1;
+			continue;
+		}
+		if (last != SIZE_MAX && space && q->x0 > L->g[last].x1)
+			tmp[k++] = q->x0 - L->g[last].x1;
+		last = i;
+		space = 0;
+	}
+	if (k < 3)
+		return 0;
+	qsort(tmp, k, sizeof *tmp, cmp_dbl);
+	return tmp[k / 2];
+}
+
 static int build_segments(struct layout *L, size_t n)
 {
-	size_t cap = 0, start = SIZE_MAX, last = SIZE_MAX;
+	size_t cap = 0;
+	double *tmp = malloc((n ? n : 1) * sizeof *tmp);
 
-	for (size_t k = 0; k <= n; k++) {
-		const struct lr_glyph *q = k < n ? &L->g[k] : NULL;
-		int brk = 0;
+	if (!tmp)
+		return LR_ENOMEM;
+	for (size_t a = 0; a < n;) {
+		size_t b = a, start = SIZE_MAX, last = SIZE_MAX;
+		double ws;
 
-		if (!q || q->cp == '\n') {
-			brk = 1;
-		} else if (is_space(q->cp)) {
-			continue;
-		} else if (last != SIZE_MAX) {
-			const struct lr_glyph *p = &L->g[last];
-			double h = fmax(gh(p), gh(q));
-			double pc = (p->y0 + p->y1) / 2, qc = (q->y0 + q->y1) / 2;
-			if (q->x0 - p->x1 > SPLIT_GAP * h || q->x1 < p->x0 - h || fabs(qc - pc) > h)
-				brk = 1;
-		}
-		if (brk) {
-			if (start != SIZE_MAX && add_seg(L, &cap, start, last + 1))
-				return LR_ENOMEM;
-			start = last = SIZE_MAX;
-			if (!q || q->cp == '\n')
+		while (b < n && L->g[b].cp != '\n')
+			b++;
+		/* a gap is a break when it is wider than SPLIT_GAP glyph heights and than
+		 * WORD_GAPS of this line's usual word spaces (monospace fonts have wide ones) */
+		ws = WORD_GAPS * word_space(L, a, b, tmp);
+		for (size_t k = a; k <= b; k++) {
+			const struct lr_glyph *q = k < b ? &L->g[k] : NULL;
+			int brk = !q;
+
+			if (q && is_space(q->cp))
 				continue;
+			if (q && last != SIZE_MAX) {
+				const struct lr_glyph *p = &L->g[last];
+				double h = fmax(gh(p), gh(q));
+				double pc = (p->y0 + p->y1) / 2, qc = (q->y0 + q->y1) / 2;
+				double gap = q->x0 - p->x1;
+				brk = (gap > SPLIT_GAP * h && gap > ws) || q->x1 < p->x0 - h || fabs(qc - pc) > h;
+			}
+			if (brk) {
+				if (start != SIZE_MAX && add_seg(L, &cap, start, last + 1)) {
+					free(tmp);
+					return LR_ENOMEM;
+				}
+				start = last = SIZE_MAX;
+				if (!q)
+					break;
+			}
+			if (start == SIZE_MAX)
+				start = k;
+			last = k;
 		}
-		if (start == SIZE_MAX)
-			start = k;
-		last = k;
+		a = b + 1;
 	}
+	free(tmp);
 	return 0;
 }
 
@@ -366,16 +418,20 @@ static int blocked_gutter(const struct layout *L, const size_t *v, size_t n, dou
 
 /* Split at gutters into columns if each looks like running text. */
 static int try_columns(struct layout *L, size_t *v, size_t n, const double *gx0,
-                       const double *gx1, size_t ng, int depth, int *done)
+                       const double *gx1, size_t ng, double h, int depth, int *done)
 {
-	double rx0 = INFINITY, rx1 = -INFINITY;
-	size_t start = 0;
+	double rx0 = INFINITY, rx1 = -INFINITY, narrowest = INFINITY;
+	size_t start = 0, min_segs;
 
 	*done = 0;
 	for (size_t i = 0; i < n; i++) {
 		rx0 = fmin(rx0, L->s[v[i]].x0);
 		rx1 = fmax(rx1, L->s[v[i]].x1);
 	}
+	/* a narrow gutter could be a river of aligned word spaces: demand real columns */
+	for (size_t c = 0; c < ng; c++)
+		narrowest = fmin(narrowest, gx1[c] - gx0[c]);
+	min_segs = narrowest < GUTTER_WIDE * h ? NARROW_SEGS : 1;
 	/* v is sorted by x0, so each column is a contiguous run */
 	for (size_t c = 0; c <= ng; c++) {
 		size_t end = start, chars = 0;
@@ -386,7 +442,7 @@ static int try_columns(struct layout *L, size_t *v, size_t n, const double *gx0,
 			cx1 = fmax(cx1, L->s[v[end]].x1);
 			end++;
 		}
-		if (end == start || chars < 15 * (end - start) || cx1 - cx0 < 0.15 * (rx1 - rx0))
+		if (end - start < min_segs || chars < 15 * (end - start) || cx1 - cx0 < 0.15 * (rx1 - rx0))
 			return 0;
 		start = end;
 	}
@@ -401,7 +457,6 @@ static int try_columns(struct layout *L, size_t *v, size_t n, const double *gx0,
 			return LR_ENOMEM;
 		start = end;
 	}
-	(void)gx1;
 	*done = 1;
 	return 0;
 }
@@ -426,7 +481,7 @@ static int cut(struct layout *L, size_t *v, size_t n, int depth, int new_region)
 	/* a. clean gutters */
 	ng = find_gutters(L, v, n, NULL, gmin, gx0, gx1, MAXG);
 	if (ng) {
-		if ((rc = try_columns(L, v, n, gx0, gx1, ng, depth, &done)) || done)
+		if ((rc = try_columns(L, v, n, gx0, gx1, ng, h, depth, &done)) || done)
 			return rc;
 		return emit_leaf(L, v, n, new_region);   /* a table: read by rows */
 	}

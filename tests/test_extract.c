@@ -330,6 +330,21 @@ static void pdf_columns(void)
 	       "apssamp: the full-width title comes before the columns");
 	lr_doclist_free(l);
 
+	/* a tight gutter (0.75 line heights) that poppler's own order interleaves */
+	{
+		char path[1024];
+		snprintf(path, sizeof path, "%s/tests/fixtures/twocol-tight.pdf", srcdir());
+		l = extract(NULL, path, NULL);
+		d = l->v[0];
+		tap_ok(strstr(d->text, "\nL00 jumps brown while fox every slowly\n"
+		                       "L01 carefully lazy fox every the carefully\n") != NULL,
+		       "twocol-tight: consecutive left-column lines (poppler alone interleaves them)");
+		tap_ok(strstr(d->text, "L29 reading") && strstr(d->text, "R00 and lazy") &&
+		       strstr(d->text, "L29 reading") < strstr(d->text, "R00 and lazy"),
+		       "twocol-tight: the whole left column before the right one");
+		lr_doclist_free(l);
+	}
+
 	l = extract(NULL, corpus_path("pdf/table-page.pdf"), NULL);
 	d = l->v[0];
 	tap_ok(strstr(d->text, "\nAMD64 & Intel 64\tamd64\n") != NULL,
