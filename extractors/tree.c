@@ -338,8 +338,21 @@ static int walk_dir(struct walker *w, const char *fs, const char *rel, int depth
 
 	if (!dir) {
 		int e = errno;
-		return lr_doc_problem(w->tree, LR_PROB_IO, LR_SEV_ERROR, 0, 0,
-			"cannot read directory '%s': %s", fs, strerror(e));
+		struct lr_doc *d;
+
+		if (depth == 0)
+			return LR_EIO;   /* the root itself: the caller reports it */
+		/* an unreadable subdirectory fails like an unreadable file */
+		d = lr_doc_new(LR_DOC_OTHER, fs, rel);
+		if (!d || lr_doclist_push(w->list, d)) {
+			lr_doc_free(d);
+			return LR_ENOMEM;
+		}
+		d->tree = w->tree;
+		w->x->st.files_failed++;
+		w->x->st.skipped_by[LR_PROB_IO]++;
+		return lr_doc_fail(d, LR_EIO, LR_PROB_IO, LR_SEV_ERROR, "cannot read directory: %s",
+			strerror(e));
 	}
 	while ((de = readdir(dir))) {
 		struct entry *e;
@@ -606,7 +619,15 @@ int lr_tree_extract(struct lr_extract *x, const char *path, struct lr_doclist *l
 	if (seen_add(&w, w.anc[0]) < 0)
 		goto oom;
 	lr_sb_printf(&w.listing, "%s\n", name);
-	if ((rc = walk_dir(&w, path, "", 0)))
+	errno = 0;
+	if ((rc = walk_dir(&w, path, "", 0)) == LR_EIO) {
+		lr_errf_sys(err, errno ? errno : EIO, "cannot open '%s'", path);
+		/* keep the list consistent: the tree document stays, with the reason */
+		lr_doc_fail(w.tree, LR_EIO, LR_PROB_IO, LR_SEV_ERROR, "cannot read directory: %s",
+			strerror(errno ? errno : EIO));
+		goto out;
+	}
+	if (rc)
 		goto fail;
 	if ((rc = lr_doc_set_text(w.tree, &w.listing)))
 		goto fail;
