@@ -241,6 +241,7 @@ static int read_outline(PopplerDocument *doc, struct lr_doc *d, const uint64_t *
 {
 	PopplerIndexIter *stack[MAX_OUTLINE_DEPTH];
 	int depth = 0, count = 0, rc = 0;
+	long steps = 0;   /* every entry visited: bounds hostile (even cyclic) outlines */
 
 	stack[0] = poppler_index_iter_new(doc);
 	if (!stack[0])
@@ -270,6 +271,8 @@ static int read_outline(PopplerDocument *doc, struct lr_doc *d, const uint64_t *
 			count++;
 		}
 		poppler_action_free(a);
+		if (++steps >= 4L * MAX_OUTLINE)
+			break;
 		child = poppler_index_iter_get_child(it);
 		if (child && depth + 1 < MAX_OUTLINE_DEPTH && count < MAX_OUTLINE) {
 			stack[++depth] = child;
@@ -279,7 +282,8 @@ static int read_outline(PopplerDocument *doc, struct lr_doc *d, const uint64_t *
 			poppler_index_iter_free(child);
 		/* next sibling, or climb */
 		while (depth >= 0) {
-			if (count < MAX_OUTLINE && poppler_index_iter_next(stack[depth]))
+			if (count < MAX_OUTLINE && steps < 4L * MAX_OUTLINE &&
+			    poppler_index_iter_next(stack[depth]))
 				break;
 			poppler_index_iter_free(stack[depth]);
 			depth--;
