@@ -19,6 +19,8 @@ enum lr_exit {
 	LR_EXIT_NOMEM       = 7,   /* out of memory */
 	LR_EXIT_MISMATCH    = 8,   /* a saved context belongs to another model or settings */
 	LR_EXIT_PASSWORD    = 9,   /* encrypted input, password missing or wrong */
+	LR_EXIT_PARTIAL     = 10,  /* finished, but some inputs could not be read or were
+	                              damaged; the others were processed (extract) */
 	LR_EXIT_INTERRUPTED = 130, /* interrupted (SIGINT) */
 };
 

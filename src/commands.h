@@ -4,6 +4,7 @@
 #ifndef LR_COMMANDS_H
 #define LR_COMMANDS_H
 
+int cmd_extract(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_logits(int argc, char **argv);
 

@@ -20,6 +20,7 @@ struct command {
 
 /* The command table: one line per subcommand, in the order --help lists them. */
 static const struct command commands[] = {
+	{ "extract", cmd_extract, "print what the model would read from PDFs, HTML, trees and text" },
 	{ "inspect", cmd_inspect, "show a GGUF model's architecture, tensors and memory needs" },
 	{ "logits",  cmd_logits,  "run token ids through a model, write logit vectors (float32)" },
 };
@@ -42,7 +43,8 @@ static void print_help(void)
 	       "\n"
 	       "Run 'longread <command> --help' for a command's options.\n"
 	       "Exit status: 0 ok, 1 error, 2 usage, 3 I/O, 4 malformed input, 5 unsupported input,\n"
-	       "6 does not fit, 7 out of memory, 8 context/model mismatch, 9 password, 130 interrupted.\n");
+	       "6 does not fit, 7 out of memory, 8 context/model mismatch, 9 password,\n"
+	       "10 some inputs could not be read (the rest was processed), 130 interrupted.\n");
 }
 
 static void print_version(void)

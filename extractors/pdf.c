@@ -1,0 +1,410 @@
+/* extractors/pdf.c — PDF documents through poppler-glib: page by page, with page
+ * labels, outline (bookmark) titles, reading order rebuilt from glyph boxes
+ * (pdf_layout.c), and a health record: pages without a text layer, pages lost to
+ * damage, wrong or missing passwords.  Workload: tens to hundreds of pages per file;
+ * poppler's text extraction dominates, our layout pass is a few percent of it.
+ *
+ * Poppler reports syntax errors through g_log (domain "Poppler"); while a context
+ * exists those messages are captured (never printed) and counted per page, so damage
+ * shows up as problems with poppler's own words. */
+#include "extractors/priv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <poppler.h>
+
+#define MAX_OUTLINE 20000    /* outline entries read (a hostile outline can be huge) */
+#define MAX_OUTLINE_DEPTH 32
+#define OCR_CHARS 32         /* a page with fewer characters and a big image needs OCR */
+
+/* ------------------------------------------------------------------ quiet logging */
+
+static void log_handler(const gchar *domain, GLogLevelFlags level, const gchar *msg,
+                        gpointer data)
+{
+	struct lr_extract *x = data;
+
+	(void)domain;
+	(void)level;
+	if (x->n_msgs++ == 0)
+		snprintf(x->last_msg, sizeof x->last_msg, "%s", msg ? msg : "");
+}
+
+void lr_pdf_quiet(struct lr_extract *x, int on)
+{
+	static const char *const domains[] = { "Poppler", "GLib", "GLib-GObject" };
+
+	if (on) {
+		for (int i = 0; i < 3; i++)
+			x->glib_handler[i] = g_log_set_handler(domains[i],
+				G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
+				log_handler, x);
+		x->n_glib_handler = 3;
+	} else {
+		for (int i = 0; i < x->n_glib_handler; i++)
+			g_log_remove_handler(domains[i], x->glib_handler[i]);
+		x->n_glib_handler = 0;
+	}
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+/* Does the file end with "%%EOF" (within its last 1 KiB, as readers allow)? */
+static int has_eof_marker(const char *path, const void *data, size_t len)
+{
+	char tail[1024];
+	size_t n = 0;
+
+	if (data) {
+		n = len < sizeof tail ? len : sizeof tail;
+		memcpy(tail, (const char *)data + len - n, n);
+	} else {
+		FILE *f = fopen(path, "rb");
+		if (!f)
+			return 0;
+		if (fseek(f, -(long)sizeof tail, SEEK_END) != 0)
+			rewind(f);
+		n = fread(tail, 1, sizeof tail, f);
+		fclose(f);
+	}
+	for (size_t i = 0; i + 5 <= n; i++)
+		if (memcmp(tail + i, "%%EOF", 5) == 0)
+			return 1;
+	return 0;
+}
+
+static PopplerDocument *open_doc(struct lr_extract *x, const char *path, const void *data,
+                                 size_t len, GError **gerr)
+{
+	PopplerDocument *doc = NULL;
+	const char *pw = x->password;
+
+	if (data) {
+		GBytes *bytes = g_bytes_new(data, len);
+		doc = poppler_document_new_from_bytes(bytes, pw, gerr);
+		g_bytes_unref(bytes);
+	} else {
+		/* poppler wants an absolute file: URI */
+		char *abs = g_canonicalize_filename(path, NULL);
+		char *uri = g_filename_to_uri(abs, NULL, gerr);
+		if (uri)
+			doc = poppler_document_new_from_file(uri, pw, gerr);
+		g_free(uri);
+		g_free(abs);
+	}
+	return doc;
+}
+
+/* Glyphs of page text t with one box each, in poppler's order.  @return the count, or
+ * 0 when the boxes do not line up with the characters (then the plain text is used). */
+static size_t page_glyphs(PopplerPage *page, const char *t, struct lr_glyph **out)
+{
+	PopplerRectangle *r = NULL;
+	guint nr = 0;
+	size_t n = (size_t)g_utf8_strlen(t, -1), k = 0;
+	struct lr_glyph *g;
+
+	*out = NULL;
+	if (!n || !poppler_page_get_text_layout(page, &r, &nr) || nr != n) {
+		g_free(r);
+		return 0;
+	}
+	g = malloc(n * sizeof *g);
+	if (!g) {
+		g_free(r);
+		return 0;
+	}
+	for (const char *p = t; *p && k < n; p = g_utf8_next_char(p), k++) {
+		g[k].cp = g_utf8_get_char(p);
+		g[k].x0 = r[k].x1 < r[k].x2 ? r[k].x1 : r[k].x2;
+		g[k].x1 = r[k].x1 < r[k].x2 ? r[k].x2 : r[k].x1;
+		g[k].y0 = r[k].y1 < r[k].y2 ? r[k].y1 : r[k].y2;
+		g[k].y1 = r[k].y1 < r[k].y2 ? r[k].y2 : r[k].y1;
+	}
+	g_free(r);
+	*out = g;
+	return k;
+}
+
+/* Share of the page covered by its largest image, in percent. */
+static int image_cover(PopplerPage *page)
+{
+	GList *m = poppler_page_get_image_mapping(page), *l;
+	double w, h, best = 0;
+
+	poppler_page_get_size(page, &w, &h);
+	for (l = m; l; l = l->next) {
+		PopplerImageMapping *im = l->data;
+		double a = (im->area.x2 - im->area.x1) * (im->area.y2 - im->area.y1);
+		if (a < 0)
+			a = -a;
+		if (a > best)
+			best = a;
+	}
+	poppler_page_free_image_mapping(m);
+	if (w <= 0 || h <= 0)
+		return 0;
+	return best >= w * h ? 100 : (int)(best * 100 / (w * h));
+}
+
+static uint64_t count_visible(const char *s, size_t n, uint64_t *fffd)
+{
+	uint64_t k = 0;
+	uint32_t cp;
+
+	for (size_t i = 0; i < n;) {
+		size_t len = lr_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		if (!len)
+			len = 1, cp = 0xfffd;
+		if (cp == 0xfffd)
+			(*fffd)++;
+		if (cp > ' ')
+			k++;
+		i += len;
+	}
+	return k;
+}
+
+/* ------------------------------------------------------------------ pages */
+
+static int read_page(struct lr_extract *x, struct lr_doc *d, PopplerPage *page, int no,
+                     struct lr_sb *b)
+{
+	struct lr_glyph *g = NULL;
+	char *t = poppler_page_get_text(page);
+	size_t start = b->n, ng;
+	uint64_t visible, fffd = 0;
+	int rc = 0;
+
+	if (!t)
+		t = g_strdup("");
+	ng = page_glyphs(page, t, &g);
+	if (ng) {
+		rc = lr_layout_page(g, ng, b);
+	} else {
+		uint64_t rep = 0, ctl = 0;
+		lr_text_clean(b, t, strlen(t), &rep, &ctl);
+	}
+	free(g);
+	g_free(t);
+	if (rc)
+		return rc;
+	if (b->n > start && b->p[b->n - 1] != '\n')
+		lr_sb_putc(b, '\n');
+	visible = count_visible(b->p + start, b->n - start, &fffd);
+	if (fffd)
+		rc = lr_doc_problem(d, LR_PROB_REPLACED, LR_SEV_WARN, (uint32_t)no, fffd,
+			"page %d: %llu characters have no Unicode mapping (shown as U+FFFD)", no,
+			(unsigned long long)fffd);
+	if (!rc && visible < OCR_CHARS) {
+		int cover = image_cover(page);
+		if (cover >= 50 || (visible == 0 && cover > 0)) {
+			x->st.pages_ocr++;
+			rc = lr_doc_problem(d, LR_PROB_NEEDS_OCR, LR_SEV_WARN, (uint32_t)no, 1,
+				"page %d has no text layer (an image covers %d%% of it): needs OCR",
+				no, cover);
+		} else if (visible == 0) {
+			rc = lr_doc_problem(d, LR_PROB_EMPTY, LR_SEV_INFO, (uint32_t)no, 0,
+				"page %d is blank", no);
+		}
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ outline */
+
+static int dest_page(PopplerDocument *doc, PopplerAction *a)
+{
+	PopplerDest *dest, *named = NULL;
+	int page = 0;
+
+	if (!a || a->type != POPPLER_ACTION_GOTO_DEST || !a->goto_dest.dest)
+		return 0;
+	dest = a->goto_dest.dest;
+	if (dest->type == POPPLER_DEST_NAMED && dest->named_dest) {
+		named = poppler_document_find_dest(doc, dest->named_dest);
+		if (named)
+			page = named->page_num;
+		poppler_dest_free(named);
+	} else {
+		page = dest->page_num;
+	}
+	return page;
+}
+
+/* Outline entries become anchors at the start of their page (or, when the title is
+ * found on that page, at the title).  Iterative, bounded in count and depth. */
+static int read_outline(PopplerDocument *doc, struct lr_doc *d, const uint64_t *page_off,
+                        int n_pages)
+{
+	PopplerIndexIter *stack[MAX_OUTLINE_DEPTH];
+	int depth = 0, count = 0, rc = 0;
+	long steps = 0;   /* every entry visited: bounds hostile (even cyclic) outlines */
+
+	stack[0] = poppler_index_iter_new(doc);
+	if (!stack[0])
+		return 0;
+	while (depth >= 0 && !rc) {
+		PopplerIndexIter *it = stack[depth];
+		PopplerAction *a = poppler_index_iter_get_action(it);
+		PopplerIndexIter *child;
+		int page = dest_page(doc, a);
+
+		if (a && a->type == POPPLER_ACTION_GOTO_DEST && a->any.title && count < MAX_OUTLINE) {
+			uint64_t off = page >= 1 && page <= n_pages ? page_off[page - 1] : 0;
+			if (page >= 1 && page <= n_pages) {
+				uint64_t end = page < n_pages ? page_off[page] : d->n_bytes;
+				const char *hit = NULL;
+				if (end > off && end <= d->n_bytes && a->any.title[0]) {
+					char save = d->text[end];
+					d->text[end] = '\0';
+					hit = strstr(d->text + off, a->any.title);
+					d->text[end] = save;
+				}
+				if (hit)
+					off = (uint64_t)(hit - d->text);
+			}
+			rc = lr_doc_anchor(d, LR_ANCHOR_OUTLINE, off, (uint32_t)(page > 0 ? page : 0),
+				(uint32_t)depth + 1, a->any.title);
+			count++;
+		}
+		poppler_action_free(a);
+		if (++steps >= 4L * MAX_OUTLINE)
+			break;
+		child = poppler_index_iter_get_child(it);
+		if (child && depth + 1 < MAX_OUTLINE_DEPTH && count < MAX_OUTLINE) {
+			stack[++depth] = child;
+			continue;
+		}
+		if (child)
+			poppler_index_iter_free(child);
+		/* next sibling, or climb */
+		while (depth >= 0) {
+			if (count < MAX_OUTLINE && steps < 4L * MAX_OUTLINE &&
+			    poppler_index_iter_next(stack[depth]))
+				break;
+			poppler_index_iter_free(stack[depth]);
+			depth--;
+		}
+	}
+	while (depth >= 0)
+		poppler_index_iter_free(stack[depth--]);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ the document */
+
+int lr_pdf_extract(struct lr_extract *x, struct lr_doc *d, const char *path,
+                   const void *data, size_t len)
+{
+	struct lr_sb b = { 0 };
+	GError *gerr = NULL;
+	PopplerDocument *doc = NULL;
+	uint64_t *page_off = NULL;
+	int n, rc = 0, lost = 0;
+	int eof = has_eof_marker(path, data, len);
+	char *title;
+
+	d->kind = LR_DOC_PDF;
+	x->n_msgs = 0;
+	x->last_msg[0] = '\0';
+	doc = open_doc(x, path, data, len, &gerr);
+	if (!doc) {
+		int enc = gerr && gerr->domain == POPPLER_ERROR && gerr->code == POPPLER_ERROR_ENCRYPTED;
+		const char *why = gerr ? gerr->message : "unknown error";
+
+		if (enc && x->password)
+			rc = lr_doc_fail(d, LR_EPASSWORD, LR_PROB_ENCRYPTED, LR_SEV_ERROR,
+				"encrypted, and the password given does not open it");
+		else if (enc)
+			rc = lr_doc_fail(d, LR_EPASSWORD, LR_PROB_ENCRYPTED, LR_SEV_ERROR,
+				"encrypted; give the password with --password or LONGREAD_PDF_PASSWORD");
+		else if (gerr && gerr->domain == POPPLER_ERROR && gerr->code == POPPLER_ERROR_OPEN_FILE)
+			rc = lr_doc_fail(d, LR_EIO, LR_PROB_IO, LR_SEV_ERROR, "cannot open: %s", why);
+		else if (!eof)
+			rc = lr_doc_fail(d, LR_EFORMAT, LR_PROB_DAMAGED, LR_SEV_ERROR,
+				"truncated or damaged beyond repair (no %%EOF at the end): %s", why);
+		else
+			rc = lr_doc_fail(d, LR_EFORMAT, LR_PROB_DAMAGED, LR_SEV_ERROR,
+				"damaged; poppler cannot read it: %s%s%s", why,
+				x->n_msgs ? ": " : "", x->n_msgs ? x->last_msg : "");
+		goto out;
+	}
+	title = poppler_document_get_title(doc);
+	if (title && *title) {
+		struct lr_sb tb = { 0 };
+		uint64_t rep = 0, ctl = 0;
+		lr_text_clean(&tb, title, strlen(title), &rep, &ctl);
+		d->title = lr_sb_take(&tb);
+	}
+	g_free(title);
+	if (!eof && (rc = lr_doc_problem(d, LR_PROB_DAMAGED, LR_SEV_ERROR, 0, 0,
+			"truncated or damaged (no %%EOF at the end); poppler rebuilt what it could")))
+		goto out;
+	if (x->n_msgs && (rc = lr_doc_problem(d, LR_PROB_DAMAGED, LR_SEV_WARN, 0, x->n_msgs,
+			"poppler reported %llu problems opening it (first: %s)",
+			(unsigned long long)x->n_msgs, x->last_msg)))
+		goto out;
+
+	n = poppler_document_get_n_pages(doc);
+	d->n_pages = n > 0 ? (uint32_t)n : 0;
+	page_off = calloc(n > 0 ? (size_t)n : 1, sizeof *page_off);
+	if (!page_off) {
+		rc = LR_ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < n && !rc; i++) {
+		PopplerPage *page = poppler_document_get_page(doc, i);
+		char *label;
+		size_t before = b.n;
+
+		page_off[i] = b.n;
+		if (!page) {
+			lost++;
+			rc = lr_doc_anchor(d, LR_ANCHOR_PAGE, b.n, (uint32_t)i + 1, 0, NULL);
+			if (!rc)
+				rc = lr_doc_problem(d, LR_PROB_PAGE_LOST, LR_SEV_ERROR, (uint32_t)i + 1, 1,
+					"page %d could not be read", i + 1);
+			continue;
+		}
+		label = poppler_page_get_label(page);
+		rc = lr_doc_anchor(d, LR_ANCHOR_PAGE, b.n, (uint32_t)i + 1, 0, label);
+		g_free(label);
+		x->n_msgs = 0;
+		if (!rc)
+			rc = read_page(x, d, page, i + 1, &b);
+		if (!rc && x->n_msgs) {
+			if (b.n == before) {
+				lost++;
+				rc = lr_doc_problem(d, LR_PROB_PAGE_LOST, LR_SEV_ERROR, (uint32_t)i + 1,
+					x->n_msgs, "page %d is damaged and gave no text (poppler: %s)",
+					i + 1, x->last_msg);
+			} else {
+				rc = lr_doc_problem(d, LR_PROB_DAMAGED, LR_SEV_WARN, (uint32_t)i + 1,
+					x->n_msgs, "page %d: poppler reported %llu problems; its text may be "
+					"incomplete (first: %s)", i + 1, (unsigned long long)x->n_msgs,
+					x->last_msg);
+			}
+		}
+		g_object_unref(page);
+	}
+	if (rc)
+		goto out;
+	x->st.pages += (uint64_t)(n - lost);
+	x->st.pages_lost += (uint64_t)lost;
+	if ((rc = lr_doc_set_text(d, &b)))
+		goto out;
+	if ((rc = read_outline(doc, d, page_off, n)))
+		goto out;
+	lr_doc_sort_anchors(d);
+out:
+	if (gerr)
+		g_error_free(gerr);
+	if (doc)
+		g_object_unref(doc);
+	free(page_off);
+	lr_sb_release(&b);
+	return rc == LR_ENOMEM ? LR_ENOMEM : 0;
+}

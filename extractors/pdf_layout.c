@@ -1,0 +1,544 @@
+/* extractors/pdf_layout.c — reading order for one PDF page from glyph boxes, so that a
+ * two-column page reads column by column and a table reads row by row.  Workload: a
+ * few thousand glyphs and a few hundred line segments per page, once per page.
+ *
+ * 1. Poppler's lines (its text split at '\n') are cut into segments wherever the gap
+ *    between two glyphs exceeds both 0.6 of the glyph height and 1.5 times the
+ *    line's median word space (wider than a word space, even in a monospace font,
+ *    narrower than a column gutter), the text jumps back left, or moves a line down.
+ * 2. A region (first the whole page) is split recursively:
+ *    a. at vertical gutters — x ranges no segment covers, with text on both sides,
+ *       at least 0.6 line heights wide — when every part looks like running text
+ *       (>= 15 characters per segment on average, >= 15% of the region's width, and
+ *       when the gutter is under one line height, >= 6 segments, so a river of
+ *       aligned word spaces in a short paragraph is no gutter): the parts are read
+ *       left to right;
+ *    b. if some segments (titles, abstracts, captions, footers) block every gutter:
+ *       at the least covered x range of the middle 60%, when at most 40% of the
+ *       segments cross it and at least 3 lie wholly on each side, the region is cut
+ *       into horizontal bands of crossing and non-crossing segments, read top to
+ *       bottom (each band is split again, so the columns between two full-width
+ *       blocks read column by column);
+ *    c. otherwise the region is a leaf: its segments are grouped into rows by
+ *       vertical overlap, rows read top to bottom, segments in a row left to right
+ *       (separated by a TAB when the gap is wide, as in tables).
+ * 3. While writing, a line ending in a hyphen after a lower-case letter is joined
+ *    with the next line when that starts with a lower-case letter ("docu-" "mentation"
+ *    -> "documentation"); a vertical gap over 0.8 line heights, or a new region,
+ *    starts a new paragraph (blank line). */
+#include "extractors/priv.h"
+
+#include <glib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SPLIT_GAP 0.6     /* segment split: gap / glyph height ... */
+#define WORD_GAPS 1.5     /* ... and gap / the line's median word space */
+#define GUTTER_MIN 0.6    /* gutter width / median line height */
+#define GUTTER_WIDE 1.0   /* gutters narrower than this need NARROW_SEGS per column */
+#define NARROW_SEGS 6
+#define TAB_GAP 2.0       /* in-row gap / line height that becomes a TAB */
+#define PARA_GAP 0.8      /* vertical gap / line height that starts a paragraph */
+#define BLOCKED10 4       /* a blocked gutter: at most 4/10 of the segments cross it */
+#define MAX_DEPTH 48
+
+struct seg {
+	size_t g0, g1;        /* glyphs [g0, g1), trailing spaces excluded */
+	double x0, y0, x1, y1;
+	size_t nch;
+};
+
+struct layout {
+	const struct lr_glyph *g;
+	struct seg *s;
+	size_t ns;
+	struct lr_sb *b;
+	/* writer state */
+	int pending;          /* a row was written and its line break is not yet */
+	int hyphen;           /* it ended in a breakable hyphen of hyphen_len bytes */
+	size_t hyphen_len;
+	double last_y1, last_h;
+	int para;             /* the next row starts a paragraph */
+};
+
+static int is_space(uint32_t cp)
+{
+	return cp == ' ' || cp == '\t' || cp == 0xa0 || cp == 0x3000 || (cp >= 0x2000 && cp <= 0x200b);
+}
+
+static double gh(const struct lr_glyph *g)
+{
+	double h = g->y1 - g->y0;
+
+	return h > 0.5 ? h : 0.5;
+}
+
+/* ------------------------------------------------------------------ segments */
+
+static int add_seg(struct layout *L, size_t *cap, size_t g0, size_t g1)
+{
+	struct seg *s;
+
+	if (g0 >= g1)
+		return 0;
+	if (L->ns == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		struct seg *v = realloc(L->s, c * sizeof *v);
+		if (!v)
+			return LR_ENOMEM;
+		L->s = v;
+		*cap = c;
+	}
+	s = &L->s[L->ns++];
+	s->g0 = g0;
+	s->g1 = g1;
+	s->x0 = s->y0 = INFINITY;
+	s->x1 = s->y1 = -INFINITY;
+	s->nch = 0;
+	for (size_t k = g0; k < g1; k++) {
+		const struct lr_glyph *q = &L->g[k];
+		if (is_space(q->cp))
+			continue;
+		s->x0 = fmin(s->x0, q->x0);
+		s->y0 = fmin(s->y0, q->y0);
+		s->x1 = fmax(s->x1, q->x1);
+		s->y1 = fmax(s->y1, q->y1);
+		s->nch++;
+	}
+	if (s->nch == 0)
+		L->ns--;
+	return 0;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double p = *(const double *)a, q = *(const double *)b;
+
+	return p < q ? -1 : p > q;
+}
+
+/* The median word space of glyphs [a, b) (one poppler line): gaps between non-space
+ * glyphs with a space glyph between them.  0 when there are fewer than 3. */
+static double word_space(const struct layout *L, size_t a, size_t b, double *tmp)
+{
+	size_t k = 0, last = SIZE_MAX;
+	int space = 0;
+
+	for (size_t i = a; i < b; i++) {
+		const struct lr_glyph *q = &L->g[i];
+		if (is_space(q->cp)) {
+			space = 1;
+			continue;
+		}
+		if (last != SIZE_MAX && space && q->x0 > L->g[last].x1)
+			tmp[k++] = q->x0 - L->g[last].x1;
+		last = i;
+		space = 0;
+	}
+	if (k < 3)
+		return 0;
+	qsort(tmp, k, sizeof *tmp, cmp_dbl);
+	return tmp[k / 2];
+}
+
+static int build_segments(struct layout *L, size_t n)
+{
+	size_t cap = 0;
+	double *tmp = malloc((n ? n : 1) * sizeof *tmp);
+
+	if (!tmp)
+		return LR_ENOMEM;
+	for (size_t a = 0; a < n;) {
+		size_t b = a, start = SIZE_MAX, last = SIZE_MAX;
+		double ws;
+
+		while (b < n && L->g[b].cp != '\n')
+			b++;
+		/* a gap is a break when it is wider than SPLIT_GAP glyph heights and than
+		 * WORD_GAPS of this line's usual word spaces (monospace fonts have wide ones) */
+		ws = WORD_GAPS * word_space(L, a, b, tmp);
+		for (size_t k = a; k <= b; k++) {
+			const struct lr_glyph *q = k < b ? &L->g[k] : NULL;
+			int brk = !q;
+
+			if (q && is_space(q->cp))
+				continue;
+			if (q && last != SIZE_MAX) {
+				const struct lr_glyph *p = &L->g[last];
+				double h = fmax(gh(p), gh(q));
+				double pc = (p->y0 + p->y1) / 2, qc = (q->y0 + q->y1) / 2;
+				double gap = q->x0 - p->x1;
+				brk = (gap > SPLIT_GAP * h && gap > ws) || q->x1 < p->x0 - h || fabs(qc - pc) > h;
+			}
+			if (brk) {
+				if (start != SIZE_MAX && add_seg(L, &cap, start, last + 1)) {
+					free(tmp);
+					return LR_ENOMEM;
+				}
+				start = last = SIZE_MAX;
+				if (!q)
+					break;
+			}
+			if (start == SIZE_MAX)
+				start = k;
+			last = k;
+		}
+		a = b + 1;
+	}
+	free(tmp);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ writing */
+
+static int is_hyphen(uint32_t cp)
+{
+	return cp == '-' || cp == 0xad || cp == 0x2010;
+}
+
+static void put_glyph(struct lr_sb *b, uint32_t cp)
+{
+	/* Ligatures poppler left as presentation forms become their letters. */
+	static const char *const lig[] = { "ff", "fi", "fl", "ffi", "ffl", "st", "st" };
+
+	if (cp >= 0xfb00 && cp <= 0xfb06)
+		lr_sb_puts(b, lig[cp - 0xfb00]);
+	else if (cp == 0xad || cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0xfeff ||
+	         cp == 0xfffe || cp == 0xffff || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return;   /* soft hyphens inside a line, controls, non-characters */
+	else if (is_space(cp))
+		lr_sb_putc(b, ' ');
+	else
+		lr_sb_put_cp(b, cp);
+}
+
+/* Write one row: segments r[0..n) sorted by x. */
+static void write_row(struct layout *L, const size_t *r, size_t n, int new_region)
+{
+	const struct seg *first = &L->s[r[0]];
+	double y0 = INFINITY, y1 = -INFINITY, h;
+	const struct lr_glyph *fg = &L->g[first->g0];
+	int para;
+
+	for (size_t i = 0; i < n; i++) {
+		y0 = fmin(y0, L->s[r[i]].y0);
+		y1 = fmax(y1, L->s[r[i]].y1);
+	}
+	h = y1 - y0;
+	para = new_region || (L->pending && y0 - L->last_y1 > PARA_GAP * fmax(h, L->last_h));
+	while (is_space(fg->cp) && fg < &L->g[first->g1 - 1])
+		fg++;
+	if (L->pending) {
+		if (L->hyphen && g_unichar_islower(fg->cp)) {
+			L->b->n -= L->hyphen_len;        /* join "docu-" + "mentation" */
+			L->b->p[L->b->n] = '\0';
+		} else {
+			lr_sb_putc(L->b, '\n');
+			if (para)
+				lr_sb_putc(L->b, '\n');
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct seg *s = &L->s[r[i]];
+		if (i > 0) {
+			double gap = s->x0 - L->s[r[i - 1]].x1;
+			lr_sb_putc(L->b, gap > TAB_GAP * h ? '\t' : ' ');
+		}
+		for (size_t k = s->g0; k < s->g1; k++)
+			put_glyph(L->b, L->g[k].cp);
+	}
+	lr_sb_rtrim(L->b, " ");
+	{
+		const struct seg *s = &L->s[r[n - 1]];
+		size_t k = s->g1 - 1;
+		L->hyphen = 0;
+		if (is_hyphen(L->g[k].cp) && k > s->g0 && g_unichar_islower(L->g[k - 1].cp) &&
+		    L->b->n > 0) {
+			L->hyphen = 1;
+			L->hyphen_len = L->g[k].cp == '-' ? 1 : L->g[k].cp == 0xad ? 0 : 3;
+			if (L->g[k].cp == 0xad)
+				L->hyphen_len = 0;   /* already dropped by put_glyph */
+		}
+	}
+	L->pending = 1;
+	L->last_y1 = y1;
+	L->last_h = h;
+}
+
+/* ------------------------------------------------------------------ regions */
+
+static int cmp_x(const void *a, const void *b, void *ctx)
+{
+	const struct seg *s = ctx;
+	double p = s[*(const size_t *)a].x0, q = s[*(const size_t *)b].x0;
+
+	return p < q ? -1 : p > q;
+}
+
+static int cmp_yc(const void *a, const void *b, void *ctx)
+{
+	const struct seg *s = ctx;
+	const struct seg *p = &s[*(const size_t *)a], *q = &s[*(const size_t *)b];
+	double pc = p->y0 + p->y1, qc = q->y0 + q->y1;
+
+	if (pc != qc)
+		return pc < qc ? -1 : 1;
+	return p->x0 < q->x0 ? -1 : p->x0 > q->x0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double p = *(const double *)a, q = *(const double *)b;
+
+	return p < q ? -1 : p > q;
+}
+
+static double median_h(const struct layout *L, const size_t *v, size_t n)
+{
+	double *h, m;
+
+	if (n == 0 || !(h = malloc(n * sizeof *h)))
+		return 10;
+	for (size_t i = 0; i < n; i++)
+		h[i] = L->s[v[i]].y1 - L->s[v[i]].y0;
+	qsort(h, n, sizeof *h, cmp_double);
+	m = h[n / 2];
+	free(h);
+	return m > 1 ? m : 1;
+}
+
+/* The leaf: rows by vertical overlap, top to bottom. */
+static int emit_leaf(struct layout *L, size_t *v, size_t n, int new_region)
+{
+	size_t i = 0;
+
+	g_qsort_with_data(v, (gint)n, sizeof *v, cmp_yc, L->s);
+	while (i < n) {
+		size_t j = i + 1;
+		double y0 = L->s[v[i]].y0, y1 = L->s[v[i]].y1;
+
+		while (j < n) {
+			const struct seg *s = &L->s[v[j]];
+			double ov = fmin(y1, s->y1) - fmax(y0, s->y0);
+			double mh = fmin(y1 - y0, s->y1 - s->y0);
+			if (ov < 0.5 * mh)
+				break;
+			y0 = fmin(y0, s->y0);
+			y1 = fmax(y1, s->y1);
+			j++;
+		}
+		g_qsort_with_data(v + i, (gint)(j - i), sizeof *v, cmp_x, L->s);
+		write_row(L, v + i, j - i, new_region && i == 0);
+		i = j;
+	}
+	return 0;
+}
+
+/* Gutters of v[0..n) (sorted by x0), ignoring segments for which skip[] is set:
+ * x ranges [gx0[k], gx1[k]) no considered segment covers, at least minw wide, with
+ * considered segments on both sides.  @return the number found (<= max). */
+static size_t find_gutters(const struct layout *L, const size_t *v, size_t n,
+                           const unsigned char *skip, double minw, double *gx0,
+                           double *gx1, size_t max)
+{
+	double reach = -INFINITY;
+	size_t k = 0, seen = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct seg *s = &L->s[v[i]];
+		if (skip && skip[i])
+			continue;
+		if (seen && s->x0 - reach >= minw && k < max) {
+			gx0[k] = reach;
+			gx1[k] = s->x0;
+			k++;
+		}
+		reach = fmax(reach, s->x1);
+		seen++;
+	}
+	return k;
+}
+
+static int cut(struct layout *L, size_t *v, size_t n, int depth, int new_region);
+
+/* The least covered x range in the middle 60% of the region, when few segments cover
+ * it (<= BLOCKED of them) and at least 3 segments lie wholly on each side: a column
+ * gutter that full-width lines interrupt.  @return 1 with [*gx0, *gx1) set. */
+static int blocked_gutter(const struct layout *L, const size_t *v, size_t n, double rx0,
+                          double rx1, double minw, double *gx0, double *gx1)
+{
+	enum { MAX_BINS = 2048 };
+	int cov[MAX_BINS + 1] = { 0 };
+	double width = rx1 - rx0, scale;
+	size_t bins, lo, hi, best_len = 0, best_at = 0, left = 0, right = 0;
+	int m = INT32_MAX;
+
+	if (width <= 0 || n < 6)
+		return 0;
+	bins = width < MAX_BINS ? (size_t)width + 1 : MAX_BINS;
+	scale = (double)bins / width;
+	for (size_t i = 0; i < n; i++) {
+		const struct seg *s = &L->s[v[i]];
+		size_t a = (size_t)((s->x0 - rx0) * scale), b = (size_t)((s->x1 - rx0) * scale);
+		if (b >= bins)
+			b = bins - 1;
+		cov[a]++;
+		cov[b + 1]--;
+	}
+	for (size_t i = 1; i <= bins; i++)
+		cov[i] += cov[i - 1];
+	lo = bins / 5;
+	hi = bins - bins / 5;
+	for (size_t i = lo; i < hi; i++)
+		if (cov[i] < m)
+			m = cov[i];
+	if (m < 0 || (size_t)m * 10 > n * BLOCKED10)
+		return 0;
+	for (size_t i = lo; i < hi;) {
+		size_t j = i;
+		while (j < hi && cov[j] == m)
+			j++;
+		if (j - i > best_len) {
+			best_len = j - i;
+			best_at = i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	if (best_len == 0 || best_len / scale < minw)
+		return 0;
+	*gx0 = rx0 + (double)best_at / scale;
+	*gx1 = rx0 + (double)(best_at + best_len) / scale;
+	for (size_t i = 0; i < n; i++) {
+		left += L->s[v[i]].x1 <= *gx0;
+		right += L->s[v[i]].x0 >= *gx1;
+	}
+	return left >= 3 && right >= 3;
+}
+
+/* Split at gutters into columns if each looks like running text. */
+static int try_columns(struct layout *L, size_t *v, size_t n, const double *gx0,
+                       const double *gx1, size_t ng, double h, int depth, int *done)
+{
+	double rx0 = INFINITY, rx1 = -INFINITY, narrowest = INFINITY;
+	size_t start = 0, min_segs;
+
+	*done = 0;
+	for (size_t i = 0; i < n; i++) {
+		rx0 = fmin(rx0, L->s[v[i]].x0);
+		rx1 = fmax(rx1, L->s[v[i]].x1);
+	}
+	/* a narrow gutter could be a river of aligned word spaces: demand real columns */
+	for (size_t c = 0; c < ng; c++)
+		narrowest = fmin(narrowest, gx1[c] - gx0[c]);
+	min_segs = narrowest < GUTTER_WIDE * h ? NARROW_SEGS : 1;
+	/* v is sorted by x0, so each column is a contiguous run */
+	for (size_t c = 0; c <= ng; c++) {
+		size_t end = start, chars = 0;
+		double cx0 = INFINITY, cx1 = -INFINITY;
+		while (end < n && (c == ng || L->s[v[end]].x1 <= gx0[c] + 1e-6)) {
+			chars += L->s[v[end]].nch;
+			cx0 = fmin(cx0, L->s[v[end]].x0);
+			cx1 = fmax(cx1, L->s[v[end]].x1);
+			end++;
+		}
+		if (end - start < min_segs || chars < 15 * (end - start) || cx1 - cx0 < 0.15 * (rx1 - rx0))
+			return 0;
+		start = end;
+	}
+	if (start != n)
+		return 0;
+	start = 0;
+	for (size_t c = 0; c <= ng; c++) {
+		size_t end = start;
+		while (end < n && (c == ng || L->s[v[end]].x1 <= gx0[c] + 1e-6))
+			end++;
+		if (cut(L, v + start, end - start, depth + 1, 1))
+			return LR_ENOMEM;
+		start = end;
+	}
+	*done = 1;
+	return 0;
+}
+
+static int cut(struct layout *L, size_t *v, size_t n, int depth, int new_region)
+{
+	enum { MAXG = 8 };
+	double gx0[MAXG], gx1[MAXG], rx0 = INFINITY, rx1 = -INFINITY, h, gmin;
+	size_t ng;
+	int done, rc = 0;
+
+	if (n <= 1 || depth > MAX_DEPTH)
+		return emit_leaf(L, v, n, new_region);
+	g_qsort_with_data(v, (gint)n, sizeof *v, cmp_x, L->s);
+	for (size_t i = 0; i < n; i++) {
+		rx0 = fmin(rx0, L->s[v[i]].x0);
+		rx1 = fmax(rx1, L->s[v[i]].x1);
+	}
+	h = median_h(L, v, n);
+	gmin = GUTTER_MIN * h;
+
+	/* a. clean gutters */
+	ng = find_gutters(L, v, n, NULL, gmin, gx0, gx1, MAXG);
+	if (ng) {
+		if ((rc = try_columns(L, v, n, gx0, gx1, ng, h, depth, &done)) || done)
+			return rc;
+		return emit_leaf(L, v, n, new_region);   /* a table: read by rows */
+	}
+
+	/* b. a gutter blocked only by some segments (titles, abstracts, captions,
+	 * footers): cut bands at the runs of segments that cross it */
+	if (blocked_gutter(L, v, n, rx0, rx1, gmin, gx0, gx1)) {
+		size_t *w = malloc(n * sizeof *w);
+		unsigned char *cross = malloc(n);
+		size_t start = 0;
+
+		if (!w || !cross) {
+			free(w);
+			free(cross);
+			return LR_ENOMEM;
+		}
+		memcpy(w, v, n * sizeof *w);
+		g_qsort_with_data(w, (gint)n, sizeof *w, cmp_yc, L->s);
+		for (size_t i = 0; i < n; i++) {
+			const struct seg *s = &L->s[w[i]];
+			cross[i] = s->x0 < gx1[0] && s->x1 > gx0[0];
+		}
+		for (size_t i = 1; i <= n && !rc; i++) {
+			if (i == n || cross[i] != cross[start]) {
+				rc = cut(L, w + start, i - start, depth + 1, new_region && start == 0);
+				start = i;
+			}
+		}
+		free(w);
+		free(cross);
+		return rc;
+	}
+	return emit_leaf(L, v, n, new_region);
+}
+
+int lr_layout_page(const struct lr_glyph *g, size_t n, struct lr_sb *b)
+{
+	struct layout L = { .g = g, .b = b };
+	size_t *v = NULL;
+	int rc = 0;
+
+	if ((rc = build_segments(&L, n)))
+		goto out;
+	if (L.ns == 0)
+		goto out;
+	v = malloc(L.ns * sizeof *v);
+	if (!v) {
+		rc = LR_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < L.ns; i++)
+		v[i] = i;
+	rc = cut(&L, v, L.ns, 0, 0);
+	if (L.pending)
+		lr_sb_putc(b, '\n');
+out:
+	free(v);
+	free(L.s);
+	return rc ? rc : lr_sb_failed(b) ? LR_ENOMEM : 0;
+}

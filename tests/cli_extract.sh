@@ -1,0 +1,104 @@
+#!/bin/sh
+# tests/cli_extract.sh — `longread extract` as a user runs it: what goes to stdout and
+# stderr, the summary line, --json, options, and every documented exit status.
+set -u
+: "${LONGREAD:?}" "${SRCDIR:?}" "${TESTTMP:?}"
+C="$SRCDIR/corpora"
+T="$TESTTMP/cli-extract.$$"
+rm -rf "$T" && mkdir -p "$T"
+n=0 failed=0
+
+ok() {  # ok COND-EXIT-STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
+}
+run() {  # run ARGS...: sets rc, out ($T/out), err ($T/err)
+	"$LONGREAD" extract "$@" > "$T/out" 2> "$T/err"
+	rc=$?
+}
+has() { grep -q -- "$1" "$2"; }
+
+# usage
+run; ok $([ $rc -eq 2 ] && has "missing PATH" "$T/err" && has "Try 'longread extract --help'" "$T/err"; echo $?) "no PATH: exit 2 with a usage hint"
+run --bogus x; ok $([ $rc -eq 2 ] && has "unrecognized option '--bogus'" "$T/err"; echo $?) "unknown option: exit 2"
+run --max-file-size 12Q x; ok $([ $rc -eq 2 ]; echo $?) "bad --max-file-size: exit 2"
+run --password; ok $([ $rc -eq 2 ] && has "requires an argument" "$T/err"; echo $?) "--password without a value: exit 2"
+run --help; ok $([ $rc -eq 0 ] && has "Usage: longread extract" "$T/out" && [ ! -s "$T/err" ]; echo $?) "--help: stdout, exit 0"
+"$LONGREAD" --help | grep -q "^  extract " ; ok $? "'extract' is in the command list"
+
+# a plain success: text with a header, a summary on stderr, exit 0
+run "$C/pdf/gpl-licence.pdf"
+ok $([ $rc -eq 0 ]; echo $?) "a good PDF: exit 0"
+ok $(head -1 "$T/out" | grep -q '^<document name=".*gpl-licence.pdf" kind="pdf" pages="4">$'; echo $?) "header line with name, kind and pages"
+ok $(grep -q '^\[.*gpl-licence.pdf p.1 "100"\]$' "$T/out"; echo $?) "page markers with labels"
+ok $([ "$(cat "$T/err")" = "longread: extract: 1 file read; 4 PDF pages" ]; echo $?) "summary line: files read and pages"
+
+# a missing path among good ones: the others are printed, exit 3
+run "$C/html/install-en.html" "$T/does-not-exist" "$C/pdf/table-page.pdf"
+ok $([ $rc -eq 3 ]; echo $?) "a missing path: exit 3"
+ok $(has "cannot open '$T/does-not-exist': No such file or directory" "$T/err"; echo $?) "the missing path is named"
+ok $([ "$(grep -c '^<document ' "$T/out")" -eq 2 ]; echo $?) "the other inputs are still printed"
+ok $(has "2 files read, 1 missing" "$T/err"; echo $?) "the summary counts the missing path"
+
+# encrypted: nothing readable -> exit 9; password by option and by environment
+run "$C/pdf/gpl-licence-encrypted.pdf"
+ok $([ $rc -eq 9 ] && has "encrypted; give the password" "$T/err" && has "1 failed (1 encrypted)" "$T/err"; echo $?) "encrypted, no password: exit 9, reason and summary"
+ok $(grep -q 'status="failed" reason="encrypted' "$T/out"; echo $?) "the failed file is still listed for the model"
+run --password wrong "$C/pdf/gpl-licence-encrypted.pdf"
+ok $([ $rc -eq 9 ] && has "does not open" "$T/err"; echo $?) "wrong password: exit 9"
+run --password hunter2 "$C/pdf/gpl-licence-encrypted.pdf"
+ok $([ $rc -eq 0 ] && has "GNU GENERAL PUBLIC LICENSE" "$T/out"; echo $?) "--password opens it"
+LONGREAD_PDF_PASSWORD=hunter2 "$LONGREAD" extract "$C/pdf/gpl-licence-encrypted.pdf" > "$T/out" 2> "$T/err"
+ok $([ $? -eq 0 ] && has "GNU GENERAL PUBLIC LICENSE" "$T/out"; echo $?) "LONGREAD_PDF_PASSWORD opens it"
+
+# some inputs failed, others read: exit 10
+run "$C/pdf/gpl-licence-encrypted.pdf" "$C/pdf/table-page.pdf"
+ok $([ $rc -eq 10 ] && has "1 file read, 1 failed (1 encrypted)" "$T/err"; echo $?) "one failed, one read: exit 10"
+run "$C/pdf/apssamp-corrupt.pdf"
+ok $([ $rc -eq 10 ] && has "warning: '.*apssamp-corrupt.pdf': page 2 is damaged" "$T/err" && has "(1 damaged)" "$T/err"; echo $?) "a damaged PDF: read, warned, exit 10"
+ok $(grep -q '^\[note: page 2 is damaged and gave no text' "$T/out"; echo $?) "the model is told which page is missing"
+run "$C/pdf/apssamp-truncated.pdf"
+ok $([ $rc -eq 4 ] && has "truncated or damaged beyond repair" "$T/err"; echo $?) "a truncated PDF poppler rejects: exit 4"
+printf 'not a pdf\n' > "$T/fake.pdf"
+run "$T/fake.pdf"
+ok $([ $rc -eq 4 ] && has "not a PDF file" "$T/err"; echo $?) "a non-PDF named .pdf: exit 4"
+run "$C/pdf/scanned-page.pdf"
+ok $([ $rc -eq 0 ] && has "1 needs OCR" "$T/err" && has "needs OCR" "$T/out"; echo $?) "an image-only page: exit 0, reported as needing OCR"
+
+# a tree: listing, skipped files, ignore counts; include/exclude; size limit; stdin
+mkdir -p "$T/tree/src" "$T/tree/node_modules"
+printf 'int main(void) { return 0; }\n' > "$T/tree/src/main.c"
+printf '*.o\n' > "$T/tree/.gitignore"
+printf 'x' > "$T/tree/src/main.o"
+printf '\000\001\002' > "$T/tree/blob.bin"
+head -c 3000 /dev/zero | tr '\0' 'a' > "$T/tree/big.txt"
+run --max-file-size 2K "$T/tree"
+ok $([ $rc -eq 0 ]; echo $?) "a tree with skipped files: exit 0"
+ok $(has '^  blob.bin  \[binary, not read\]$' "$T/out" && has '^  big.txt  \[over the size limit, not read\]$' "$T/out" && has '^  node_modules/  \[default-excluded, not read\]$' "$T/out"; echo $?) "the listing says what was skipped and why"
+ok $(has '^1	int main(void) { return 0; }$' "$T/out" && has '<document name="src/main.c" kind="code" lines="1">' "$T/out"; echo $?) "code is numbered and named relative to the tree"
+ok $(has "2 files read, 3 skipped (1 binary, 1 too-large, 1 excluded-dir), 1 ignored by ignore files" "$T/err"; echo $?) "summary: read, skipped by reason, ignored"
+run --include '*.c' --no-line-numbers "$T/tree"
+ok $(has '^int main' "$T/out" && ! has 'gitignore' "$T/out" && has "excluded by globs" "$T/err"; echo $?) "--include and --no-line-numbers"
+run --exclude src/ "$T/tree"
+ok $(! has 'main.c' "$T/out"; echo $?) "--exclude leaves a directory out"
+printf '<!DOCTYPE html><title>t</title><h1>From stdin</h1>' | "$LONGREAD" extract - > "$T/out" 2> "$T/err"
+ok $([ $? -eq 0 ] && has '^# From stdin$' "$T/out"; echo $?) "'-' reads standard input"
+
+# --json: valid, with documents, anchors, problems and the summary
+run --json "$C/pdf/gpl-licence.pdf" "$C/pdf/scanned-page.pdf"
+if command -v jq > /dev/null; then
+	ok $(jq -e '.documents | length == 2' "$T/out" > /dev/null; echo $?) "--json: valid JSON, two documents"
+	ok $(jq -e '.documents[0].anchors[0] | .kind == "page" and .page == 1 and .label == "100"' "$T/out" > /dev/null; echo $?) "--json: page anchors with labels"
+	ok $(jq -e '.documents[1].problems[0] | .kind == "needs-ocr" and .page == 1' "$T/out" > /dev/null; echo $?) "--json: problems with kind and page"
+	ok $(jq -e '.summary.pages_need_ocr == 1 and .summary.files_read == 2' "$T/out" > /dev/null; echo $?) "--json: summary"
+else
+	n=$((n + 1)); echo "ok $n # SKIP jq not installed"
+fi
+
+# nothing on stdout is lost when stdout is closed early
+"$LONGREAD" extract "$C/pdf/debian-faq.pdf" 2>/dev/null | head -1 > /dev/null
+ok $? "a closed pipe does not hang or crash"
+
+rm -rf "$T"
+echo "1..$n"
+[ $failed -eq 0 ]
