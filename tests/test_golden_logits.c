@@ -1,0 +1,206 @@
+/* tests/test_golden_logits.c — the fast forward pass against the golden references
+ * (../shared/golden/models, produced by llama.cpp and a float64 numpy pass), for every
+ * model and every sequence, positions 8192 and beyond included (rope scaling).
+ *
+ * Per the issue: "rel L2" of each position's logit vector against the reference —
+ *   F32 weights: against the float64 pass (f64), within max(1e-4, 1.5 x llama.cpp's own
+ *     error against it);
+ *   other types: against `exact` (llama.cpp on the dequantized weights), within
+ *     max(1e-3, 1.5 x llama.cpp's own quantized run's error against exact);
+ * checked for the worst position and for all positions together.
+ * Argmax: with float activations (F32, F16, BF16 weights) the same argmax at every
+ * position whose reference top-2 margin is at least 0.01.  With 8-bit activations (the
+ * quantized types) the reference implementation itself changes the argmax at such
+ * positions (34 times over these 27 runs); we quantize activations exactly as it does,
+ * and require no more such changes than it makes on the same model and sequences, with
+ * a slack of ARGMAX_SLACK positions (of 92) for its different summation order.
+ * Set LR_GOLDEN_SEQS=s1,s2 to run fewer sequences (default: all three). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/forward.h"
+#include "engine/model.h"
+#include "engine/types.h"
+#include "tests/tap.h"
+
+#define NEAR_TIE 0.01
+#define ARGMAX_SLACK 3
+
+struct seq {
+	const char *name;
+	int32_t *ids;
+	uint32_t n;
+	uint32_t *pos;
+	uint32_t n_pos;
+};
+
+static int load_ints(const char *path, uint32_t **out, uint32_t *n)
+{
+	char *buf = tap_slurp(path, NULL), *p, *end;
+	uint32_t cap = 1024;
+
+	*n = 0;
+	if (!buf)
+		return -1;
+	*out = malloc(cap * sizeof **out);
+	for (p = buf;; p = end) {
+		long v = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (*n == cap)
+			*out = realloc(*out, (cap *= 2) * sizeof **out);
+		(*out)[(*n)++] = (uint32_t)v;
+	}
+	free(buf);
+	return 0;
+}
+
+static float *load_f32(const char *path, size_t want)
+{
+	size_t len;
+	float *f = tap_slurp(path, &len);
+
+	if (f && len != want * sizeof(float)) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+struct err_stats {
+	double overall, max_pos;
+	int flips;          /* argmax differs and the reference margin >= NEAR_TIE */
+};
+
+static struct err_stats compare(const float *x, const float *ref, uint32_t n_pos, uint32_t V)
+{
+	struct err_stats e = { 0, 0, 0 };
+	double num = 0, den = 0;
+
+	for (uint32_t p = 0; p < n_pos; p++) {
+		const float *a = x + (size_t)p * V, *r = ref + (size_t)p * V;
+		double pn = 0, pd = 0;
+		uint32_t ia = 0, ir = 0, ir2 = UINT32_MAX;
+		for (uint32_t i = 0; i < V; i++) {
+			double d = (double)a[i] - r[i];
+			pn += d * d;
+			pd += (double)r[i] * r[i];
+			if (a[i] > a[ia])
+				ia = i;
+			if (r[i] > r[ir])
+				ir = i;
+		}
+		for (uint32_t i = 0; i < V; i++)
+			if (i != ir && (ir2 == UINT32_MAX || r[i] > r[ir2]))
+				ir2 = i;
+		num += pn;
+		den += pd;
+		if (sqrt(pn / pd) > e.max_pos)
+			e.max_pos = sqrt(pn / pd);
+		if (ia != ir && r[ir] - r[ir2] >= NEAR_TIE)
+			e.flips++;
+	}
+	e.overall = sqrt(num / den);
+	return e;
+}
+
+static int want_seq(const char *name)
+{
+	const char *env = getenv("LR_GOLDEN_SEQS");
+
+	return !env || !*env || strstr(env, name) != NULL;
+}
+
+static void run_model(const char *type, struct seq *seqs, int n_seqs)
+{
+	char path[1024], refsrc[16];
+	struct lr_model *m = NULL;
+	struct lr_err err = { 0 };
+	int is_f32 = strcmp(type, "F32") == 0 || strcmp(type, "tied-F32") == 0;
+	int float_acts = is_f32 || strcmp(type, "F16") == 0 || strcmp(type, "BF16") == 0;
+	double floor_ = is_f32 ? 1e-4 : 1e-3;
+	int flips_ours = 0, flips_ref = 0;
+
+	snprintf(refsrc, sizeof refsrc, "%s", is_f32 ? "f64" : "exact");
+	snprintf(path, sizeof path, "%s/golden/models/nano-%s.gguf", tap_shared(), type);
+	if (!tap_ok(lr_model_open(&m, path, &err) == 0, "nano-%s loads", type)) {
+		tap_diag("%s", err.msg);
+		return;
+	}
+	for (int s = 0; s < n_seqs; s++) {
+		struct seq *q = &seqs[s];
+		const uint32_t V = m->hp.n_vocab;
+		struct lr_ctx_params cp = { .n_ctx = q->n, .n_threads = 2 };
+		struct lr_ctx *ctx = NULL;
+		uint8_t *want = calloc(q->n, 1);
+		float *ours = malloc(sizeof(float) * q->n_pos * V), *ref, *llama;
+		char rp[1024], lp[1024];
+
+		if (!want_seq(q->name)) {
+			free(want);
+			free(ours);
+			continue;
+		}
+		for (uint32_t i = 0; i < q->n_pos; i++)
+			want[q->pos[i]] = 1;   /* the golden positions are ascending */
+		snprintf(rp, sizeof rp, "%s/golden/models/nano-%s.%s.%s.logits.f32", tap_shared(), type, q->name, refsrc);
+		snprintf(lp, sizeof lp, "%s/golden/models/nano-%s.%s.llamacpp.logits.f32", tap_shared(), type, q->name);
+		ref = load_f32(rp, (size_t)q->n_pos * V);
+		llama = load_f32(lp, (size_t)q->n_pos * V);
+		if (!tap_ok(ref && llama, "nano-%s %s: reference files read", type, q->name) ||
+		    !tap_ok(lr_ctx_new(&ctx, m, &cp, &err) == 0 && lr_eval(ctx, q->ids, q->n, want, ours, &err) == 0,
+		            "nano-%s %s: %u tokens evaluated", type, q->name, q->n)) {
+			tap_diag("%s", err.msg);
+		} else {
+			struct err_stats e = compare(ours, ref, q->n_pos, V), l = compare(llama, ref, q->n_pos, V);
+			double lim_pos = fmax(floor_, 1.5 * l.max_pos), lim_all = fmax(floor_, 1.5 * l.overall);
+			tap_ok(e.max_pos <= lim_pos && e.overall <= lim_all,
+			       "nano-%s %s vs %s: rel L2 %.3g (worst position %.3g); llama.cpp %.3g (%.3g); limits %.3g (%.3g)",
+			       type, q->name, refsrc, e.overall, e.max_pos, l.overall, l.max_pos, lim_all, lim_pos);
+			if (float_acts)
+				tap_is_int(e.flips, 0, "nano-%s %s: same argmax as %s except near ties", type, q->name, refsrc);
+			flips_ours += e.flips;
+			flips_ref += l.flips;
+		}
+		lr_ctx_free(ctx);
+		free(want);
+		free(ours);
+		free(ref);
+		free(llama);
+	}
+	if (!float_acts)
+		tap_ok(flips_ours <= flips_ref + ARGMAX_SLACK,
+		       "nano-%s: argmax changes against exact beyond near ties: %d (llama.cpp: %d)",
+		       type, flips_ours, flips_ref);
+	lr_model_close(m);
+}
+
+int main(void)
+{
+	static const char *const types[] = {
+		"F32", "tied-F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1",
+		"Q4_K", "Q5_K", "Q6_K", "Q4_K_M",
+	};
+	struct seq seqs[3] = { { .name = "s1" }, { .name = "s2" }, { .name = "s3" } };
+
+	for (int s = 0; s < 3; s++) {
+		char path[1024];
+		uint32_t *ids;
+		snprintf(path, sizeof path, "%s/golden/models/%s.ids", tap_shared(), seqs[s].name);
+		if (!tap_ok(load_ints(path, &ids, &seqs[s].n) == 0, "%s.ids read", seqs[s].name))
+			return tap_done();
+		seqs[s].ids = (int32_t *)ids;
+		snprintf(path, sizeof path, "%s/golden/models/%s.positions", tap_shared(), seqs[s].name);
+		if (!tap_ok(load_ints(path, &seqs[s].pos, &seqs[s].n_pos) == 0, "%s.positions read", seqs[s].name))
+			return tap_done();
+	}
+	for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
+		run_model(types[t], seqs, 3);
+	for (int s = 0; s < 3; s++) {
+		free(seqs[s].ids);
+		free(seqs[s].pos);
+	}
+	return tap_done();
+}
