@@ -5,5 +5,6 @@
 #define LR_COMMANDS_H
 
 int cmd_inspect(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ struct command {
 /* The command table: one line per subcommand, in the order --help lists them. */
 static const struct command commands[] = {
 	{ "inspect", cmd_inspect, "show a GGUF model's architecture, tensors and memory needs" },
+	{ "tokenize", cmd_tokenize, "print the token ids of a text with a model's tokenizer" },
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
