@@ -386,12 +386,12 @@ static int load_id(const struct lr_tok *t, const struct lr_gguf *g, const char *
                    struct lr_err *err)
 {
 	int64_t v;
-	int rc = lr_gguf_get_int(g, key, &v, err);
+	int rc;
 
 	*id = -1;
-	if (rc == LR_ENOTFOUND)
+	if (!lr_gguf_find(g, key))
 		return 0;
-	if (rc)
+	if ((rc = lr_gguf_get_int(g, key, &v, err)))
 		return rc;
 	if (v < 0 || v >= t->n_vocab)
 		return lr_errf(err, LR_EFORMAT, "%s = %" PRId64 " is out of range (the vocabulary has "
