@@ -68,11 +68,13 @@ struct sym {
 	int32_t prev, next;      /* neighbours in the word, -1 at the ends */
 };
 
-struct cand {                /* a possible merge of sym[left] and sym[right] */
+/* A possible merge of sym[left] and its right neighbour.  It is stale once either has
+ * merged with something else: left's id changes whenever its neighbour changes, and
+ * the neighbour's id changes when it merges to its right. */
+struct cand {
 	uint32_t rank;
-	int32_t left, right;
-	int32_t lid, rid;        /* their ids when queued: stale if either changed */
-	int32_t result;
+	int32_t left;
+	int32_t lid, rid;        /* the ids of the pair when queued */
 };
 
 struct cache_ent {           /* a word that needed merging, and its ids */
@@ -88,6 +90,7 @@ struct enc {
 	const struct lr_tok *tok;
 	struct lr_tok_ids *out;  /* NULL: only count */
 	size_t count;
+	struct lr_err *err;
 
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
@@ -222,9 +225,13 @@ static inline int cand_less(const struct cand *a, const struct cand *b)
 	return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
 }
 
-static void heap_push(struct enc *e, struct cand c)
+static int heap_push(struct enc *e, struct cand c)
 {
-	size_t i = e->heap_n++;
+	size_t i;
+
+	if (e->heap_n == e->heap_cap && grow((void **)&e->heap, &e->heap_cap, e->heap_n + 1, sizeof *e->heap))
+		return LR_ENOMEM;
+	i = e->heap_n++;
 
 	while (i > 0) {
 		size_t p = (i - 1) / 2;
@@ -234,6 +241,7 @@ static void heap_push(struct enc *e, struct cand c)
 		i = p;
 	}
 	e->heap[i] = c;
+	return 0;
 }
 
 static struct cand heap_pop(struct enc *e)
@@ -256,27 +264,25 @@ static struct cand heap_pop(struct enc *e)
 	return top;
 }
 
-static void try_pair(struct enc *e, int32_t l, int32_t r)
+static int try_pair(struct enc *e, int32_t l, int32_t r)
 {
 	const struct tok_merge_slot *m;
 
 	if (l < 0 || r < 0)
-		return;
+		return 0;
 	m = tok_merge_find(e->tok, e->sym[l].id, e->sym[r].id);
-	if (m)
-		heap_push(e, (struct cand){ m->rank, l, r, e->sym[l].id, e->sym[r].id, m->result });
+	return m ? heap_push(e, (struct cand){ m->rank, l, e->sym[l].id, e->sym[r].id }) : 0;
 }
 
 /* Merge the bytes of w[0..n) (n >= 2) by rank, lowest first and leftmost first among
  * equals, as every byte-level BPE does.  Leaves the result as a list in e->sym from
- * index 0. */
+ * index 0.  Memory: 12 bytes per byte of the word, plus ~16 per queued pair. */
 static int bpe(struct enc *e, const unsigned char *w, size_t n)
 {
 	const struct lr_tok *t = e->tok;
 
-	if (n > INT32_MAX / 4)
+	if (n > INT32_MAX)
 		return LR_ENOMEM;
-	/* each merge queues at most two candidates: n - 1 + 2 (n - 1) in all */
 	if (n > e->sym_cap) {
 		size_t cap = e->sym_cap;
 		if (grow((void **)&e->sym, &cap, n, sizeof *e->sym))
@@ -286,27 +292,27 @@ static int bpe(struct enc *e, const unsigned char *w, size_t n)
 			return LR_ENOMEM;
 		e->sym_cap = cap;
 	}
-	if (grow((void **)&e->heap, &e->heap_cap, 3 * n, sizeof *e->heap))
-		return LR_ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		e->sym[i] = (struct sym){ t->byte_id[w[i]], (int32_t)i - 1, (int32_t)i + 1 };
 	e->sym[n - 1].next = -1;
 	e->heap_n = 0;
 	for (size_t i = 0; i + 1 < n; i++)
-		try_pair(e, (int32_t)i, (int32_t)i + 1);
+		if (try_pair(e, (int32_t)i, (int32_t)i + 1))
+			return LR_ENOMEM;
 	while (e->heap_n) {
 		struct cand c = heap_pop(e);
-		struct sym *l = &e->sym[c.left], *r = &e->sym[c.right];
+		struct sym *l = &e->sym[c.left], *r;
 
-		if (l->id != c.lid || l->next != c.right || r->id != c.rid)
+		if (l->id != c.lid || l->next < 0 || e->sym[l->next].id != c.rid)
 			continue;   /* one side has merged since this was queued */
-		l->id = c.result;
+		r = &e->sym[l->next];
+		l->id = tok_merge_find(t, c.lid, c.rid)->result;
 		l->next = r->next;
 		if (r->next >= 0)
 			e->sym[r->next].prev = c.left;
 		r->id = -1;
-		try_pair(e, l->prev, c.left);
-		try_pair(e, c.left, l->next);
+		if (try_pair(e, l->prev, c.left) || try_pair(e, c.left, l->next))
+			return LR_ENOMEM;
 	}
 	return 0;
 }
@@ -347,6 +353,7 @@ static int word(struct enc *e, const char *w, size_t n)
 static int match(struct enc *e, const char *s, size_t n, size_t at, size_t *end)
 {
 	const struct lr_tok *t = e->tok;
+	PCRE2_UCHAR msg[120];
 	int rc;
 
 	for (;;) {
@@ -365,21 +372,28 @@ static int match(struct enc *e, const char *s, size_t n, size_t at, size_t *end)
 		*end = pcre2_get_ovector_pointer(e->md)[1];
 		if (*end > at)
 			return 0;
-	} else if (rc == PCRE2_ERROR_NOMEMORY) {
-		return LR_ENOMEM;
 	}
-	/* No match (cannot happen: every character starts an alternative) or a PCRE2
-	 * limit: take one character alone, as llama.cpp's splitter does, and go on. */
-	*end = at + lr_utf8_len((unsigned char)s[at]);
-	if (*end > n)
-		*end = n;
-	return 0;
+	if (rc > 0 || rc == PCRE2_ERROR_NOMATCH) {
+		/* cannot happen (every character starts an alternative, none matches
+		 * empty); if it did, take one character alone, as llama.cpp's splitter does */
+		*end = at + lr_utf8_len((unsigned char)s[at]);
+		if (*end > n)
+			*end = n;
+		return 0;
+	}
+	if (rc == PCRE2_ERROR_NOMEMORY)
+		return LR_ENOMEM;
+	/* A resource limit.  Never split differently instead: a wrong token is worse than
+	 * a clear error.  (The limits are lifted in run(); this is not expected.) */
+	pcre2_get_error_message(rc, msg, sizeof msg);
+	return lr_errf(e->err, LR_ERANGE, "the pre-tokenizer failed at byte %zu of a %zu-byte "
+		"piece of text (PCRE2: %s)", at, n, (char *)msg);
 }
 
 /* Tokenize s[0..n), valid UTF-8 containing no special-token match. */
 static int fragment(struct enc *e, const char *s, size_t n)
 {
-	size_t at = 0, end;
+	size_t at = 0, end = 0;
 	int rc;
 
 	while (at < n) {
@@ -503,6 +517,11 @@ static int run(const struct lr_tok *t, const char *text, size_t len, unsigned fl
 		rc = LR_ENOMEM;
 		goto out;
 	}
+	/* The regex is linear, but one match over a whitespace run of n characters
+	 * backtracks n times in \s*[\r\n]+: the default limit (10 million) would fail
+	 * on a 10 MB run. */
+	pcre2_set_match_limit(e->mctx, UINT32_MAX);
+	pcre2_set_depth_limit(e->mctx, UINT32_MAX);
 	if ((flags & LR_TOK_SPECIAL) && t->n_special && (rc = find_specials(t, text, len, &hits, &n_hits)))
 		goto out;
 	for (size_t k = 0; k < n_hits; k++) {
@@ -523,7 +542,7 @@ out:
 int lr_tok_encode(const struct lr_tok *t, const char *text, size_t len, unsigned flags,
                   struct lr_tok_ids *out, struct lr_err *err)
 {
-	struct enc e = { .tok = t, .out = out };
+	struct enc e = { .tok = t, .out = out, .err = err };
 	int rc = run(t, text, len, flags, &e, err);
 
 	enc_release(&e);
@@ -533,7 +552,7 @@ int lr_tok_encode(const struct lr_tok *t, const char *text, size_t len, unsigned
 int lr_tok_count(const struct lr_tok *t, const char *text, size_t len, unsigned flags, size_t *n,
                  struct lr_err *err)
 {
-	struct enc e = { .tok = t, .out = NULL };
+	struct enc e = { .tok = t, .out = NULL, .err = err };
 	int rc = run(t, text, len, flags, &e, err);
 
 	*n = rc ? 0 : e.count;
