@@ -554,8 +554,12 @@ int lr_tok_decode(const struct lr_tok *t, const int32_t *ids, size_t n, unsigned
 		if (ids[i] < 0 || (uint32_t)ids[i] >= t->n_vocab)
 			return lr_errf(err, LR_EINVAL, "token id %" PRId32 " is out of range (the vocabulary "
 				"has %" PRIu32 " tokens)", ids[i], t->n_vocab);
-		if (!skipped(t, ids[i], flags))
-			total += t->off[ids[i] + 1] - t->off[ids[i]];   /* <= n * 2^32: no overflow */
+		if (!skipped(t, ids[i], flags)) {
+			size_t len = t->off[ids[i] + 1] - t->off[ids[i]];
+			if (total > SIZE_MAX - 1 - len)
+				return lr_errf(err, LR_ENOMEM, "decoding %zu tokens needs too much memory", n);
+			total += len;
+		}
 	}
 	if (!(buf = malloc(total + 1)))
 		return lr_errf(err, LR_ENOMEM, "out of memory decoding %zu tokens", n);

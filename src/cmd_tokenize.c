@@ -144,7 +144,7 @@ int cmd_tokenize(int argc, char **argv)
 		goto fail;
 	if (bos) {
 		if (lr_tok_bos(tok) < 0) {
-			err.code = lr_errf(&err, LR_ENOTFOUND, "'%s' has no BOS token", model);
+			lr_errf(&err, LR_ENOTFOUND, "'%s' has no BOS token (tokenizer.ggml.bos_token_id)", model);
 			goto fail;
 		}
 		if ((rc = lr_tok_ids_push(&ids, lr_tok_bos(tok), &err)))
