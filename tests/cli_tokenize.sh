@@ -125,6 +125,12 @@ printf '\024\000\000\000\000\000\000\000general.architecture\010\000\000\000' >>
 printf '\005\000\000\000\000\000\000\000llama' >> "$T/notok.gguf"
 run 4 "GGUF without a tokenizer" tokenize --vocab "$T/notok.gguf" "$C/space.txt"
 stderr_has "no tokenizer" "says there is no tokenizer"
+# the same with tokenizer.ggml.model = "llama" (a SentencePiece vocabulary): exit 5
+printf 'GGUF\003\000\000\000\000\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000' > "$T/spm.gguf"
+printf '\024\000\000\000\000\000\000\000tokenizer.ggml.model\010\000\000\000' >> "$T/spm.gguf"
+printf '\005\000\000\000\000\000\000\000llama' >> "$T/spm.gguf"
+run 5 "unsupported tokenizer model" tokenize --vocab "$T/spm.gguf" "$C/space.txt"
+stderr_has "tokenizer model 'llama' is not supported" "names the unsupported model"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
