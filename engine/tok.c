@@ -233,12 +233,52 @@ static int build_words(struct lr_tok *t, struct lr_err *err)
 }
 
 /* Merges: "left right" in byte-level spelling, rank = index.  Both sides and their
- * concatenation must be tokens (as Hugging Face tokenizers also requires). */
+ * concatenation must be tokens (as Hugging Face tokenizers also requires).
+ * Three passes so that the random lookups (280,147 of them for Llama 3, each a cache
+ * miss) can be prefetched a few merges ahead: parse and find both sides (frequent,
+ * cache-hot tokens); find each result; insert each pair. */
+struct merge_rec {
+	int32_t a, b, c;             /* left, right, result ids */
+	uint32_t h;                  /* low bits of the result's hash */
+	uint32_t off, len;           /* the result's bytes in the scratch arena */
+};
+
+#define PREFETCH_AHEAD 8
+
+static int merge_error(const struct lr_gguf *g, const struct lr_gguf_kv *kv, uint32_t r,
+                       const char *what, struct lr_err *err)
+{
+	char b1[128], b2[128];
+	uint64_t n;
+	const char *s = lr_gguf_arr_str(g, kv, r, &n);
+	const char *sp = n > 1 ? memchr(s + 1, ' ', n - 1) : NULL;
+
+	if (strcmp(what, "space") == 0)
+		return lr_errf(err, LR_EFORMAT, "tokenizer.ggml.merges[%" PRIu32 "] '%s' is not two "
+			"tokens separated by a space", r, show(s, n, b1, sizeof b1));
+	if (strcmp(what, "spelling") == 0)
+		return lr_errf(err, LR_EFORMAT, "tokenizer.ggml.merges[%" PRIu32 "] '%s' is not in "
+			"byte-level (GPT-2) spelling", r, show(s, n, b1, sizeof b1));
+	if (strcmp(what, "result") == 0)
+		return lr_errf(err, LR_EFORMAT, "tokenizer.ggml.merges[%" PRIu32 "] '%s' makes a "
+			"string that is not a token", r, show(s, n, b1, sizeof b1));
+	/* "left" or "right" */
+	if (strcmp(what, "left") == 0)
+		show(s, (size_t)(sp - s), b2, sizeof b2);
+	else
+		show(sp + 1, (size_t)(s + n - sp - 1), b2, sizeof b2);
+	return lr_errf(err, LR_EFORMAT, "tokenizer.ggml.merges[%" PRIu32 "] '%s' refers to '%s', "
+		"which is not a token", r, show(s, n, b1, sizeof b1), b2);
+}
+
 static int load_merges(struct lr_tok *t, const struct lr_gguf *g, struct lr_err *err)
 {
 	const struct lr_gguf_kv *kv;
-	char b1[128], b2[128];
-	char *buf = NULL;
+	struct merge_rec *rec = NULL;
+	char *arena = NULL;
+	uint64_t arena_size = 0;
+	size_t used = 0;
+	uint32_t n_m, size;
 	int rc;
 
 	rc = lr_gguf_get_arr(g, "tokenizer.ggml.merges", LR_GGUF_STRING, &kv, err);
@@ -247,71 +287,91 @@ static int load_merges(struct lr_tok *t, const struct lr_gguf *g, struct lr_err 
 			"needs its merges, even an empty list)");
 	if (rc)
 		return rc;
-	if (kv->arr_n > UINT32_MAX / 2)
+	if (kv->arr_n > UINT32_MAX / 4)
 		return lr_errf(err, LR_EFORMAT, "tokenizer.ggml.merges: %" PRIu64 " merges is more "
 			"than longread handles", kv->arr_n);
-	t->n_merges = (uint32_t)kv->arr_n;
-	uint32_t size = table_size(t->n_merges);
-	if (!(t->merges = malloc((size_t)size * sizeof *t->merges)))
-		return lr_errf(err, LR_ENOMEM, "out of memory for the merges");
+	n_m = t->n_merges = (uint32_t)kv->arr_n;
+	size = table_size(n_m);
+	for (uint32_t r = 0; r < n_m; r++) {
+		uint64_t n;
+		lr_gguf_arr_str(g, kv, r, &n);
+		arena_size += n;
+	}
+	if (arena_size > UINT32_MAX)
+		return lr_errf(err, LR_EFORMAT, "tokenizer.ggml.merges: %" PRIu64 " bytes of merges is "
+			"more than longread handles", arena_size);
+	t->merges = malloc((size_t)size * sizeof *t->merges);
+	rec = malloc(((size_t)n_m + 1) * sizeof *rec);
+	arena = malloc(arena_size + 1);
+	if (!t->merges || !rec || !arena) {
+		rc = lr_errf(err, LR_ENOMEM, "out of memory for the merges");
+		goto out;
+	}
 	t->merges_mask = size - 1;
 	for (uint32_t i = 0; i < size; i++)
 		t->merges[i].key = TOK_NO_KEY;
 
-	for (uint32_t r = 0; r < t->n_merges; r++) {
+	/* 1: split, undo the spelling, find both sides */
+	for (uint32_t r = 0; r < n_m; r++) {
 		uint64_t n;
 		const char *s = lr_gguf_arr_str(g, kv, r, &n);
 		const char *sp = n > 1 ? memchr(s + 1, ' ', n - 1) : NULL;
+		char *buf = arena + used;
 		long ln, rn;
-		int32_t a, bb, c;
 
 		if (!sp || sp + 1 == s + n) {
-			rc = lr_errf(err, LR_EFORMAT, "tokenizer.ggml.merges[%" PRIu32 "] '%s' is not two "
-				"tokens separated by a space", r, show(s, n, b1, sizeof b1));
-			goto out;
-		}
-		free(buf);
-		if (!(buf = malloc(n))) {
-			rc = lr_errf(err, LR_ENOMEM, "out of memory for the merges");
+			rc = merge_error(g, kv, r, "space", err);
 			goto out;
 		}
 		ln = unspell(s, (size_t)(sp - s), buf);
-		rn = unspell(sp + 1, (size_t)(s + n - sp - 1), buf + (ln > 0 ? ln : 0));
+		rn = ln < 0 ? -1 : unspell(sp + 1, (size_t)(s + n - sp - 1), buf + ln);
 		if (ln < 0 || rn < 0) {
-			rc = lr_errf(err, LR_EFORMAT, "tokenizer.ggml.merges[%" PRIu32 "] '%s' is not in "
-				"byte-level (GPT-2) spelling", r, show(s, n, b1, sizeof b1));
+			rc = merge_error(g, kv, r, "spelling", err);
 			goto out;
 		}
-		a = tok_word_find(t, buf, (size_t)ln, tok_hash(buf, (size_t)ln));
-		bb = tok_word_find(t, buf + ln, (size_t)rn, tok_hash(buf + ln, (size_t)rn));
-		if (a < 0 || bb < 0) {
-			const char *bad = a < 0 ? s : sp + 1;
-			size_t bad_n = a < 0 ? (size_t)(sp - s) : (size_t)(s + n - sp - 1);
-			rc = lr_errf(err, LR_EFORMAT, "tokenizer.ggml.merges[%" PRIu32 "] '%s' refers to "
-				"'%s', which is not a token", r, show(s, n, b1, sizeof b1),
-				show(bad, bad_n, b2, sizeof b2));
+		rec[r].a = tok_word_find(t, buf, (size_t)ln, tok_hash(buf, (size_t)ln));
+		rec[r].b = tok_word_find(t, buf + ln, (size_t)rn, tok_hash(buf + ln, (size_t)rn));
+		if (rec[r].a < 0 || rec[r].b < 0) {
+			rc = merge_error(g, kv, r, rec[r].a < 0 ? "left" : "right", err);
 			goto out;
 		}
-		c = tok_word_find(t, buf, (size_t)(ln + rn), tok_hash(buf, (size_t)(ln + rn)));
-		if (c < 0) {
-			rc = lr_errf(err, LR_EFORMAT, "tokenizer.ggml.merges[%" PRIu32 "] '%s' makes a "
-				"string that is not a token", r, show(s, n, b1, sizeof b1));
+		rec[r].off = (uint32_t)used;
+		rec[r].len = (uint32_t)(ln + rn);
+		rec[r].h = (uint32_t)tok_hash(buf, (size_t)(ln + rn));
+		used += (size_t)(ln + rn);
+	}
+	/* 2: find each result */
+	for (uint32_t r = 0; r < n_m; r++) {
+		if (r + PREFETCH_AHEAD < n_m)
+			__builtin_prefetch(&t->words[rec[r + PREFETCH_AHEAD].h & t->words_mask]);
+		rec[r].c = tok_word_find(t, arena + rec[r].off, rec[r].len, rec[r].h);
+		if (rec[r].c < 0) {
+			rc = merge_error(g, kv, r, "result", err);
 			goto out;
 		}
-
-		uint64_t key = (uint64_t)(uint32_t)a << 32 | (uint32_t)bb;
+	}
+	/* 3: insert; a repeated pair keeps its first (lowest) rank, as in llama.cpp */
+	for (uint32_t r = 0; r < n_m; r++) {
+		uint64_t key = (uint64_t)(uint32_t)rec[r].a << 32 | (uint32_t)rec[r].b;
 		uint32_t i = tok_pair_slot(key, t->merges_mask);
+
+		if (r + PREFETCH_AHEAD < n_m) {
+			const struct merge_rec *q = &rec[r + PREFETCH_AHEAD];
+			__builtin_prefetch(&t->merges[tok_pair_slot((uint64_t)(uint32_t)q->a << 32 | (uint32_t)q->b,
+			                                            t->merges_mask)], 1);
+		}
 		while (t->merges[i].key != TOK_NO_KEY && t->merges[i].key != key)
 			i = (i + 1) & t->merges_mask;
-		if (t->merges[i].key == TOK_NO_KEY) {   /* a repeated pair keeps its first rank */
+		if (t->merges[i].key == TOK_NO_KEY) {
 			t->merges[i].key = key;
 			t->merges[i].rank = r;
-			t->merges[i].result = c;
+			t->merges[i].result = rec[r].c;
 		}
 	}
 	rc = 0;
 out:
-	free(buf);
+	free(arena);
+	free(rec);
 	return rc;
 }
 
