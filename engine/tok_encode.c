@@ -110,10 +110,13 @@ struct enc {
 	size_t cids_n, cids_cap;
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+/* Make room for need elements of elem bytes in the array whose pointer is at pp
+ * (capacity *cap), doubling.  The pointer is read and written with memcpy, so any
+ * object pointer type can be passed without aliasing tricks. */
+static int grow(void *pp, size_t *cap, size_t need, size_t elem)
 {
 	size_t c = *cap ? *cap : 64;
-	void *q;
+	void *p, *q;
 
 	if (need <= *cap)
 		return 0;
@@ -122,9 +125,10 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 			return LR_ENOMEM;
 		c *= 2;
 	}
-	if (!(q = realloc(*p, c * elem)))
+	memcpy(&p, pp, sizeof p);
+	if (!(q = realloc(p, c * elem)))
 		return LR_ENOMEM;
-	*p = q;
+	memcpy(pp, &q, sizeof q);
 	*cap = c;
 	return 0;
 }
@@ -134,7 +138,7 @@ static inline int emit(struct enc *e, int32_t id)
 	struct lr_tok_ids *o = e->out;
 
 	if (o) {
-		if (o->n == o->cap && grow((void **)&o->v, &o->cap, o->n + 1, sizeof *o->v))
+		if (o->n == o->cap && grow(&o->v, &o->cap, o->n + 1, sizeof *o->v))
 			return LR_ENOMEM;
 		o->v[o->n++] = id;
 	}
@@ -204,8 +208,8 @@ static void cache_add(struct enc *e, const char *w, size_t n, uint64_t h, const 
 		return;
 	if (2 * (e->cache_n + 1) > size && cache_rehash(e, size ? 2 * size : 1024))
 		return;
-	if (grow((void **)&e->keys, &e->keys_cap, e->keys_n + n, 1)
-	    || grow((void **)&e->cids, &e->cids_cap, e->cids_n + n_ids, sizeof *e->cids))
+	if (grow(&e->keys, &e->keys_cap, e->keys_n + n, 1)
+	    || grow(&e->cids, &e->cids_cap, e->cids_n + n_ids, sizeof *e->cids))
 		return;
 	for (i = (uint32_t)h & e->cache_mask; e->cache[i].ids_n; i = (i + 1) & e->cache_mask)
 		;
@@ -229,7 +233,7 @@ static int heap_push(struct enc *e, struct cand c)
 {
 	size_t i;
 
-	if (e->heap_n == e->heap_cap && grow((void **)&e->heap, &e->heap_cap, e->heap_n + 1, sizeof *e->heap))
+	if (e->heap_n == e->heap_cap && grow(&e->heap, &e->heap_cap, e->heap_n + 1, sizeof *e->heap))
 		return LR_ENOMEM;
 	i = e->heap_n++;
 
@@ -285,7 +289,7 @@ static int bpe(struct enc *e, const unsigned char *w, size_t n)
 		return LR_ENOMEM;
 	if (n > e->sym_cap) {
 		size_t cap = e->sym_cap;
-		if (grow((void **)&e->sym, &cap, n, sizeof *e->sym))
+		if (grow(&e->sym, &cap, n, sizeof *e->sym))
 			return LR_ENOMEM;
 		free(e->wids);
 		if (!(e->wids = malloc(cap * sizeof *e->wids)))
@@ -455,7 +459,7 @@ static int find_specials(const struct lr_tok *t, const char *s, size_t n, struct
 				break;
 			node = c;
 			if (t->trie[node].prio >= 0) {
-				if (grow((void **)&h, &cap, nh + 1, sizeof *h))
+				if (grow(&h, &cap, nh + 1, sizeof *h))
 					goto out;
 				h[nh++] = (struct hit){ i, (uint32_t)(j + 1 - i), t->trie[node].prio };
 			}
