@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 				best = t;
 			runs++;
 		} while (now() - start < seconds || runs < 3);
-		printf("%-40s %8zu bytes %7zu tokens %6.2f bytes/token  %7.2f ms  %7.1f MB/s  (best of %d)\n",
+		printf("%-48s %8zu bytes %7zu tokens %6.2f bytes/token  %7.2f ms  %7.1f MB/s  (best of %d)\n",
 		       argv[i], len, ids.n, (double)len / (double)(ids.n ? ids.n : 1), best * 1e3,
 		       (double)len / best / 1e6, runs);
 		lr_tok_ids_release(&ids);
