@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "extract", cmd_extract, "print what the model would read from PDFs, HTML, trees and text" },
 	{ "inspect", cmd_inspect, "show a GGUF model's architecture, tensors and memory needs" },
 	{ "logits",  cmd_logits,  "run token ids through a model, write logit vectors (float32)" },
+	{ "tokenize", cmd_tokenize, "print the token ids of a text with a model's tokenizer" },
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
