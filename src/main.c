@@ -22,6 +22,7 @@ struct command {
 static const struct command commands[] = {
 	{ "extract", cmd_extract, "print what the model would read from PDFs, HTML, trees and text" },
 	{ "inspect", cmd_inspect, "show a GGUF model's architecture, tensors and memory needs" },
+	{ "generate", cmd_generate, "continue a prompt (or answer it with --chat), streaming the text" },
 	{ "logits",  cmd_logits,  "run token ids through a model, write logit vectors (float32)" },
 	{ "tokenize", cmd_tokenize, "print the token ids of a text with a model's tokenizer" },
 };

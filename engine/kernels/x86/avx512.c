@@ -290,7 +290,9 @@ INLINE void q6_tile(int64_t n, const block_q6_K *b, const struct lr_q8act *aq, f
 			__m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_srli_epi16(qh, 2 * k0)),
 			                                _mm256_srli_epi16(qh, 2 * k0 + 2), 1);
 			__m512i codes = _mm512_or_si512(lo, _mm512_slli_epi16(_mm512_and_si512(hz, m2), 4));
-			__m128i s4 = _mm_cvtsi32_si128(*(const int32_t *)(b[i].scales + 4 * c));
+			int32_t s4w;
+			memcpy(&s4w, b[i].scales + 4 * c, 4);    /* scales are not 4-byte aligned */
+			__m128i s4 = _mm_cvtsi32_si128(s4w);
 			__m512i scv = _mm512_cvtepi8_epi32(_mm_shuffle_epi8(s4, rep4));
 			for (int t = 0; t < NT; t++) {
 				__m512i av = _mm512_loadu_si512((const void *)(aq[t].qs + 256 * i + 64 * c));
