@@ -88,11 +88,10 @@ void lr_sampler_free(struct lr_sampler *s)
 	free(s);
 }
 
-static const float *cmp_logits;
-
-static int by_logit_desc(const void *a, const void *b)
+static int by_logit_desc(const void *a, const void *b, void *ctx)
 {
-	float x = cmp_logits[*(const uint32_t *)a], y = cmp_logits[*(const uint32_t *)b];
+	const float *logits = ctx;
+	float x = logits[*(const uint32_t *)a], y = logits[*(const uint32_t *)b];
 
 	if (x != y)
 		return x > y ? -1 : 1;
@@ -137,8 +136,7 @@ static void top_k(const float *logits, uint32_t *idx, uint32_t n, uint32_t k)
 			}
 		}
 	}
-	cmp_logits = logits;
-	qsort(idx, size, sizeof *idx, by_logit_desc);
+	qsort_r(idx, size, sizeof *idx, by_logit_desc, (void *)logits);
 }
 
 int32_t lr_sampler_sample(struct lr_sampler *s, float *logits, const int32_t *history, uint32_t n_hist)
