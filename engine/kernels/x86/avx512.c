@@ -115,8 +115,16 @@ INLINE void legacy_tile(int64_t n, const void *w, const struct lr_q8act *aq, flo
 	const int64_t nb = n / 32;
 	__m512 acc[NT_MAX];
 
-	for (int t = 0; t < NT; t++)
+	const int8_t *qs[NT_MAX];
+	const float *da[NT_MAX];
+
+	/* the token loops below have a constant trip count: unrolled, acc stays in registers */
+#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++) {
 		acc[t] = _mm512_setzero_ps();
+		qs[t] = aq[t].qs;
+		da[t] = aq[t].d;
+	}
 	for (int64_t i = 0; i < nb; i += 2) {
 		const int pair = i + 1 < nb;
 		const __mmask64 lm = pair ? ~(__mmask64)0 : (__mmask64)0xffffffffu;
@@ -124,11 +132,11 @@ INLINE void legacy_tile(int64_t n, const void *w, const struct lr_q8act *aq, flo
 		float dw0, dw1, m0 = 0, m1 = 0;
 		legacy_unpack(w, i, pair, kind, &codes, &dw0, &dw1, &m0, &m1);
 		__m512 dwv = pair_ps(dw0, dw1), mv = pair_ps(m0, m1);
-		for (int t = 0; t < NT; t++) {
-			const struct lr_q8act *a = &aq[t];
-			__m512i av = _mm512_maskz_loadu_epi8(lm, a->qs + 32 * i);
+#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++) {
+			__m512i av = _mm512_maskz_loadu_epi8(lm, qs[t] + 32 * i);
 			__m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes, av);
-			__m512 dav = pair_ps(a->d[i], pair ? a->d[i + 1] : 0);
+			__m512 dav = pair_ps(da[t][i], pair ? da[t][i + 1] : 0);
 			if (offs)
 				dot = _mm512_sub_epi32(dot, _mm512_dpbusd_epi32(_mm512_setzero_si512(), voffs, av));
 			acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dwv, dav), acc[t]);
@@ -138,6 +146,7 @@ INLINE void legacy_tile(int64_t n, const void *w, const struct lr_q8act *aq, flo
 			}
 		}
 	}
+#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++)
 		out[t * stride] = _mm512_reduce_add_ps(acc[t]);
 }
@@ -187,6 +196,7 @@ INLINE void k45_tile(int64_t n, const void *w, const struct lr_q8act *aq, float 
 	__m512 acc[NT_MAX];
 	__m256 accm[NT_MAX];
 
+	#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++) {
 		acc[t] = _mm512_setzero_ps();
 		accm[t] = _mm256_setzero_ps();
@@ -206,7 +216,8 @@ INLINE void k45_tile(int64_t n, const void *w, const struct lr_q8act *aq, float 
 			d = f16(b->d); dmin = f16(b->dmin); scales = b->scales; qs = b->qs;
 		}
 		k4_scales(scales, sc, mn);
-		for (int t = 0; t < NT; t++)
+		#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++)
 			iacc[t] = _mm512_setzero_si512();
 		for (int c = 0; c < 4; c++) {
 			__m256i x = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
@@ -218,19 +229,22 @@ INLINE void k45_tile(int64_t n, const void *w, const struct lr_q8act *aq, float 
 			}
 			__m512i codes = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 			__m512i scv = pair_epi32(sc[2 * c], sc[2 * c + 1]);
-			for (int t = 0; t < NT; t++) {
+			#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++) {
 				__m512i av = _mm512_loadu_si512((const void *)(aq[t].qs + 256 * i + 64 * c));
 				__m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes, av);
 				iacc[t] = _mm512_add_epi32(iacc[t], _mm512_mullo_epi32(dot, scv));
 			}
 		}
-		for (int t = 0; t < NT; t++) {
+		#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++) {
 			float da = aq[t].d[i];
 			acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[t]), _mm512_set1_ps(d * da), acc[t]);
 			accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins_dot(mn, aq[t].s16 + 16 * i)),
 			                          _mm256_set1_ps(-dmin * da), accm[t]);
 		}
 	}
+	#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++) {
 		__m512 all = _mm512_add_ps(acc[t], _mm512_insertf32x8(_mm512_setzero_ps(), accm[t], 0));
 		out[t * stride] = _mm512_reduce_add_ps(all);
@@ -272,6 +286,7 @@ INLINE void q6_tile(int64_t n, const block_q6_K *b, const struct lr_q8act *aq, f
 	__m512 acc[NT_MAX];
 	__m256 acco[NT_MAX];
 
+	#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++) {
 		acc[t] = _mm512_setzero_ps();
 		acco[t] = _mm256_setzero_ps();
@@ -280,7 +295,8 @@ INLINE void q6_tile(int64_t n, const block_q6_K *b, const struct lr_q8act *aq, f
 		float d = f16(b[i].d);
 		__m512i iacc[NT_MAX];
 		__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b[i].scales));
-		for (int t = 0; t < NT; t++)
+		#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++)
 			iacc[t] = _mm512_setzero_si512();
 		for (int c = 0; c < 4; c++) {
 			int h = c / 2, k0 = 2 * (c % 2);
@@ -294,19 +310,22 @@ INLINE void q6_tile(int64_t n, const block_q6_K *b, const struct lr_q8act *aq, f
 			memcpy(&s4w, b[i].scales + 4 * c, 4);    /* scales are not 4-byte aligned */
 			__m128i s4 = _mm_cvtsi32_si128(s4w);
 			__m512i scv = _mm512_cvtepi8_epi32(_mm_shuffle_epi8(s4, rep4));
-			for (int t = 0; t < NT; t++) {
+			#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++) {
 				__m512i av = _mm512_loadu_si512((const void *)(aq[t].qs + 256 * i + 64 * c));
 				__m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes, av);
 				iacc[t] = _mm512_add_epi32(iacc[t], _mm512_mullo_epi32(dot, scv));
 			}
 		}
-		for (int t = 0; t < NT; t++) {
+		#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++) {
 			float da = aq[t].d[i];
 			__m256i so = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)(aq[t].s16 + 16 * i)));
 			acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[t]), _mm512_set1_ps(d * da), acc[t]);
 			acco[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(so), _mm256_set1_ps(-32.0f * d * da), acco[t]);
 		}
 	}
+	#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++)
 		out[t * stride] = _mm512_reduce_add_ps(_mm512_add_ps(acc[t],
 		                      _mm512_insertf32x8(_mm512_setzero_ps(), acco[t], 0)));
@@ -351,11 +370,13 @@ INLINE void float_tile(int64_t n, const void *w, const float *x, int64_t ld, flo
 	__m512 acc[NT_MAX][2];
 	int64_t i = 0;
 
+	#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++)
 		acc[t][0] = acc[t][1] = _mm512_setzero_ps();
 	for (; i + 32 <= n; i += 32) {
 		__m512 w0 = load16(w, i, type), w1 = load16(w, i + 16, type);
-		for (int t = 0; t < NT; t++) {
+		#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++) {
 			acc[t][0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + t * ld + i), acc[t][0]);
 			acc[t][1] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + t * ld + i + 16), acc[t][1]);
 		}
@@ -363,9 +384,11 @@ INLINE void float_tile(int64_t n, const void *w, const float *x, int64_t ld, flo
 	for (; i < n; i += 16) {
 		__mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
 		__m512 w0 = load16_tail(w, i, m, type);
-		for (int t = 0; t < NT; t++)
+		#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++)
 			acc[t][0] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, x + t * ld + i), acc[t][0]);
 	}
+	#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++)
 		out[t * stride] = _mm512_reduce_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]));
 }
