@@ -21,6 +21,7 @@
 #include "engine/quant.h"
 
 #define TOKEN_BLOCK 32   /* tokens per weight-row pass in prefill (activations stay in L2) */
+#define ROW_BLOCK 16     /* rows per call of a multi-row kernel (their weights stay in L1) */
 
 struct lr_ctx {
 	const struct lr_model *m;
@@ -85,9 +86,18 @@ static void mm_rows(void *arg, int ith, int nth)
 		const struct lr_weight *w = pt->w;
 		int64_t a = r0 > base ? r0 - base : 0, b = r1 - base < w->n_out ? r1 - base : w->n_out;
 		lr_dot_fn dot = j->k->dot[w->type];
+		lr_rows_fn rows = j->k->rows[w->type];
 
 		for (int t0 = 0; t0 < j->n_tok; t0 += TOKEN_BLOCK) {
 			int nt = j->n_tok - t0 < TOKEN_BLOCK ? j->n_tok - t0 : TOKEN_BLOCK;
+			if (rows) {
+				for (int64_t r = a; r < b; r += ROW_BLOCK) {
+					int nr = b - r < ROW_BLOCK ? (int)(b - r) : ROW_BLOCK;
+					rows(w->n_in, w->data + (uint64_t)r * w->row_bytes, w->row_bytes, nr, nt, j->qa + t0,
+					     j->x + (int64_t)t0 * j->ldx, j->ldx, pt->y + (int64_t)t0 * pt->ldy + r, pt->ldy);
+				}
+				continue;
+			}
 			for (int64_t r = a; r < b; r++)
 				dot(w->n_in, w->data + (uint64_t)r * w->row_bytes, nt, j->qa + t0,
 				    j->x + (int64_t)t0 * j->ldx, j->ldx, pt->y + (int64_t)t0 * pt->ldy + r, pt->ldy);

@@ -52,9 +52,16 @@ static inline float lr_act_scale(float amax, int B)
 typedef void (*lr_dot_fn)(int64_t n, const void *w, int n_tok, const struct lr_q8act *acts_q,
                           const float *acts_f, int64_t ld, float *out, int64_t stride);
 
+/* The same for n_rows consecutive weight rows (row_bytes apart): out[t * stride + r].
+ * Optional: kernels that gain from sharing activation loads across rows provide it. */
+typedef void (*lr_rows_fn)(int64_t n, const void *w, uint64_t row_bytes, int n_rows, int n_tok,
+                           const struct lr_q8act *acts_q, const float *acts_f, int64_t ld,
+                           float *out, int64_t stride);
+
 struct lr_kernels {
 	const char *name;                       /* "scalar", "avx2", "avx512" */
 	lr_dot_fn dot[LR_TYPE_COUNT];           /* NULL for types we do not compute with */
+	lr_rows_fn rows[LR_TYPE_COUNT];         /* NULL: call dot row by row */
 	int uses_q8[LR_TYPE_COUNT];             /* 0: wants acts_f; 32 or 256: acts_q with
 	                                           that activation block size */
 	void (*quantize_act)(const float *x, int64_t n, int B, const struct lr_q8act *a);

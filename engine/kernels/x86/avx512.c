@@ -21,7 +21,7 @@
 #include "engine/quant.h"
 
 #define INLINE static inline __attribute__((always_inline))
-#define NT_MAX 4
+#define NT_MAX 8
 
 INLINE float f16(uint16_t h) { return _cvtsh_ss(h); }
 
@@ -61,14 +61,16 @@ INLINE __m512i q5_high(const uint8_t *qh0, const uint8_t *qh1)
 
 enum legacy { L_Q4_0, L_Q4_1, L_Q5_0, L_Q5_1, L_Q8_0 };
 
-/* Unpack blocks i, i+1 (pair) or block i alone (second half zero). */
+/* Unpack blocks i, i+1 (pair) or block i alone (then the second half repeats it with
+ * scale 0) as signed codes c with value = dw * c + m: q4_0 q - 8, q5_0 q - 16, q8_0 w,
+ * q4_1 / q5_1 q (their minimum m is separate).  All codes fit in int8. */
 INLINE void legacy_unpack(const void *w, int64_t i, int pair, const int kind, __m512i *codes,
                           float *dw0, float *dw1, float *m0, float *m1)
 {
 	switch (kind) {
 	case L_Q4_0: {
 		const block_q4_0 *b = (const block_q4_0 *)w + i;
-		*codes = nib_pair(b[0].qs, pair ? b[1].qs : b[0].qs);
+		*codes = _mm512_sub_epi8(nib_pair(b[0].qs, pair ? b[1].qs : b[0].qs), _mm512_set1_epi8(8));
 		*dw0 = f16(b[0].d); *dw1 = pair ? f16(b[1].d) : 0;
 		break;
 	}
@@ -82,7 +84,8 @@ INLINE void legacy_unpack(const void *w, int64_t i, int pair, const int kind, __
 	case L_Q5_0: {
 		const block_q5_0 *b = (const block_q5_0 *)w + i;
 		const block_q5_0 *b1 = pair ? &b[1] : &b[0];
-		*codes = _mm512_or_si512(nib_pair(b[0].qs, b1->qs), q5_high(b[0].qh, b1->qh));
+		*codes = _mm512_sub_epi8(_mm512_or_si512(nib_pair(b[0].qs, b1->qs), q5_high(b[0].qh, b1->qh)),
+		                         _mm512_set1_epi8(16));
 		*dw0 = f16(b[0].d); *dw1 = pair ? f16(b[1].d) : 0;
 		break;
 	}
@@ -98,69 +101,131 @@ INLINE void legacy_unpack(const void *w, int64_t i, int pair, const int kind, __
 		const block_q8_0 *b = (const block_q8_0 *)w + i;
 		__m256i lo = _mm256_loadu_si256((const __m256i *)b[0].qs);
 		__m256i hi = pair ? _mm256_loadu_si256((const __m256i *)b[1].qs) : lo;
-		*codes = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1),
-		                          _mm512_set1_epi8((char)0x80));
+		*codes = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 		*dw0 = f16(b[0].d); *dw1 = pair ? f16(b[1].d) : 0;
 		break;
 	}
 	}
 }
 
-INLINE void legacy_tile(int64_t n, const void *w, const struct lr_q8act *aq, float *out,
-                        int64_t stride, const int NT, const int kind)
+/* [v[0] x8 | v[1] x8] from two adjacent floats */
+INLINE __m512 pair_load(const float *v)
 {
-	const int offs = kind == L_Q4_0 ? 8 : kind == L_Q5_0 ? 16 : kind == L_Q8_0 ? 128 : 0;
-	const int has_min = kind == L_Q4_1 || kind == L_Q5_1;
-	const __m512i voffs = _mm512_set1_epi8((char)offs), ones = _mm512_set1_epi8(1);
-	const int64_t nb = n / 32;
-	__m512 acc[NT_MAX];
+	const __m512i idx = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
 
+	return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(_mm_castpd_ps(_mm_load_sd((const double *)v))));
+}
+
+/* One step of 64 values (PAIR: two blocks) or 32 (the last block of an odd row). */
+INLINE void legacy_step(const uint8_t *w, uint64_t row_bytes, const int NR, int64_t i, const int PAIR,
+                        const int8_t *const *qs, const float *const *da, __m512 acc[2][NT_MAX],
+                        const int NT, const int kind)
+{
+	const int has_min = kind == L_Q4_1 || kind == L_Q5_1;
+	const __m512i flip = _mm512_set1_epi8((char)0x80), ones = _mm512_set1_epi8(1);
+	const __mmask64 lm = PAIR ? ~(__mmask64)0 : (__mmask64)0xffffffffu;
+	__m512i codes[2], wneg[2];
+	__m512 dwv[2], mv[2];
+
+#pragma GCC unroll 2
+	for (int r = 0; r < NR; r++) {
+		float dw0, dw1, m0 = 0, m1 = 0;
+		legacy_unpack(w + (uint64_t)r * row_bytes, i, PAIR, kind, &codes[r], &dw0, &dw1, &m0, &m1);
+		wneg[r] = _mm512_sub_epi32(_mm512_setzero_si512(),
+		                           _mm512_dpbusd_epi32(_mm512_setzero_si512(), flip, codes[r]));
+		dwv[r] = pair_ps(dw0, dw1);
+		mv[r] = pair_ps(m0, m1);
+	}
+#pragma GCC unroll 8
+	for (int t = 0; t < NT; t++) {
+		__m512i au = _mm512_xor_si512(PAIR ? _mm512_loadu_si512((const void *)(qs[t] + 32 * i))
+		                                   : _mm512_maskz_loadu_epi8(lm, qs[t] + 32 * i), flip);
+		__m512 dav = PAIR ? pair_load(da[t] + i) : pair_ps(da[t][i], 0);
+		__m512i sa = _mm512_setzero_si512();
+		if (has_min)   /* sum of a per 4-byte lane: sum(a + 128) - 512 */
+			sa = _mm512_dpbusd_epi32(_mm512_set1_epi32(-512), au, ones);
+#pragma GCC unroll 2
+		for (int r = 0; r < NR; r++) {
+			__m512i dot = _mm512_dpbusd_epi32(wneg[r], au, codes[r]);
+			acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dwv[r], dav), acc[r][t]);
+			if (has_min)
+				acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sa), _mm512_mul_ps(mv[r], dav), acc[r][t]);
+		}
+	}
+}
+
+/* NR weight rows (1 or 2, row_bytes apart) times NT tokens.  The activation codes a
+ * are made unsigned as a + 128 (one xor per token, shared by the rows), so vpdpbusd
+ * multiplies them with the signed weight codes c; the extra 128 * sum(c) is a weight
+ * constant, computed once per row and used as the accumulator's starting value:
+ *   dpbusd(-128 sum c, a + 128, c) = sum a c,  exactly, in int32. */
+INLINE void legacy_tile(int64_t n, const uint8_t *w, uint64_t row_bytes, const int NR,
+                        const struct lr_q8act *aq, float *out, int64_t stride, const int NT,
+                        const int kind)
+{
+	const int64_t nb = n / 32;
+	__m512 acc[2][NT_MAX];
 	const int8_t *qs[NT_MAX];
 	const float *da[NT_MAX];
+	int64_t i = 0;
 
-	/* the token loops below have a constant trip count: unrolled, acc stays in registers */
-#pragma GCC unroll 4
+	/* the row and token loops have constant trip counts: unrolled, acc stays in registers */
+#pragma GCC unroll 8
 	for (int t = 0; t < NT; t++) {
-		acc[t] = _mm512_setzero_ps();
+		acc[0][t] = acc[1][t] = _mm512_setzero_ps();
 		qs[t] = aq[t].qs;
 		da[t] = aq[t].d;
 	}
-	for (int64_t i = 0; i < nb; i += 2) {
-		const int pair = i + 1 < nb;
-		const __mmask64 lm = pair ? ~(__mmask64)0 : (__mmask64)0xffffffffu;
-		__m512i codes;
-		float dw0, dw1, m0 = 0, m1 = 0;
-		legacy_unpack(w, i, pair, kind, &codes, &dw0, &dw1, &m0, &m1);
-		__m512 dwv = pair_ps(dw0, dw1), mv = pair_ps(m0, m1);
-#pragma GCC unroll 4
-	for (int t = 0; t < NT; t++) {
-			__m512i av = _mm512_maskz_loadu_epi8(lm, qs[t] + 32 * i);
-			__m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes, av);
-			__m512 dav = pair_ps(da[t][i], pair ? da[t][i + 1] : 0);
-			if (offs)
-				dot = _mm512_sub_epi32(dot, _mm512_dpbusd_epi32(_mm512_setzero_si512(), voffs, av));
-			acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dwv, dav), acc[t]);
-			if (has_min) {
-				__m512i sa = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, av);
-				acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sa), _mm512_mul_ps(mv, dav), acc[t]);
-			}
-		}
-	}
-#pragma GCC unroll 4
+	for (; i + 2 <= nb; i += 2)
+		legacy_step(w, row_bytes, NR, i, 1, qs, da, acc, NT, kind);
+	if (i < nb)
+		legacy_step(w, row_bytes, NR, i, 0, qs, da, acc, NT, kind);
+#pragma GCC unroll 8
 	for (int t = 0; t < NT; t++)
-		out[t * stride] = _mm512_reduce_add_ps(acc[t]);
+#pragma GCC unroll 2
+		for (int r = 0; r < NR; r++)
+			out[t * stride + r] = _mm512_reduce_add_ps(acc[r][t]);
+}
+
+/* Prefill: rows in pairs, tokens in groups of 8 and 4 (pairs share each activation
+ * load).  Decode (fewer than 4 tokens): one row at a time, which measured 3x faster
+ * than pairs for a single token. */
+INLINE void legacy_rows(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows, int n_tok,
+                        const struct lr_q8act *aq, float *out, int64_t stride, const int kind)
+{
+	int r = 0;
+
+	for (; r + 2 <= n_rows && n_tok >= 4; r += 2) {
+		int t = 0;
+		for (; t + 8 <= n_tok; t += 8)
+			legacy_tile(n, w + (uint64_t)r * row_bytes, row_bytes, 2, aq + t, out + t * stride + r, stride, 8, kind);
+		for (; t + 4 <= n_tok; t += 4)
+			legacy_tile(n, w + (uint64_t)r * row_bytes, row_bytes, 2, aq + t, out + t * stride + r, stride, 4, kind);
+		for (; t < n_tok; t++)
+			legacy_tile(n, w + (uint64_t)r * row_bytes, row_bytes, 2, aq + t, out + t * stride + r, stride, 1, kind);
+	}
+	for (; r < n_rows; r++) {
+		int t = 0;
+		for (; t + 4 <= n_tok; t += 4)
+			legacy_tile(n, w + (uint64_t)r * row_bytes, row_bytes, 1, aq + t, out + t * stride + r, stride, 4, kind);
+		for (; t < n_tok; t++)
+			legacy_tile(n, w + (uint64_t)r * row_bytes, row_bytes, 1, aq + t, out + t * stride + r, stride, 1, kind);
+	}
 }
 
 #define LEGACY(name, KIND)                                                                     \
 	static void dot_##name(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,    \
 	                       const float *af, int64_t ld, float *out, int64_t stride)           \
 	{                                                                                          \
-		int t = 0;                                                                             \
 		(void)af; (void)ld;                                                                    \
-		for (; t + 4 <= n_tok; t += 4)                                                         \
-			legacy_tile(n, w, aq + t, out + t * stride, stride, 4, KIND);                      \
-		for (; t < n_tok; t++)                                                                 \
-			legacy_tile(n, w, aq + t, out + t * stride, stride, 1, KIND);                      \
+		legacy_rows(n, w, 0, 1, n_tok, aq, out, stride, KIND);                                 \
+	}                                                                                          \
+	static void rows_##name(int64_t n, const void *w, uint64_t row_bytes, int n_rows, int n_tok, \
+	                        const struct lr_q8act *aq, const float *af, int64_t ld, float *out, \
+	                        int64_t stride)                                                    \
+	{                                                                                          \
+		(void)af; (void)ld;                                                                    \
+		legacy_rows(n, w, row_bytes, n_rows, n_tok, aq, out, stride, KIND);                    \
 	}
 LEGACY(q4_0, L_Q4_0)
 LEGACY(q4_1, L_Q4_1)
@@ -170,15 +235,22 @@ LEGACY(q8_0, L_Q8_0)
 
 /* ------------------------------------------------------------------ q4_K, q5_K */
 
-/* The 8 six-bit scales and minimums of a q4_K/q5_K super-block. */
+/* The 8 six-bit scales (sc) and minimums (m) of a q4_K/q5_K super-block, unpacked from
+ * their 12 bytes with word operations: scales[0..3] hold sc 0-3 (low 6 bits) and the
+ * top 2 bits of sc 4-7; scales[4..7] likewise for the minimums; scales[8..11] the low
+ * 4 bits of sc 4-7 (low nibbles) and of m 4-7 (high nibbles). */
 INLINE void k4_scales(const uint8_t *q, uint8_t sc[8], uint8_t m[8])
 {
-	for (int j = 0; j < 4; j++) {
-		sc[j] = q[j] & 63;
-		m[j] = q[j + 4] & 63;
-		sc[j + 4] = (uint8_t)((q[j + 8] & 0x0f) | ((q[j] >> 6) << 4));
-		m[j + 4] = (uint8_t)((q[j + 8] >> 4) | ((q[j + 4] >> 6) << 4));
-	}
+	const uint32_t low6 = 0x3f3f3f3fu, low4 = 0x0f0f0f0fu, low2 = 0x03030303u;
+	uint32_t u[3], o[4];
+
+	memcpy(u, q, 12);
+	o[0] = u[0] & low6;                                        /* sc 0-3 */
+	o[1] = (u[2] & low4) | (((u[0] >> 6) & low2) << 4);        /* sc 4-7 */
+	o[2] = u[1] & low6;                                        /* m 0-3 */
+	o[3] = ((u[2] >> 4) & low4) | (((u[1] >> 6) & low2) << 4); /* m 4-7 */
+	memcpy(sc, o, 8);
+	memcpy(m, o + 2, 8);
 }
 
 /* sum_j m[j] * (s16[2j] + s16[2j+1]) as 8 int32 lanes (horizontal sum pending) */
@@ -189,158 +261,196 @@ INLINE __m256i mins_dot(const uint8_t m[8], const int16_t *s16)
 	return _mm256_madd_epi16(mm, _mm256_loadu_si256((const __m256i *)s16));
 }
 
-INLINE void k45_tile(int64_t n, const void *w, const struct lr_q8act *aq, float *out,
-                     int64_t stride, const int NT, const int five)
+/* NR rows (row_bytes apart) x NT tokens of q4_K (five = 0) or q5_K (five = 1). */
+INLINE void k45_tile(int64_t n, const uint8_t *w, uint64_t row_bytes, const int NR,
+                     const struct lr_q8act *aq, float *out, int64_t stride, const int NT, const int five)
 {
-	const __m256i m4 = _mm256_set1_epi8(0x0f);
-	__m512 acc[NT_MAX];
-	__m256 accm[NT_MAX];
+	const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+	__m512 acc[2][NT_MAX];
+	const int8_t *qs_t[NT_MAX];
+	const float *d_t[NT_MAX];
+	const int16_t *s16_t[NT_MAX];
 
-	#pragma GCC unroll 4
+#pragma GCC unroll 8
 	for (int t = 0; t < NT; t++) {
-		acc[t] = _mm512_setzero_ps();
-		accm[t] = _mm256_setzero_ps();
+		acc[0][t] = acc[1][t] = _mm512_setzero_ps();
+		qs_t[t] = aq[t].qs;
+		d_t[t] = aq[t].d;
+		s16_t[t] = aq[t].s16;
 	}
 	for (int64_t i = 0; i < n / 256; i++) {
-		const uint8_t *scales, *qs;
-		__m256i qh = _mm256_setzero_si256();
-		uint8_t sc[8], mn[8];
-		float d, dmin;
-		__m512i iacc[NT_MAX];
-		if (five) {
-			const block_q5_K *b = (const block_q5_K *)w + i;
-			d = f16(b->d); dmin = f16(b->dmin); scales = b->scales; qs = b->qs;
-			qh = _mm256_loadu_si256((const __m256i *)b->qh);
-		} else {
-			const block_q4_K *b = (const block_q4_K *)w + i;
-			d = f16(b->d); dmin = f16(b->dmin); scales = b->scales; qs = b->qs;
-		}
-		k4_scales(scales, sc, mn);
-		#pragma GCC unroll 4
-	for (int t = 0; t < NT; t++)
-			iacc[t] = _mm512_setzero_si512();
-		for (int c = 0; c < 4; c++) {
-			__m256i x = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
-			__m256i lo = _mm256_and_si256(x, m4), hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), m4);
+		const uint8_t *qs[2];
+		__m256i qh[2];
+		uint8_t sc[2][8], mn[2][8];
+		float d[2], dmin[2];
+		__m512i iacc[2][NT_MAX];
+#pragma GCC unroll 2
+		for (int r = 0; r < NR; r++) {
+			const uint8_t *row = w + (uint64_t)r * row_bytes;
 			if (five) {
-				__m256i one = _mm256_set1_epi8(1);
-				lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
-				hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+				const block_q5_K *b = (const block_q5_K *)row + i;
+				d[r] = f16(b->d); dmin[r] = f16(b->dmin); qs[r] = b->qs;
+				qh[r] = _mm256_loadu_si256((const __m256i *)b->qh);
+				k4_scales(b->scales, sc[r], mn[r]);
+			} else {
+				const block_q4_K *b = (const block_q4_K *)row + i;
+				d[r] = f16(b->d); dmin[r] = f16(b->dmin); qs[r] = b->qs;
+				k4_scales(b->scales, sc[r], mn[r]);
 			}
-			__m512i codes = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-			__m512i scv = pair_epi32(sc[2 * c], sc[2 * c + 1]);
-			#pragma GCC unroll 4
-	for (int t = 0; t < NT; t++) {
-				__m512i av = _mm512_loadu_si512((const void *)(aq[t].qs + 256 * i + 64 * c));
-				__m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes, av);
-				iacc[t] = _mm512_add_epi32(iacc[t], _mm512_mullo_epi32(dot, scv));
+#pragma GCC unroll 8
+			for (int t = 0; t < NT; t++)
+				iacc[r][t] = _mm512_setzero_si512();
+		}
+		for (int c = 0; c < 4; c++) {
+			__m512i codes[2], scv[2];
+#pragma GCC unroll 2
+			for (int r = 0; r < NR; r++) {
+				__m256i x = _mm256_loadu_si256((const __m256i *)(qs[r] + 32 * c));
+				__m256i lo = _mm256_and_si256(x, m4), hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), m4);
+				if (five) {
+					lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh[r], 2 * c), one), 4));
+					hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh[r], 2 * c + 1), one), 4));
+				}
+				codes[r] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+				scv[r] = _mm512_inserti64x4(_mm512_set1_epi16(sc[r][2 * c]), _mm256_set1_epi16(sc[r][2 * c + 1]), 1);
+			}
+#pragma GCC unroll 8
+			for (int t = 0; t < NT; t++) {
+				__m512i av = _mm512_loadu_si512((const void *)(qs_t[t] + 256 * i + 64 * c));
+#pragma GCC unroll 2
+				for (int r = 0; r < NR; r++)   /* u8 x s8 pairs -> s16 (|.| <= 2*63*127), x scale -> s32 */
+					iacc[r][t] = _mm512_dpwssd_epi32(iacc[r][t], _mm512_maddubs_epi16(codes[r], av), scv[r]);
 			}
 		}
-		#pragma GCC unroll 4
-	for (int t = 0; t < NT; t++) {
-			float da = aq[t].d[i];
-			acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[t]), _mm512_set1_ps(d * da), acc[t]);
-			accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins_dot(mn, aq[t].s16 + 16 * i)),
-			                          _mm256_set1_ps(-dmin * da), accm[t]);
+#pragma GCC unroll 8
+		for (int t = 0; t < NT; t++) {
+			float da = d_t[t][i];
+#pragma GCC unroll 2
+			for (int r = 0; r < NR; r++) {
+				__m512i mins = _mm512_zextsi256_si512(mins_dot(mn[r], s16_t[t] + 16 * i));
+				acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[r][t]), _mm512_set1_ps(d[r] * da), acc[r][t]);
+				acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mins), _mm512_set1_ps(-dmin[r] * da), acc[r][t]);
+			}
 		}
 	}
-	#pragma GCC unroll 4
-	for (int t = 0; t < NT; t++) {
-		__m512 all = _mm512_add_ps(acc[t], _mm512_insertf32x8(_mm512_setzero_ps(), accm[t], 0));
-		out[t * stride] = _mm512_reduce_add_ps(all);
+#pragma GCC unroll 8
+	for (int t = 0; t < NT; t++)
+#pragma GCC unroll 2
+		for (int r = 0; r < NR; r++)
+			out[t * stride + r] = _mm512_reduce_add_ps(acc[r][t]);
+}
+
+/* One row at a time, 8 tokens per unpacked super-block (pairs of rows x 4 tokens
+ * measured 15% slower: unpacking, not activation loads, is what sharing must save). */
+#define KQUANT_ROWS(name, TILE, ...)                                                               \
+	static void rows_##name(int64_t n, const void *wv, uint64_t row_bytes, int n_rows, int n_tok, \
+	                        const struct lr_q8act *aq, const float *af, int64_t ld, float *out,    \
+	                        int64_t stride)                                                        \
+	{                                                                                              \
+		const uint8_t *w = wv;                                                                     \
+		int r = 0;                                                                                 \
+		(void)af; (void)ld;                                                                        \
+		for (; r < n_rows; r++) {                                                                  \
+			int t = 0;                                                                             \
+			for (; t + 8 <= n_tok; t += 8)                                                         \
+				TILE(n, w + (uint64_t)r * row_bytes, row_bytes, 1, aq + t, out + t * stride + r, stride, 8, ##__VA_ARGS__); \
+			for (; t + 4 <= n_tok; t += 4)                                                         \
+				TILE(n, w + (uint64_t)r * row_bytes, row_bytes, 1, aq + t, out + t * stride + r, stride, 4, ##__VA_ARGS__); \
+			for (; t < n_tok; t++)                                                                 \
+				TILE(n, w + (uint64_t)r * row_bytes, row_bytes, 1, aq + t, out + t * stride + r, stride, 1, ##__VA_ARGS__); \
+		}                                                                                          \
+	}                                                                                              \
+	static void dot_##name(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,        \
+	                       const float *af, int64_t ld, float *out, int64_t stride)               \
+	{                                                                                              \
+		rows_##name(n, w, 0, 1, n_tok, aq, af, ld, out, stride);                                   \
 	}
-}
 
-static void dot_q4_K(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
-                     const float *af, int64_t ld, float *out, int64_t stride)
-{
-	int t = 0;
-	(void)af; (void)ld;
-	for (; t + 4 <= n_tok; t += 4)
-		k45_tile(n, w, aq + t, out + t * stride, stride, 4, 0);
-	for (; t < n_tok; t++)
-		k45_tile(n, w, aq + t, out + t * stride, stride, 1, 0);
-}
-
-static void dot_q5_K(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
-                     const float *af, int64_t ld, float *out, int64_t stride)
-{
-	int t = 0;
-	(void)af; (void)ld;
-	for (; t + 4 <= n_tok; t += 4)
-		k45_tile(n, w, aq + t, out + t * stride, stride, 4, 1);
-	for (; t < n_tok; t++)
-		k45_tile(n, w, aq + t, out + t * stride, stride, 1, 1);
-}
+KQUANT_ROWS(q4_K, k45_tile, 0)
+KQUANT_ROWS(q5_K, k45_tile, 1)
 
 /* ------------------------------------------------------------------ q6_K */
 
 /* 64-element chunk c (0..3) of a q6_K super-block: half h = c / 2 holds sub-blocks
  * k0 = 2 (c % 2) and k0 + 1, whose low 4 bits are nibble (c % 2) of ql[64 h ..+64]
  * and whose top 2 bits are bits 2k, 2k+1 of qh[32 h ..+32]. */
-INLINE void q6_tile(int64_t n, const block_q6_K *b, const struct lr_q8act *aq, float *out,
-                    int64_t stride, const int NT)
+INLINE void q6_tile(int64_t n, const uint8_t *w, uint64_t row_bytes, const int NR,
+                    const struct lr_q8act *aq, float *out, int64_t stride, const int NT)
 {
 	const __m512i m4 = _mm512_set1_epi8(0x0f), m2 = _mm512_set1_epi8(3);
-	const __m128i rep4 = _mm_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-	__m512 acc[NT_MAX];
-	__m256 acco[NT_MAX];
+	/* each scale covers 16 values = 8 int16 lanes of the pair products */
+	const __m128i rep8lo = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+	const __m128i rep8hi = _mm_setr_epi8(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+	__m512 acc[2][NT_MAX];
+	const int8_t *qs_t[NT_MAX];
+	const float *d_t[NT_MAX];
+	const int16_t *s16_t[NT_MAX];
 
-	#pragma GCC unroll 4
+#pragma GCC unroll 8
 	for (int t = 0; t < NT; t++) {
-		acc[t] = _mm512_setzero_ps();
-		acco[t] = _mm256_setzero_ps();
+		acc[0][t] = acc[1][t] = _mm512_setzero_ps();
+		qs_t[t] = aq[t].qs;
+		d_t[t] = aq[t].d;
+		s16_t[t] = aq[t].s16;
 	}
 	for (int64_t i = 0; i < n / 256; i++) {
-		float d = f16(b[i].d);
-		__m512i iacc[NT_MAX];
-		__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b[i].scales));
-		#pragma GCC unroll 4
-	for (int t = 0; t < NT; t++)
-			iacc[t] = _mm512_setzero_si512();
+		const block_q6_K *b[2];
+		float d[2];
+		__m256i sc16[2];
+		__m512i iacc[2][NT_MAX];
+#pragma GCC unroll 2
+		for (int r = 0; r < NR; r++) {
+			b[r] = (const block_q6_K *)(w + (uint64_t)r * row_bytes) + i;
+			d[r] = f16(b[r]->d);
+			sc16[r] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b[r]->scales));
+#pragma GCC unroll 8
+			for (int t = 0; t < NT; t++)
+				iacc[r][t] = _mm512_setzero_si512();
+		}
 		for (int c = 0; c < 4; c++) {
 			int h = c / 2, k0 = 2 * (c % 2);
-			__m512i ql = _mm512_loadu_si512((const void *)(b[i].ql + 64 * h));
-			__m256i qh = _mm256_loadu_si256((const __m256i *)(b[i].qh + 32 * h));
-			__m512i lo = _mm512_and_si512(c % 2 ? _mm512_srli_epi16(ql, 4) : ql, m4);
-			__m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_srli_epi16(qh, 2 * k0)),
-			                                _mm256_srli_epi16(qh, 2 * k0 + 2), 1);
-			__m512i codes = _mm512_or_si512(lo, _mm512_slli_epi16(_mm512_and_si512(hz, m2), 4));
-			int32_t s4w;
-			memcpy(&s4w, b[i].scales + 4 * c, 4);    /* scales are not 4-byte aligned */
-			__m128i s4 = _mm_cvtsi32_si128(s4w);
-			__m512i scv = _mm512_cvtepi8_epi32(_mm_shuffle_epi8(s4, rep4));
-			#pragma GCC unroll 4
-	for (int t = 0; t < NT; t++) {
-				__m512i av = _mm512_loadu_si512((const void *)(aq[t].qs + 256 * i + 64 * c));
-				__m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes, av);
-				iacc[t] = _mm512_add_epi32(iacc[t], _mm512_mullo_epi32(dot, scv));
+			__m512i codes[2], scv[2];
+#pragma GCC unroll 2
+			for (int r = 0; r < NR; r++) {
+				__m512i ql = _mm512_loadu_si512((const void *)(b[r]->ql + 64 * h));
+				__m256i qh = _mm256_loadu_si256((const __m256i *)(b[r]->qh + 32 * h));
+				__m512i lo = _mm512_and_si512(c % 2 ? _mm512_srli_epi16(ql, 4) : ql, m4);
+				__m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_srli_epi16(qh, 2 * k0)),
+				                                _mm256_srli_epi16(qh, 2 * k0 + 2), 1);
+				int32_t s4w;
+				memcpy(&s4w, b[r]->scales + 4 * c, 4);    /* scales are not 4-byte aligned */
+				codes[r] = _mm512_or_si512(lo, _mm512_slli_epi16(_mm512_and_si512(hz, m2), 4));
+				__m128i s4 = _mm_cvtsi32_si128(s4w);
+				scv[r] = _mm512_cvtepi8_epi16(_mm256_set_m128i(_mm_shuffle_epi8(s4, rep8hi), _mm_shuffle_epi8(s4, rep8lo)));
+			}
+#pragma GCC unroll 8
+			for (int t = 0; t < NT; t++) {
+				__m512i av = _mm512_loadu_si512((const void *)(qs_t[t] + 256 * i + 64 * c));
+#pragma GCC unroll 2
+				for (int r = 0; r < NR; r++)   /* u8 x s8 pairs -> s16 (|.| <= 2*63*127), x scale -> s32 */
+					iacc[r][t] = _mm512_dpwssd_epi32(iacc[r][t], _mm512_maddubs_epi16(codes[r], av), scv[r]);
 			}
 		}
-		#pragma GCC unroll 4
-	for (int t = 0; t < NT; t++) {
-			float da = aq[t].d[i];
-			__m256i so = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)(aq[t].s16 + 16 * i)));
-			acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[t]), _mm512_set1_ps(d * da), acc[t]);
-			acco[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(so), _mm256_set1_ps(-32.0f * d * da), acco[t]);
+#pragma GCC unroll 8
+		for (int t = 0; t < NT; t++) {
+			float da = d_t[t][i];
+			__m256i s16 = _mm256_loadu_si256((const __m256i *)(s16_t[t] + 16 * i));
+#pragma GCC unroll 2
+			for (int r = 0; r < NR; r++) {
+				__m512i so = _mm512_zextsi256_si512(_mm256_madd_epi16(sc16[r], s16));
+				acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[r][t]), _mm512_set1_ps(d[r] * da), acc[r][t]);
+				acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(so), _mm512_set1_ps(-32.0f * d[r] * da), acc[r][t]);
+			}
 		}
 	}
-	#pragma GCC unroll 4
+#pragma GCC unroll 8
 	for (int t = 0; t < NT; t++)
-		out[t * stride] = _mm512_reduce_add_ps(_mm512_add_ps(acc[t],
-		                      _mm512_insertf32x8(_mm512_setzero_ps(), acco[t], 0)));
+#pragma GCC unroll 2
+		for (int r = 0; r < NR; r++)
+			out[t * stride + r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
-static void dot_q6_K(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
-                     const float *af, int64_t ld, float *out, int64_t stride)
-{
-	int t = 0;
-	(void)af; (void)ld;
-	for (; t + 4 <= n_tok; t += 4)
-		q6_tile(n, w, aq + t, out + t * stride, stride, 4);
-	for (; t < n_tok; t++)
-		q6_tile(n, w, aq + t, out + t * stride, stride, 1);
-}
+KQUANT_ROWS(q6_K, q6_tile)
 
 /* ------------------------------------------------------------------ float weights */
 
@@ -440,6 +550,11 @@ const struct lr_kernels lr_kernels_avx512 = {
 	.uses_q8 = {
 		[LR_TYPE_Q4_0] = 32, [LR_TYPE_Q4_1] = 32, [LR_TYPE_Q5_0] = 32, [LR_TYPE_Q5_1] = 32,
 		[LR_TYPE_Q8_0] = 32, [LR_TYPE_Q4_K] = 256, [LR_TYPE_Q5_K] = 256, [LR_TYPE_Q6_K] = 256,
+	},
+	.rows = {
+		[LR_TYPE_Q4_0] = rows_q4_0, [LR_TYPE_Q4_1] = rows_q4_1, [LR_TYPE_Q5_0] = rows_q5_0,
+		[LR_TYPE_Q5_1] = rows_q5_1, [LR_TYPE_Q8_0] = rows_q8_0, [LR_TYPE_Q4_K] = rows_q4_K,
+		[LR_TYPE_Q5_K] = rows_q5_K, [LR_TYPE_Q6_K] = rows_q6_K,
 	},
 	.quantize_act = quantize_act,
 };
