@@ -84,6 +84,7 @@ INLINE __m256 K(blockdot)(__m256i codes, const int8_t *a)
 			__m256i codes;                                                                     \
 			float dw, offs, mw;                                                                \
 			UNPACK(i);                                                                         \
+			_Pragma("GCC unroll 4")                                                            \
 			for (int t = 0; t < NT; t++) {                                                     \
 				const struct lr_q8act *a = &aq[t];                                             \
 				float da = a->d[i];                                                            \
@@ -93,6 +94,7 @@ INLINE __m256 K(blockdot)(__m256i codes, const int8_t *a)
 				corr[t] += (mw - dw * offs) * da * sa;                                         \
 			}                                                                                  \
 		}                                                                                      \
+		_Pragma("GCC unroll 4")                                                                \
 		for (int t = 0; t < NT; t++)                                                           \
 			out[t * stride] = K(hsum8)(acc[t]) + corr[t];                                      \
 	}                                                                                          \
@@ -137,6 +139,7 @@ INLINE void K(q8_0_tile)(int64_t nb, const block_q8_0 *b, const struct lr_q8act 
 		__m256i w = _mm256_loadu_si256((const __m256i *)b[i].qs);
 		__m256i aw = _mm256_sign_epi8(w, w);
 		float dw = K(f16)(b[i].d);
+		#pragma GCC unroll 4
 		for (int t = 0; t < NT; t++) {
 			__m256i a = _mm256_loadu_si256((const __m256i *)(aq[t].qs + 32 * i));
 			__m256i p = _mm256_setzero_si256();
@@ -144,6 +147,7 @@ INLINE void K(q8_0_tile)(int64_t nb, const block_q8_0 *b, const struct lr_q8act 
 			acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * aq[t].d[i]), acc[t]);
 		}
 	}
+	#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++)
 		out[t * stride] = K(hsum8)(acc[t]);
 }
@@ -209,6 +213,7 @@ INLINE void K(k45_tile)(int64_t nsb, const void *w, const struct lr_q8act *aq, f
 				codes = _mm256_or_si256(codes, _mm256_slli_epi16(bit, 4));
 			}
 			float ds = d * (float)sc, dm = dmin * (float)m;
+			#pragma GCC unroll 4
 			for (int t = 0; t < NT; t++) {
 				const struct lr_q8act *a = &aq[t];
 				float da = a->d[i];
@@ -217,6 +222,7 @@ INLINE void K(k45_tile)(int64_t nsb, const void *w, const struct lr_q8act *aq, f
 			}
 		}
 	}
+	#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++)
 		out[t * stride] = K(hsum8)(acc[t]) + corr[t];
 }
@@ -263,6 +269,7 @@ INLINE void K(q6_K_tile)(int64_t nsb, const block_q6_K *b, const struct lr_q8act
 				__m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), _mm256_set1_epi8(3));
 				__m256i codes = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
 				__m256 scv = _mm256_set_m128(_mm_set1_ps(d * sc[1]), _mm_set1_ps(d * sc[0]));
+				#pragma GCC unroll 4
 				for (int t = 0; t < NT; t++) {
 					const struct lr_q8act *a = &aq[t];
 					float da = a->d[i];
@@ -273,6 +280,7 @@ INLINE void K(q6_K_tile)(int64_t nsb, const block_q6_K *b, const struct lr_q8act
 			}
 		}
 	}
+	#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++)
 		out[t * stride] = K(hsum8)(acc[t]) + corr[t];
 }
@@ -315,15 +323,18 @@ INLINE void K(float_tile)(int64_t n, const void *w, const float *x, int64_t ld, 
 	__m256 acc[4][2];
 	int64_t i = 0;
 
+	#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++)
 		acc[t][0] = acc[t][1] = _mm256_setzero_ps();
 	for (; i + 16 <= n; i += 16) {
 		__m256 w0 = K(load8)(w, i, type), w1 = K(load8)(w, i + 8, type);
+		#pragma GCC unroll 4
 		for (int t = 0; t < NT; t++) {
 			acc[t][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + t * ld + i), acc[t][0]);
 			acc[t][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + t * ld + i + 8), acc[t][1]);
 		}
 	}
+	#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++) {
 		float s = K(hsum8)(_mm256_add_ps(acc[t][0], acc[t][1]));
 		for (int64_t r = i; r < n; r++)
