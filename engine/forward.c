@@ -23,7 +23,10 @@
 #define TOKEN_BLOCK 32   /* tokens per weight-row pass in prefill (activations stay in L2) */
 #define ROW_BLOCK 16     /* rows per call of a multi-row kernel (their weights stay in L1) */
 #define SGEMM_MIN_TOKENS 16  /* float weights: OpenBLAS from this many tokens on */
-#define SGEMM_TILE (64 * 1024) /* floats of widened weight rows per thread (256 KiB) */
+#define SGEMM_ROWS 256   /* weight rows per sgemm call, at fixed multiples of 256; thread
+                            shares of such a matmul start at multiples of it too, so every
+                            call sees the same tiles whatever the thread count and results
+                            are bit-identical for any -t (per-row kernels are anyway) */
 
 struct lr_ctx {
 	const struct lr_model *m;
@@ -75,10 +78,9 @@ struct mm_job {
 static void mm_sgemm(const struct mm_job *j, const struct mm_part *pt, int64_t a, int64_t b, float *tile)
 {
 	const struct lr_weight *w = pt->w;
-	const int64_t tile_rows = j->tile_floats / w->n_in;
 
-	for (int64_t r = a; r < b; r += tile_rows) {
-		int64_t nr = b - r < tile_rows ? b - r : tile_rows;
+	for (int64_t r = a; r < b; r = (r / SGEMM_ROWS + 1) * SGEMM_ROWS) {
+		int64_t end = (r / SGEMM_ROWS + 1) * SGEMM_ROWS, nr = (b < end ? b : end) - r;
 		const float *wf = (const float *)(w->data + (uint64_t)r * w->row_bytes);
 		if (w->type != LR_TYPE_F32) {
 			lr_dequant_row(w->type, w->data + (uint64_t)r * w->row_bytes, tile, nr * w->n_in);
@@ -101,12 +103,13 @@ static void mm_quantize(void *arg, int ith, int nth)
 static void mm_rows(void *arg, int ith, int nth)
 {
 	const struct mm_job *j = arg;
-	int64_t total = 0, r0, r1, base = 0;
+	int64_t total = 0, r0, r1, base = 0, align;
 
 	for (int p = 0; p < j->n_part; p++)
 		total += j->part[p].w->n_out;
-	r0 = total * ith / nth;
-	r1 = total * (ith + 1) / nth;
+	align = j->n_tok >= SGEMM_MIN_TOKENS && !j->act_block ? SGEMM_ROWS : 1;
+	r0 = total * ith / nth / align * align;
+	r1 = ith == nth - 1 ? total : total * (ith + 1) / nth / align * align;
 	for (int p = 0; p < j->n_part; p++) {
 		const struct mm_part *pt = &j->part[p];
 		const struct lr_weight *w = pt->w;
@@ -266,8 +269,7 @@ int lr_ctx_new(struct lr_ctx **out, const struct lr_model *m, const struct lr_ct
 	c->rope_cs = alloc_floats(B * hp->rope_dim, &bytes);
 	c->attn_scratch = alloc_floats((uint64_t)n_threads * lr_attn_scratch_floats(&c->kv,
 	                               hp->n_head / hp->n_head_kv), &bytes);
-	/* at least one whole row of the widest matmul input */
-	c->tile_floats = SGEMM_TILE > c->w_max ? SGEMM_TILE / c->w_max * c->w_max : c->w_max;
+	c->tile_floats = SGEMM_ROWS * c->w_max;
 	c->tile = alloc_floats((uint64_t)n_threads * (uint64_t)c->tile_floats, &bytes);
 	/* quantized activations: per token, w_max codes + w_max/32 scales + w_max/16 sums */
 	qa_row = (uint64_t)c->w_max + (uint64_t)c->w_max / 32 * 4 + (uint64_t)c->w_max / 16 * 2;
