@@ -239,29 +239,6 @@ static uint32_t file_type(const char *type_name)
 
 /* ------------------------------------------------------------------ vocabulary */
 
-/* GPT-2's byte-to-unicode map: printable bytes stand for themselves, the others are
- * shifted to U+0100 upwards.  Writes the UTF-8 spelling of byte b's token. */
-static void byte_token(int b, char out[4])
-{
-	int cp = b;
-
-	if (!((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255))) {
-		int n = 0;
-		for (int x = 0; x < b; x++)
-			if (!((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || (x >= 174 && x <= 255)))
-				n++;
-		cp = 256 + n;
-	}
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		out[1] = 0;
-	} else {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		out[2] = 0;
-	}
-}
-
 static int write_vocab(struct gw *w, const struct model *m, const char *vocab_from)
 {
 	if (vocab_from) {
@@ -286,7 +263,7 @@ static int write_vocab(struct gw *w, const struct model *m, const char *vocab_fr
 	for (uint32_t i = 0; i < n; i++) {
 		tok[i] = malloc(32);
 		if (i < 256) {
-			byte_token((int)i, tok[i]);
+			gb_byte_token(i, tok[i]);
 			type[i] = 1;
 		} else if (i >= n - N_SPECIALS) {
 			snprintf(tok[i], 32, "%s", specials[i - (n - N_SPECIALS)]);

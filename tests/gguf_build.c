@@ -224,3 +224,28 @@ void gw_image(const struct gw *w, struct gbuf *out,
 		lr_gguf_close(g);
 	}
 }
+
+static int printable(unsigned b)
+{
+	return (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+}
+
+void gb_byte_token(unsigned b, char out[4])
+{
+	unsigned cp = b;
+
+	if (!printable(b)) {
+		unsigned k = 0;
+		for (unsigned x = 0; x < b; x++)
+			k += !printable(x);
+		cp = 256 + k;
+	}
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		out[1] = 0;
+	} else {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		out[2] = 0;
+	}
+}

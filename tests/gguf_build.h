@@ -62,6 +62,11 @@ void gw_header(const struct gw *w, struct gbuf *out);
 int gw_write_header(const struct gw *w, FILE *f);
 int gw_write_pad(FILE *f, uint64_t n_written, uint32_t alignment);
 
+/* The GGUF (GPT-2 byte-to-unicode) spelling of the token for byte b: printable bytes
+ * stand for themselves, the others are shifted to U+0100 upwards; UTF-8, NUL-terminated
+ * (out: at least 3 bytes). */
+void gb_byte_token(unsigned b, char out[4]);
+
 /* A whole file in memory: header, then every tensor's data from fill(i, dst, bytes)
  * (or zeros if fill is NULL). */
 void gw_image(const struct gw *w, struct gbuf *out,

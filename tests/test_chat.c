@@ -97,21 +97,7 @@ int main(void)
 		int32_t types[257];
 		gw_init(&w);
 		for (int b = 0; b < 256; b++) {
-			/* GPT-2 byte spelling for printable ASCII, U+0100.. for the rest */
-			int cp = b, k = 0;
-			if (!((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255))) {
-				for (int x = 0; x < b; x++)
-					k += !((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || (x >= 174 && x <= 255));
-				cp = 256 + k;
-			}
-			if (cp < 0x80) {
-				bytes[b][0] = (char)cp;
-				bytes[b][1] = 0;
-			} else {
-				bytes[b][0] = (char)(0xc0 | (cp >> 6));
-				bytes[b][1] = (char)(0x80 | (cp & 0x3f));
-				bytes[b][2] = 0;
-			}
+			gb_byte_token((unsigned)b, bytes[b]);
 			toks[b] = bytes[b];
 			types[b] = 1;
 		}

@@ -14,28 +14,6 @@
 
 /* ------------------------------------------------------------------ building vocabularies */
 
-/* GPT-2's byte-level spelling of byte b, as UTF-8 (NUL-terminated). */
-static void spell(unsigned char b, char out[3])
-{
-	unsigned cp = b;
-
-	if (!((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174)) {
-		unsigned k = 0;
-		for (unsigned x = 0; x < b; x++)
-			if (!((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || x >= 174))
-				k++;
-		cp = 256 + k;
-	}
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		out[1] = 0;
-	} else {
-		out[0] = (char)(0xC0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3F));
-		out[2] = 0;
-	}
-}
-
 /* What to put in (or leave out of, or break in) a test vocabulary. */
 struct spec {
 	const char *model;          /* tokenizer.ggml.model, NULL: absent */
@@ -67,7 +45,7 @@ static struct lr_gguf *build(const struct spec *sp, struct gbuf *img)
 	struct gw w;
 
 	for (int i = 0; i < 256; i++) {
-		spell((unsigned char)i, bytes[i]);
+		gb_byte_token((unsigned char)i, bytes[i]);
 		tokens[i] = bytes[i];
 		types[i] = 1;
 	}
@@ -333,7 +311,7 @@ static size_t naive_bpe(const struct naive *v, const unsigned char *w, size_t n,
 	size_t np = n;
 
 	for (size_t i = 0; i < n; i++) {
-		spell(w[i], parts[i]);
+		gb_byte_token(w[i], parts[i]);
 		strcat(whole, parts[i]);
 	}
 	if ((out[0] = naive_find(v, whole)) >= 0)
