@@ -28,6 +28,7 @@ static void usage(void)
 	       "      --system TEXT       the system message (with --chat)\n");
 	lr_run_help(stdout, "generate at most N tokens (default 256)",
 	            "context window (default: prompt + N, at most the model's)");
+	lr_run_help_sampling(stdout);
 	printf("  -h, --help              show this help and exit\n");
 }
 
@@ -35,7 +36,7 @@ int cmd_generate(int argc, char **argv)
 {
 	enum { O_CHAT = 256, O_SYSTEM };
 	static const struct option opts[] = {
-		LR_RUN_LONG_OPTIONS,
+		LR_RUN_MODEL_OPTIONS, LR_RUN_SAMPLING_OPTIONS,
 		{ "prompt", required_argument, NULL, 'p' }, { "file", required_argument, NULL, 'f' },
 		{ "chat", no_argument, NULL, O_CHAT }, { "system", required_argument, NULL, O_SYSTEM },
 		{ "help", no_argument, NULL, 'h' },

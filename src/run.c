@@ -3,6 +3,7 @@
 #include "src/run.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,14 +91,19 @@ void lr_run_help(FILE *f, const char *n_help, const char *ctx_help)
 	       "  -n, --tokens N          %s\n"
 	       "  -c, --ctx N             %s\n"
 	       "      --kv TYPE           KV cache type: f32, f16 (default f16), q8, q4\n"
-	       "  -t, --threads N         threads (default: all CPUs)\n"
+	       "  -t, --threads N         threads (default: all CPUs)\n",
+	       n_help, ctx_help);
+}
+
+void lr_run_help_sampling(FILE *f)
+{
+	fprintf(f,
 	       "      --temp T            temperature; 0 = greedy (default 0.8)\n"
 	       "      --top-k K           keep the K most likely tokens (default 40; 0 = all)\n"
 	       "      --top-p P           nucleus sampling (default 0.95; 1 = off)\n"
 	       "      --min-p P           drop tokens below P x the best (default 0.05)\n"
 	       "      --repeat-penalty R  penalise the last 64 tokens (default 1 = off)\n"
-	       "      --seed N            random seed (default: from the clock, printed)\n",
-	       n_help, ctx_help);
+	       "      --seed N            random seed (default: from the clock, printed)\n");
 }
 
 /* ------------------------------------------------------------------ the model */
@@ -208,6 +214,41 @@ int lr_run_read_file(const char *path, char **out, size_t *len, struct lr_err *e
 	*out = b.p;
 	*len = b.n;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ prefilling */
+
+int lr_run_prefill(struct lr_ctx *ctx, const int32_t *ids, uint32_t n, struct lr_speed *speed,
+                   struct lr_progress *pg, uint32_t *done, struct lr_err *err)
+{
+	static const uint8_t none[LR_RUN_CHUNK];   /* want no logits */
+	uint32_t base = lr_ctx_pos(ctx);
+	int rc = 0;
+
+	*done = 0;
+	while (*done < n) {
+		uint32_t k = n - *done < LR_RUN_CHUNK ? n - *done : LR_RUN_CHUNK;
+		double t0, eta = -1;
+		if (lr_run_interrupted()) {
+			rc = lr_errf(err, LR_EINTR, "interrupted during prefill (%" PRIu32 " of %" PRIu32 " tokens)",
+			             *done, n);
+			break;
+		}
+		t0 = lr_run_now();
+		if ((rc = lr_eval(ctx, ids + *done, k, none, NULL, err)))
+			break;
+		*done += k;
+		if (speed) {
+			struct lr_speed fit;
+			lr_speed_add(speed, base + *done - k, base + *done, lr_run_now() - t0);
+			fit = *speed;
+			if (speed->n >= 2 * LR_RUN_CHUNK && lr_speed_fit(&fit) == 0)
+				eta = lr_speed_predict(&fit, base + *done, base + n);
+		}
+		if (pg)
+			lr_progress_update(pg, *done, eta);
+	}
+	return rc;
 }
 
 /* ------------------------------------------------------------------ generating */

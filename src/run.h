@@ -15,17 +15,21 @@
 #include "engine/sampler.h"
 #include "engine/tok.h"
 #include "src/buf.h"
+#include "src/progress.h"
 
 /* Long-only option values of the shared options (commands use 256..999 for theirs). */
 enum {
 	LR_RUN_O_TEMP = 1000, LR_RUN_O_TOPK, LR_RUN_O_TOPP, LR_RUN_O_MINP, LR_RUN_O_REP, LR_RUN_O_SEED, LR_RUN_O_KV,
 };
 
-/* Entries for a command's struct option table, and the short options they use. */
-#define LR_RUN_LONG_OPTIONS \
+/* Entries for a command's struct option table, and the short options they use: the
+ * model options (every command that loads a model) and the sampling options. */
+#define LR_RUN_MODEL_OPTIONS \
 	{ "model", required_argument, NULL, 'm' }, { "tokens", required_argument, NULL, 'n' }, \
 	{ "ctx", required_argument, NULL, 'c' }, { "threads", required_argument, NULL, 't' }, \
-	{ "kv", required_argument, NULL, LR_RUN_O_KV }, { "temp", required_argument, NULL, LR_RUN_O_TEMP }, \
+	{ "kv", required_argument, NULL, LR_RUN_O_KV }
+#define LR_RUN_SAMPLING_OPTIONS \
+	{ "temp", required_argument, NULL, LR_RUN_O_TEMP }, \
 	{ "top-k", required_argument, NULL, LR_RUN_O_TOPK }, { "top-p", required_argument, NULL, LR_RUN_O_TOPP }, \
 	{ "min-p", required_argument, NULL, LR_RUN_O_MINP }, \
 	{ "repeat-penalty", required_argument, NULL, LR_RUN_O_REP }, \
@@ -52,9 +56,10 @@ int lr_run_opt(struct lr_run_opts *o, const char *cmd, int c, const char *arg);
  * LR_EXIT_USAGE (printed) when -m is missing. */
 int lr_run_opts_finish(struct lr_run_opts *o, const char *cmd);
 
-/* The help lines of the shared options, for a command's --help; n_gen_default and
- * ctx_help describe what -n and -c mean for that command. */
+/* The help lines of the shared options, for a command's --help; n_help and ctx_help
+ * describe what -n and -c mean for that command.  lr_run_help_sampling: the rest. */
 void lr_run_help(FILE *f, const char *n_help, const char *ctx_help);
+void lr_run_help_sampling(FILE *f);
 
 /* ------------------------------------------------------------------ the model */
 
@@ -88,6 +93,18 @@ double lr_run_now(void);
 
 /* Read a whole file ("-" = standard input) into a new NUL-terminated buffer. */
 int lr_run_read_file(const char *path, char **out, size_t *len, struct lr_err *err);
+
+/* ------------------------------------------------------------------ prefilling */
+
+#define LR_RUN_CHUNK 256   /* tokens per lr_eval call while prefilling: Ctrl-C and the
+                              progress line are checked between chunks */
+
+/* Evaluate ids[0..n) at the next positions of ctx, LR_RUN_CHUNK at a time, computing no
+ * logits; each chunk's time goes into speed and the progress line (both may be NULL).
+ * *done receives how many were evaluated.  @return 0, LR_EINTR on Ctrl-C (between two
+ * chunks), or an lr_eval error. */
+int lr_run_prefill(struct lr_ctx *ctx, const int32_t *ids, uint32_t n, struct lr_speed *speed,
+                   struct lr_progress *pg, uint32_t *done, struct lr_err *err);
 
 /* ------------------------------------------------------------------ generating */
 
