@@ -366,6 +366,7 @@ int cmd_ask(int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
+	lr_run_sigint(1);   /* Ctrl-C from here on stops cleanly, before or during the prefill */
 	lr_corpus_summary(&s.corpus);
 	lr_report_fit(s.pack);
 	lr_report_fits_line(s.pack);
@@ -379,7 +380,6 @@ int cmd_ask(int argc, char **argv)
 		rc = lr_errf(&err, LR_ENOMEM, "out of memory");
 		goto fail;
 	}
-	lr_run_sigint(1);
 	if ((rc = prefill(&a, progress, &err)))
 		goto fail;
 	prefilled = a.prefix;

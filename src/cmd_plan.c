@@ -70,7 +70,7 @@ static int measure(struct lr_session *s, struct lr_speed *sp, struct lr_err *err
 
 static void print_prefill(const struct lr_session *s, const struct lr_speed *sp, int have, uint64_t tokens)
 {
-	char d[32], n[32], ago[48];
+	char d[32], n[32], deep[32], ago[48];
 	double age = have ? difftime(time(NULL), (time_t)sp->when) : 0;
 
 	if (!have) {
@@ -86,9 +86,10 @@ static void print_prefill(const struct lr_session *s, const struct lr_speed *sp,
 		snprintf(ago, sizeof ago, "%.0f hours ago", age / 3600);
 	else
 		snprintf(ago, sizeof ago, "%.0f days ago", age / 86400);
-	printf("prefill       about %s for %s tokens (measured %s: %.0f tok/s at the start, %d threads, "
-	       "%s deep)\n", lr_duration(lr_speed_predict(sp, 0, tokens), d, sizeof d),
-	       lr_count(tokens, n, sizeof n), ago, 1 / sp->a, sp->threads, lr_count(sp->tokens, ago, sizeof ago));
+	printf("prefill       about %s for %s tokens (measured %s: %.0f tok/s at the start, %d thread%s, "
+	       "up to %s tokens deep)\n", lr_duration(lr_speed_predict(sp, 0, tokens), d, sizeof d),
+	       lr_count(tokens, n, sizeof n), ago, 1 / sp->a, sp->threads, sp->threads == 1 ? "" : "s",
+	       lr_count(sp->tokens, deep, sizeof deep));
 	(void)s;
 }
 
