@@ -171,9 +171,7 @@ int cmd_plan(int argc, char **argv)
 		case O_MEASURE: meas = 1; break;
 		case 'h': usage(); return LR_EXIT_OK;
 		default:
-			if ((rc = lr_session_opt(&s, c, optarg)) == -1)
-				return cli_opt_error(CMD, c, argv);
-			if (rc)
+			if ((rc = lr_session_opt(&s, c, optarg, argv)))
 				return rc;
 		}
 	}

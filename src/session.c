@@ -29,7 +29,7 @@ void lr_session_release(struct lr_session *s)
 	s->questions_text = NULL;
 }
 
-int lr_session_opt(struct lr_session *s, int c, const char *arg)
+int lr_session_opt(struct lr_session *s, int c, const char *arg, char **argv)
 {
 	uint64_t v;
 	int rc;
@@ -60,9 +60,10 @@ int lr_session_opt(struct lr_session *s, int c, const char *arg)
 		s->po.line_step = (uint32_t)v;
 		return 0;
 	}
-	if ((rc = lr_run_opt(&s->run, s->cmd, c, arg)) != -1)
+	if ((rc = lr_run_opt(&s->run, s->cmd, c, arg)) != -1 ||
+	    (rc = lr_corpus_opt(&s->corpus, s->cmd, c, arg)) != -1)
 		return rc;
-	return lr_corpus_opt(&s->corpus, s->cmd, c, arg);
+	return cli_opt_error(s->cmd, c, argv);
 }
 
 void lr_session_help(FILE *f)

@@ -53,8 +53,9 @@ struct lr_session {
 void lr_session_init(struct lr_session *s, const char *cmd);
 void lr_session_release(struct lr_session *s);
 
-/* Handle an option.  @return 0 handled, -1 not one, LR_EXIT_USAGE (printed). */
-int lr_session_opt(struct lr_session *s, int c, const char *arg);
+/* Handle option c from getopt_long (argv for its error message).  @return 0, or
+ * LR_EXIT_USAGE after printing the usage error (an unknown option included). */
+int lr_session_opt(struct lr_session *s, int c, const char *arg, char **argv);
 /* The help lines of the session's options. */
 void lr_session_help(FILE *f);
 

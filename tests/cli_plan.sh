@@ -5,13 +5,10 @@
 # the measured-speed record, and one error line with the documented exit code for each
 # kind of bad input.
 . "${SRCDIR:-.}/tests/lib.sh"
-: "${GENMODEL:?GENMODEL must point at tests/lr-genmodel}"
 
 M="$T/m.gguf"
-"$GENMODEL" -o "$M" --vocab-from "$GOLDEN/tokenizer/llama3-vocab.gguf" --embd 256 --heads 4 --kv-heads 2 \
-	--ff 768 --layers 2 --type Q8_0 \
-	--chat-template "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>' }}"
-ok $? "generate a small model with the Llama 3 vocabulary and a Llama 3 chat template"
+genmodel_llama3 "$M" --chat-template "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>' }}"
+ok $? "generate a small model with the Llama 3 vocabulary and a short Llama 3 chat template"
 export LONGREAD_CACHE_DIR="$T/cache"
 cd "$T" || exit 1
 mkdir c
