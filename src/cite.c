@@ -453,7 +453,8 @@ static int place(const struct checker *ck, struct lr_cite *c, const struct part 
 			return c->status = LR_CITE_NO_PLACE, -1;
 		}
 		if (*a >= kept_end(pd) && kept_end(pd) < d->n_bytes) {
-			snprintf(c->detail, sizeof c->detail, "page %" PRIu64 " was left out of the window", c->first);
+			snprintf(c->detail, sizeof c->detail, "page %" PRIu64 " was left out of the window",
+			         c->first);
 			return c->status = LR_CITE_NOT_IN_WINDOW, -1;
 		}
 		return 0;
@@ -471,7 +472,8 @@ static int place(const struct checker *ck, struct lr_cite *c, const struct part 
 					break;
 				}
 			if (*a >= kept_end(pd) && kept_end(pd) < d->n_bytes) {
-				snprintf(c->detail, sizeof c->detail, "section '%s' was left out of the window", an->label);
+				snprintf(c->detail, sizeof c->detail, "section '%s' was left out of the window",
+				         an->label);
 				return c->status = LR_CITE_NOT_IN_WINDOW, -1;
 			}
 			if (*b > kept_end(pd))

@@ -150,13 +150,7 @@ static void print_json(const struct asker *a, const struct record *r)
 	json_key(&j, "first_token"); json_num(&j, r->t_first);
 	json_key(&j, "decode"); json_num(&j, r->gen->t_end - r->gen->t_first);
 	json_obj_end(&j);
-	json_key(&j, "model");
-	json_obj(&j);
-	json_key(&j, "file"); json_str(&j, s->run.model);
-	json_key(&j, "name"); json_str(&j, s->rm.m->hp.name);
-	json_key(&j, "fingerprint"); json_str(&j, s->fingerprint);
-	json_key(&j, "bytes"); json_uint(&j, s->rm.m->gguf->size);
-	json_obj_end(&j);
+	json_key(&j, "model"); lr_session_json_model(&j, s);
 	json_key(&j, "kv"); json_str(&j, lr_kv_type_name(s->run.cp.kv_type));
 	json_key(&j, "sampler");
 	json_obj(&j);
@@ -258,6 +252,7 @@ static int prefill(struct asker *a, int progress, struct lr_err *err)
 	struct lr_session *s = a->s;
 	struct lr_progress pg;
 	struct lr_speed sp;
+	char n[32];
 	uint32_t done;
 	double t0 = lr_run_now();
 	int rc;
@@ -269,8 +264,8 @@ static int prefill(struct asker *a, int progress, struct lr_err *err)
 		return rc;
 	lr_progress_end(&pg, done);
 	a->t_prefill = lr_run_now() - t0;
-	fprintf(stderr, "longread: prefill %" PRIu32 " tokens in %.2f s (%.1f tok/s)\n", a->prefix, a->t_prefill,
-	        a->prefix / (a->t_prefill > 0 ? a->t_prefill : 1e-9));
+	fprintf(stderr, "longread: prefill %s tokens in %.2f s (%.1f tok/s)\n", lr_count(a->prefix, n, sizeof n),
+	        a->t_prefill, a->prefix / (a->t_prefill > 0 ? a->t_prefill : 1e-9));
 	sp.threads = lr_ctx_threads(a->ctx);
 	if (sp.n >= 2 * LR_RUN_CHUNK && lr_speed_fit(&sp) == 0)
 		lr_speed_save(s->fingerprint, lr_kv_type_name(s->run.cp.kv_type), &sp);
@@ -350,7 +345,8 @@ int cmd_ask(int argc, char **argv)
 	}
 	for (int i = optind; !s.question && !s.questions_file && i < argc; i++)
 		if (strcmp(argv[i], "-") == 0) {
-			rc = cli_usage(CMD, "no questions: standard input holds the documents, so give -q or --questions");
+			rc = cli_usage(CMD, "no questions: standard input holds the documents, so give -q "
+			               "or --questions");
 			goto out;
 		}
 	if ((rc = lr_session_open(&s, argv + optind, argc - optind, &err)))

@@ -70,7 +70,7 @@ static int measure(struct lr_session *s, struct lr_speed *sp, struct lr_err *err
 
 static void print_prefill(const struct lr_session *s, const struct lr_speed *sp, int have, uint64_t tokens)
 {
-	char d[32], n[32], deep[32], ago[48];
+	char d[32], n[32], deep[32], rate[32], ago[48];
 	double age = have ? difftime(time(NULL), (time_t)sp->when) : 0;
 
 	if (!have) {
@@ -86,9 +86,10 @@ static void print_prefill(const struct lr_session *s, const struct lr_speed *sp,
 		snprintf(ago, sizeof ago, "%.0f hours ago", age / 3600);
 	else
 		snprintf(ago, sizeof ago, "%.0f days ago", age / 86400);
-	printf("prefill       about %s for %s tokens (measured %s: %.0f tok/s at the start, %d thread%s, "
+	printf("prefill       about %s for %s tokens (measured %s: %s tok/s at the start, %d thread%s, "
 	       "up to %s tokens deep)\n", lr_duration(lr_speed_predict(sp, 0, tokens), d, sizeof d),
-	       lr_count(tokens, n, sizeof n), ago, 1 / sp->a, sp->threads, sp->threads == 1 ? "" : "s",
+	       lr_count(tokens, n, sizeof n), ago, lr_count((uint64_t)(1 / sp->a + 0.5), rate, sizeof rate),
+	       sp->threads, sp->threads == 1 ? "" : "s",
 	       lr_count(sp->tokens, deep, sizeof deep));
 	(void)s;
 }
@@ -100,13 +101,7 @@ static void print_json(const struct lr_session *s, const struct lr_speed *sp, in
 
 	json_init(&j, stdout, 1);
 	json_obj(&j);
-	json_key(&j, "model");
-	json_obj(&j);
-	json_key(&j, "file"); json_str(&j, s->run.model);
-	json_key(&j, "name"); json_str(&j, s->rm.m->hp.name);
-	json_key(&j, "fingerprint"); json_str(&j, s->fingerprint);
-	json_key(&j, "context_length"); json_uint(&j, s->rm.m->hp.n_ctx_train);
-	json_obj_end(&j);
+	json_key(&j, "model"); lr_session_json_model(&j, s);
 	json_key(&j, "kv"); json_str(&j, lr_kv_type_name(s->run.cp.kv_type));
 	json_key(&j, "kv_bytes"); json_uint(&j, kv_bytes);
 	json_key(&j, "budget"); lr_report_json_budget(&j, s->pack);
@@ -127,7 +122,8 @@ static int show(struct lr_session *s, int ids_only, struct lr_err *err)
 	for (size_t i = 0; i < s->pack->ids.n; i++)
 		if ((rc = lr_tok_ids_push(&ids, s->pack->ids.v[i], err)))
 			goto out;
-	if (s->n_questions && (rc = lr_pack_question(s->pack, s->questions[0], strlen(s->questions[0]), &ids, err)))
+	if (s->n_questions &&
+	    (rc = lr_pack_question(s->pack, s->questions[0], strlen(s->questions[0]), &ids, err)))
 		goto out;
 	if (ids_only) {
 		for (size_t i = 0; i < ids.n; i++)

@@ -433,6 +433,8 @@ static void fit_class(struct lr_pack *p, int cls, uint64_t room)
 			if (pd->fate == LR_PACK_WHOLE && pd->focus == cls && (!big || pd->n_full >= big->n_full))
 				big = pd;
 		}
+		if (!big)
+			break;   /* cannot happen: sum counts only documents still whole */
 		big->fate = LR_PACK_DROPPED;
 		sum -= big->n_min;
 	}

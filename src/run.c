@@ -237,8 +237,8 @@ int lr_run_prefill(struct lr_ctx *ctx, const int32_t *ids, uint32_t n, struct lr
 		uint32_t k = n - *done < LR_RUN_CHUNK ? n - *done : LR_RUN_CHUNK;
 		double t0, eta = -1;
 		if (lr_run_interrupted()) {
-			rc = lr_errf(err, LR_EINTR, "interrupted during prefill (%" PRIu32 " of %" PRIu32 " tokens)",
-			             *done, n);
+			rc = lr_errf(err, LR_EINTR, "interrupted during prefill (%" PRIu32 " of %" PRIu32
+			             " tokens)", *done, n);
 			break;
 		}
 		t0 = lr_run_now();

@@ -164,8 +164,8 @@ int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struc
 	lr_sha256_hex(fp, s->fingerprint);
 	model_ctx = s->rm.m->hp.n_ctx_train;
 	if (s->run.cp.n_ctx > model_ctx)
-		return cli_usage(s->cmd, "-c %" PRIu32 " exceeds the model's %" PRIu32 "-token context", s->run.cp.n_ctx,
-		                 model_ctx);
+		return cli_usage(s->cmd, "-c %" PRIu32 " exceeds the model's %" PRIu32 "-token context",
+		                 s->run.cp.n_ctx, model_ctx);
 	s->window = s->run.cp.n_ctx ? s->run.cp.n_ctx :
 	            model_ctx < LR_SESSION_MAX_WINDOW ? model_ctx : LR_SESSION_MAX_WINDOW;
 	s->po.n_ctx = s->window;
@@ -185,4 +185,15 @@ int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struc
 	if (s->layout_rc && s->layout_rc != LR_ENOFIT)
 		return cli_fail(err);
 	return 0;
+}
+
+void lr_session_json_model(struct json *j, const struct lr_session *s)
+{
+	json_obj(j);
+	json_key(j, "file"); json_str(j, s->run.model);
+	json_key(j, "name"); json_str(j, s->rm.m->hp.name);
+	json_key(j, "fingerprint"); json_str(j, s->fingerprint);
+	json_key(j, "bytes"); json_uint(j, s->rm.m->gguf->size);
+	json_key(j, "context_length"); json_uint(j, s->rm.m->hp.n_ctx_train);
+	json_obj_end(j);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "src/corpus.h"
+#include "src/json.h"
 #include "src/pack.h"
 #include "src/run.h"
 
@@ -64,5 +65,8 @@ void lr_session_help(FILE *f);
  * not a failure here: it is left in s->layout_rc with its message in err, so the
  * caller can print the table first.  @return 0 or an exit status (the error printed). */
 int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struct lr_err *err);
+
+/* The model as a JSON object: file, name, fingerprint, bytes, context_length. */
+void lr_session_json_model(struct json *j, const struct lr_session *s);
 
 #endif

@@ -12,9 +12,7 @@ genmodel_llama3 "$M"
 ok $? "generate a small model with the Llama 3 vocabulary (and its chat template)"
 export LONGREAD_CACHE_DIR="$T/cache"
 cd "$T" || exit 1
-mkdir c
-printf 'alpha\nbeta\ngamma\n' >c/a.txt
-printf 'int main(void)\n{\n\treturn 0;\n}\n' >c/b.c
+small_corpus c
 
 # ---------------------------------------------------------------- one question
 run "$LONGREAD" ask -m "$M" c -q "What is beta?" -n 12 --temp 0
@@ -114,10 +112,13 @@ cp "$SRCDIR/corpora/text/GPL-3.txt" c/gpl.txt
 run "$LONGREAD" ask -m "$M" c -q "What is beta?" -n 2 --progress
 ok $([ "$rc" -eq 0 ] && grep -q '^longread: prefill \([0-9,]*\)/\1 tokens (100%), [0-9]* tok/s, took ' "$T/err"; echo $?) \
 	"--progress draws the prefill progress even on a pipe: done/total, tokens/s, time"
+# (the old stderr goes first: the grep below must not see the last command's lines
+# before the new process has even truncated the file)
+rm -f "$T/out" "$T/err"
 "$LONGREAD" ask -m "$M" c -q "What is beta?" -n 2 -t 1 --progress >"$T/out" 2>"$T/err" &
 pid=$!
 i=0
-while ! grep -q '^longread: [0-9,]* of 131,072 tokens' "$T/err" && [ $i -lt 600 ]; do
+while ! grep -q '^longread: [0-9,]* of 131,072 tokens' "$T/err" 2>/dev/null && [ $i -lt 600 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done

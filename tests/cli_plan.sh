@@ -11,9 +11,7 @@ genmodel_llama3 "$M" --chat-template "{{ '<|start_header_id|>' + message['role']
 ok $? "generate a small model with the Llama 3 vocabulary and a short Llama 3 chat template"
 export LONGREAD_CACHE_DIR="$T/cache"
 cd "$T" || exit 1
-mkdir c
-printf 'alpha\nbeta\ngamma\n' >c/a.txt
-printf 'int main(void)\n{\n\treturn 0;\n}\n' >c/b.c
+small_corpus c
 
 # ---------------------------------------------------------------- the exact prompt
 printf '%s' '<|begin_of_text|><|start_header_id|>system<|end_header_id|>
@@ -158,7 +156,7 @@ rm -f c/gpl.txt c/argparse.py
 run "$LONGREAD" plan -m "$M" c
 ok $(grep -q "^prefill  *unknown: no speed measured" "$T/out"; echo $?) "no measurement yet: the prefill time is unknown"
 run "$LONGREAD" plan -m "$M" c --measure -t 1
-ok $([ "$rc" -eq 0 ] && grep -q "^prefill  *about .* for [0-9,]* tokens (measured just now: [0-9]* tok/s at the start, 1 thread," \
+ok $([ "$rc" -eq 0 ] && grep -q "^prefill  *about .* for [0-9,]* tokens (measured just now: [0-9,]* tok/s at the start, 1 thread," \
 	"$T/out" && [ -s "$T/cache/speed.tsv" ]; echo $?) "--measure times a prefill and records it"
 run "$LONGREAD" plan -m "$M" c
 ok $(grep -q "^prefill  *about" "$T/out"; echo $?) "later plans use the recorded speed"

@@ -73,6 +73,13 @@ genmodel_llama3() {
 		--ff 768 --layers 2 --type Q8_0 "$@"
 }
 
+# small_corpus DIR — a directory with a three-line text file and a four-line C file
+small_corpus() {
+	mkdir -p "$1"
+	printf 'alpha\nbeta\ngamma\n' >"$1/a.txt"
+	printf 'int main(void)\n{\n\treturn 0;\n}\n' >"$1/b.c"
+}
+
 done_testing() {
 	echo "1..$_n"
 	[ "$_failed" -eq 0 ]
