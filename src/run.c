@@ -172,7 +172,7 @@ void lr_run_sigint(int on)
 	sa.sa_handler = on ? on_sigint : SIG_DFL;
 	sigaction(SIGINT, &sa, NULL);
 	if (on) {
-		/* a parent may have blocked it (test harnesses do): Ctrl-C must get through */
+		/* Ctrl-C must get through even when a parent started us with it blocked or ignored */
 		sigset_t set;
 		sigemptyset(&set);
 		sigaddset(&set, SIGINT);

@@ -177,6 +177,44 @@ static void outside_the_window(void)
 	lr_pack_free(p);
 }
 
+/* Answers made of citation-like pieces in random order: every one is checked without
+ * a crash (the sanitizer build runs this) and every citation gets a status. */
+static void garbage(void)
+{
+	static const char *const bits[] = {
+		"[", "]", "\"", "\xe2\x80\x9c", "\xe2\x80\x9d", ":", "-", "\xe2\x80\x93", ";", " p.", " pp.", ", page ",
+		" \xc2\xa7 ", "notes.txt", "retry.c", "x.c", "apssamp.pdf", "install-en.html", "12", "0", "2-1",
+		"99999999999999999999", "...", "\xe2\x80\xa6", "\n", "\n\n", "beta gamma", " ", "2.1.3. Laptops", "\xe2\x80",
+		"\xc2", "(", "iii",
+	};
+	struct lr_pack *p = pack(10, 131072, 0);
+	uint64_t rng = 12345;
+	int ok = 1;
+
+	for (int n = 0; n < 3000 && ok; n++) {
+		char answer[600];
+		size_t k = 0;
+		struct lr_cites cs = { 0 };
+		int len = 1 + n % 40;
+		for (int i = 0; i < len; i++) {
+			const char *b;
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			b = bits[(rng >> 33) % (sizeof bits / sizeof bits[0])];
+			if (k + strlen(b) + 1 < sizeof answer) {
+				memcpy(answer + k, b, strlen(b));
+				k += strlen(b);
+			}
+		}
+		answer[k] = '\0';
+		ok = lr_cite_check(p, answer, k, &cs, NULL) == 0;
+		for (size_t i = 0; i < cs.n; i++)
+			ok &= cs.v[i].status <= LR_CITE_QUOTE_MISSING && cs.v[i].detail[0] && cs.v[i].text[0] == '[';
+		lr_cites_release(&cs);
+	}
+	tap_ok(ok, "3000 answers of random citation-like pieces are checked, each citation with a status");
+	lr_pack_free(p);
+}
+
 int main(void)
 {
 	if (fixture_open(&fx))
@@ -184,6 +222,7 @@ int main(void)
 	corpus();
 	lines();
 	pages_and_sections();
+	garbage();
 	outside_the_window();
 	fixture_close(&fx);
 	return tap_done();

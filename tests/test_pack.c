@@ -327,6 +327,58 @@ static void order_and_ids(void)
 	lr_pack_free(p);
 }
 
+/* Random documents (blank runs, CRs, tabs, invalid UTF-8, long lines; no special token
+ * spelled out whole: re-tokenizing with specials parsed would make it one) in random
+ * windows: --fit always fits and the ids always equal tokenizing the whole. */
+static void random_corpora(void)
+{
+	static const char *const bits[] = {
+		"word ", "\n", "\n\n\n", "\r\n", "\t", "    ", "x", "12345", "<|eot", "</document>\n",
+		"\xff\xfe", "\xe6\x97\xa5", "[p.3]", "  \n", "\"quote\"", "a very long line of prose that goes on ",
+	};
+	uint64_t rng = 99;
+	int fits = 1, whole = 1;
+
+	for (int round = 0; round < 24; round++) {
+		struct lr_pack_opts o = { .answer_tokens = 32, .fit = 1 };
+		struct lr_tok_ids ids = { 0 };
+		struct lr_pack *p;
+		fixture_reset(&fx);
+		for (int d = 0; d < 1 + round % 5; d++) {
+			static char text[40000];
+			char name[32];
+			size_t k = 0, want;
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			want = (size_t)(rng >> 40) % (sizeof text - 100);
+			while (k < want) {
+				const char *b;
+				rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+				b = bits[(rng >> 33) % (sizeof bits / sizeof bits[0])];
+				memcpy(text + k, b, strlen(b));
+				k += strlen(b);
+			}
+			text[k] = '\0';
+			snprintf(name, sizeof name, "r%d-%d.txt", round, d);
+			fixture_add(&fx, name, text);
+		}
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		o.n_ctx = 1500 + (uint32_t)((rng >> 40) % 20000);
+		o.line_step = 1 + (uint32_t)((rng >> 20) % 12);
+		if (!(p = fixture_pack(&fx, &o, 20, &(int){ 0 })) || !p->fits) {
+			fits = 0;
+			lr_pack_free(p);
+			continue;
+		}
+		fits &= lr_pack_total(p) <= o.n_ctx;
+		prompt_ids(p, "Why?", &ids);
+		whole &= same_as_whole(&ids);
+		lr_tok_ids_release(&ids);
+		lr_pack_free(p);
+	}
+	tap_ok(fits, "random corpora in random windows: --fit always fits");
+	tap_ok(whole, "random corpora: the ids always equal tokenizing the prompt whole");
+}
+
 int main(void)
 {
 	if (fixture_open(&fx))
@@ -335,6 +387,7 @@ int main(void)
 	specials_stay_text();
 	budget_boundary();
 	fit();
+	random_corpora();
 	order_and_ids();
 	fixture_close(&fx);
 	return tap_done();
