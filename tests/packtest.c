@@ -82,3 +82,26 @@ char *fixture_decode(const struct fixture *f, const int32_t *ids, size_t n)
 		exit(1);
 	return s;
 }
+
+uint64_t fixture_rand(uint64_t *state)
+{
+	*state = *state * 6364136223846793005ull + 1442695040888963407ull;
+	return *state >> 33;
+}
+
+size_t fixture_random_text(uint64_t *state, const char *const *bits, size_t n, size_t want, char *out,
+                           size_t size)
+{
+	size_t k = 0;
+
+	while (k < want) {
+		const char *b = bits[fixture_rand(state) % n];
+		size_t len = strlen(b);
+		if (k + len + 1 > size)
+			break;
+		memcpy(out + k, b, len);
+		k += len;
+	}
+	out[k] = '\0';
+	return k;
+}

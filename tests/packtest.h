@@ -35,4 +35,11 @@ struct lr_pack *fixture_pack(struct fixture *f, const struct lr_pack_opts *o, ui
 /* The text of ids[0..n) with special tokens spelled out (a new string). */
 char *fixture_decode(const struct fixture *f, const int32_t *ids, size_t n);
 
+/* A step of a 64-bit LCG: deterministic pseudo-random numbers for the tests. */
+uint64_t fixture_rand(uint64_t *state);
+/* Fill out (NUL-terminated, at most size - 1 bytes) with random pieces from bits[0..n)
+ * until it holds at least want bytes (or no piece fits).  @return its length. */
+size_t fixture_random_text(uint64_t *state, const char *const *bits, size_t n, size_t want, char *out,
+                           size_t size);
+
 #endif

@@ -193,19 +193,9 @@ static void garbage(void)
 
 	for (int n = 0; n < 3000 && ok; n++) {
 		char answer[600];
-		size_t k = 0;
 		struct lr_cites cs = { 0 };
-		int len = 1 + n % 40;
-		for (int i = 0; i < len; i++) {
-			const char *b;
-			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-			b = bits[(rng >> 33) % (sizeof bits / sizeof bits[0])];
-			if (k + strlen(b) + 1 < sizeof answer) {
-				memcpy(answer + k, b, strlen(b));
-				k += strlen(b);
-			}
-		}
-		answer[k] = '\0';
+		size_t k = fixture_random_text(&rng, bits, sizeof bits / sizeof bits[0], 1 + n % 400, answer,
+		                               sizeof answer);
 		ok = lr_cite_check(p, answer, k, &cs, NULL) == 0;
 		for (size_t i = 0; i < cs.n; i++)
 			ok &= cs.v[i].status <= LR_CITE_QUOTE_MISSING && cs.v[i].detail[0] && cs.v[i].text[0] == '[';

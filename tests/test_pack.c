@@ -347,23 +347,13 @@ static void random_corpora(void)
 		for (int d = 0; d < 1 + round % 5; d++) {
 			static char text[40000];
 			char name[32];
-			size_t k = 0, want;
-			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-			want = (size_t)(rng >> 40) % (sizeof text - 100);
-			while (k < want) {
-				const char *b;
-				rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-				b = bits[(rng >> 33) % (sizeof bits / sizeof bits[0])];
-				memcpy(text + k, b, strlen(b));
-				k += strlen(b);
-			}
-			text[k] = '\0';
+			fixture_random_text(&rng, bits, sizeof bits / sizeof bits[0], fixture_rand(&rng) % 39900, text,
+			                    sizeof text);
 			snprintf(name, sizeof name, "r%d-%d.txt", round, d);
 			fixture_add(&fx, name, text);
 		}
-		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-		o.n_ctx = 1500 + (uint32_t)((rng >> 40) % 20000);
-		o.line_step = 1 + (uint32_t)((rng >> 20) % 12);
+		o.n_ctx = 1500 + (uint32_t)(fixture_rand(&rng) % 20000);
+		o.line_step = 1 + (uint32_t)(fixture_rand(&rng) % 12);
 		if (!(p = fixture_pack(&fx, &o, 20, &(int){ 0 })) || !p->fits) {
 			fits = 0;
 			lr_pack_free(p);
