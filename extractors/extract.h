@@ -251,4 +251,28 @@ enum {
 int lr_doc_render(const struct lr_doc *d, unsigned flags, char **out, size_t *len,
                   struct lr_err *err);
 
+/* What lr_doc_render_with can do beyond the flags (zero-initialised = lr_doc_render). */
+struct lr_render_opts {
+	unsigned flags;          /* LR_RENDER_* */
+	uint32_t line_step;      /* with LR_RENDER_LINE_NUMBERS: number line 1 and every
+	                            line_step-th line (10, 20, ...); 0 or 1 = every line */
+	uint32_t id;             /* > 0: an id="N" attribute first in the header */
+	uint64_t *line_pos;      /* NULL, or the caller's array of d->n_lines + 1 entries that
+	                            receives where the output for each line begins: entry k-1
+	                            for line k (before a page marker that precedes the line),
+	                            entry n_lines where "</document>" begins.  Cutting the
+	                            output at line_pos[k] keeps exactly lines 1..k.  For
+	                            documents rendered without a body every entry is *len. */
+};
+
+/* lr_doc_render with options.  @return 0 or LR_ENOMEM. */
+int lr_doc_render_with(const struct lr_doc *d, const struct lr_render_opts *o, char **out,
+                       size_t *len, struct lr_err *err);
+
+/* Whether a document name ("src/net/retry.c") matches glob with the rules of
+ * --include/--exclude: .gitignore syntax; a glob without '/' matches the last
+ * component, one with '/' (or a leading '/') the whole name; a trailing '/' (a
+ * directory glob) never matches a file.  @return 1 on a match. */
+int lr_extract_glob_match(const char *glob, const char *name);
+
 #endif

@@ -31,9 +31,11 @@ static void attr(struct lr_sb *b, const char *key, const char *raw)
 	lr_sb_release(&v);
 }
 
-static void header(struct lr_sb *b, const struct lr_doc *d)
+static void header(struct lr_sb *b, const struct lr_doc *d, uint32_t id)
 {
 	lr_sb_puts(b, "<document");
+	if (id)
+		lr_sb_printf(b, " id=\"%u\"", id);
 	attr(b, "name", d->name);
 	attr(b, "kind", lr_doc_kind_name(d->kind));
 	if (d->kind == LR_DOC_PDF)
@@ -68,9 +70,19 @@ static void page_marker(struct lr_sb *b, const struct lr_doc *d, const struct lr
 int lr_doc_render(const struct lr_doc *d, unsigned flags, char **out, size_t *len,
                   struct lr_err *err)
 {
+	struct lr_render_opts o = { .flags = flags };
+
+	return lr_doc_render_with(d, &o, out, len, err);
+}
+
+int lr_doc_render_with(const struct lr_doc *d, const struct lr_render_opts *o, char **out,
+                       size_t *len, struct lr_err *err)
+{
 	struct lr_sb b = { 0 };
+	unsigned flags = o->flags;
 	int numbers = (flags & LR_RENDER_LINE_NUMBERS) &&
 	              (d->kind == LR_DOC_TEXT || d->kind == LR_DOC_CODE);
+	uint64_t step = o->line_step > 1 ? o->line_step : 1;
 	size_t ai = 0;
 	uint64_t line = 1;
 
@@ -79,13 +91,13 @@ int lr_doc_render(const struct lr_doc *d, unsigned flags, char **out, size_t *le
 	if (d->status == LR_DOC_SKIPPED || d->status == LR_DOC_FAILED) {
 		/* files inside a tree are accounted for in its listing */
 		if (!d->tree) {
-			header(&b, d);
+			header(&b, d, o->id);
 			attr(&b, "reason", d->n_problems ? d->problems[0].detail : "not read");
 			lr_sb_puts(&b, "/>\n");
 		}
 		goto done;
 	}
-	header(&b, d);
+	header(&b, d, o->id);
 	lr_sb_puts(&b, ">\n");
 	for (size_t i = 0; i < d->n_problems; i++) {
 		const struct lr_problem *p = &d->problems[i];
@@ -111,6 +123,8 @@ int lr_doc_render(const struct lr_doc *d, unsigned flags, char **out, size_t *le
 		const char *nl;
 		uint64_t end;
 
+		if (o->line_pos && line <= d->n_lines)
+			o->line_pos[line - 1] = b.n;
 		while (ai < d->n_anchors && d->anchors[ai].offset <= off) {
 			if (d->anchors[ai].kind == LR_ANCHOR_PAGE)
 				page_marker(&b, d, &d->anchors[ai]);
@@ -119,7 +133,7 @@ int lr_doc_render(const struct lr_doc *d, unsigned flags, char **out, size_t *le
 		nl = memchr(d->text + off, '\n', d->n_bytes - off);
 		end = nl ? (uint64_t)(nl - d->text) + 1 : d->n_bytes;
 		/* stop at the next page anchor inside this line (pages start lines anyway) */
-		if (numbers)
+		if (numbers && (step == 1 || line == 1 || line % step == 0))
 			lr_sb_printf(&b, "%llu\t", (unsigned long long)line);
 		lr_sb_putn(&b, d->text + off, end - off);
 		line++;
@@ -132,8 +146,14 @@ int lr_doc_render(const struct lr_doc *d, unsigned flags, char **out, size_t *le
 	}
 	if (b.n && b.p[b.n - 1] != '\n')
 		lr_sb_putc(&b, '\n');
+	if (o->line_pos)
+		for (; line <= d->n_lines + 1; line++)
+			o->line_pos[line - 1] = b.n;
 	lr_sb_puts(&b, "</document>\n");
 done:
+	if (o->line_pos && (d->status == LR_DOC_SKIPPED || d->status == LR_DOC_FAILED))
+		for (uint64_t k = 0; k <= d->n_lines; k++)
+			o->line_pos[k] = b.n;
 	if (lr_sb_failed(&b)) {
 		lr_sb_release(&b);
 		return lr_errf(err, LR_ENOMEM, "out of memory");

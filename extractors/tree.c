@@ -166,6 +166,13 @@ static int glob_hits(char *const *globs, const char *rel, int is_dir)
 	return 0;
 }
 
+int lr_extract_glob_match(const char *glob, const char *name)
+{
+	char *const globs[2] = { (char *)glob, NULL };
+
+	return glob_hits(globs, name, 0);
+}
+
 static void list_line(struct walker *w, int depth, const char *name, int dir,
                       const char *note)
 {

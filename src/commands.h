@@ -4,6 +4,8 @@
 #ifndef LR_COMMANDS_H
 #define LR_COMMANDS_H
 
+int cmd_ask(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_logits(int argc, char **argv);

@@ -65,6 +65,9 @@ static void usage(FILE *f)
 		"      --untied          with output.weight\n"
 		"      --rope-factor F   llama3 rope scaling factor; 0 = no rope_freqs tensor\n"
 		"      --name TEXT       general.name\n"
+		"      --chat-template T write tokenizer.chat_template = T (replacing a copied one)\n"
+		"      --no-chat-tokens  the built-in vocabulary without <|start_header_id|> and\n"
+		"                        <|end_header_id|> (a model that cannot chat)\n"
 		"      --describe        print the tensor plan and parameter counts; write nothing\n");
 }
 
@@ -239,8 +242,11 @@ static uint32_t file_type(const char *type_name)
 
 /* ------------------------------------------------------------------ vocabulary */
 
-static int write_vocab(struct gw *w, const struct model *m, const char *vocab_from)
+static int write_vocab(struct gw *w, const struct model *m, const char *vocab_from,
+                       const char *chat_template, int no_chat_tokens)
 {
+	if (chat_template)
+		gw_kv_str(w, "tokenizer.chat_template", chat_template);
 	if (vocab_from) {
 		struct lr_gguf *g = NULL;
 		struct lr_err err = { 0 };
@@ -249,7 +255,8 @@ static int write_vocab(struct gw *w, const struct model *m, const char *vocab_fr
 			return -1;
 		}
 		for (uint64_t i = 0; i < g->n_kv; i++)
-			if (strncmp(g->kv[i].key, "tokenizer.", 10) == 0)
+			if (strncmp(g->kv[i].key, "tokenizer.", 10) == 0 &&
+			    !(chat_template && strcmp(g->kv[i].key, "tokenizer.chat_template") == 0))
 				gw_kv_copy(w, g, &g->kv[i]);
 		lr_gguf_close(g);
 		return 0;
@@ -266,7 +273,11 @@ static int write_vocab(struct gw *w, const struct model *m, const char *vocab_fr
 			gb_byte_token(i, tok[i]);
 			type[i] = 1;
 		} else if (i >= n - N_SPECIALS) {
-			snprintf(tok[i], 32, "%s", specials[i - (n - N_SPECIALS)]);
+			uint32_t k = i - (n - N_SPECIALS);
+			if (no_chat_tokens && (k == 2 || k == 3))   /* the header tokens */
+				snprintf(tok[i], 32, "<|reserved_special_token_%" PRIu32 "|>", k);
+			else
+				snprintf(tok[i], 32, "%s", specials[k]);
 			type[i] = 3;
 		} else {
 			snprintf(tok[i], 32, "<|unused_%" PRIu32 "|>", i);
@@ -337,7 +348,7 @@ out:
 int main(int argc, char **argv)
 {
 	enum { O_SEED = 256, O_LAYERS, O_EMBD, O_HEADS, O_KV_HEADS, O_HEAD_DIM, O_FF, O_VOCAB,
-	       O_CTX, O_VOCAB_FROM, O_TIED, O_UNTIED, O_ROPE, O_NAME, O_DESCRIBE };
+	       O_CTX, O_VOCAB_FROM, O_TIED, O_UNTIED, O_ROPE, O_NAME, O_DESCRIBE, O_TEMPLATE, O_NOCHAT };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' }, { "shape", required_argument, NULL, 's' },
 		{ "type", required_argument, NULL, 't' }, { "seed", required_argument, NULL, O_SEED },
@@ -349,15 +360,17 @@ int main(int argc, char **argv)
 		{ "untied", no_argument, NULL, O_UNTIED }, { "rope-factor", required_argument, NULL, O_ROPE },
 		{ "name", required_argument, NULL, O_NAME }, { "help", no_argument, NULL, 'h' },
 		{ "describe", no_argument, NULL, O_DESCRIBE },
+		{ "chat-template", required_argument, NULL, O_TEMPLATE },
+		{ "no-chat-tokens", no_argument, NULL, O_NOCHAT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct model m = { .s = shapes[0], .seed = 1001 };
-	const char *out = NULL, *type = "F32", *vocab_from = NULL, *name = NULL;
+	const char *out = NULL, *type = "F32", *vocab_from = NULL, *name = NULL, *chat_template = NULL;
 	uint32_t *field;
 	struct gw w;
 	char tmp[4096], gname[128];
 	FILE *f = NULL;
-	int c, rc = 1, describe = 0;
+	int c, rc = 1, describe = 0, no_chat_tokens = 0;
 
 	while ((c = getopt_long(argc, argv, "o:s:t:h", opts, NULL)) != -1) {
 		field = NULL;
@@ -391,6 +404,8 @@ int main(int argc, char **argv)
 		case O_ROPE: m.s.rope_factor = strtof(optarg, NULL); break;
 		case O_NAME: name = optarg; break;
 		case O_DESCRIBE: describe = 1; break;
+		case O_TEMPLATE: chat_template = optarg; break;
+		case O_NOCHAT: no_chat_tokens = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -474,7 +489,7 @@ int main(int argc, char **argv)
 	gw_kv_u32(&w, "general.file_type", file_type(type));
 	gw_kv_u32(&w, "llama.vocab_size", m.s.n_vocab);
 	gw_kv_u32(&w, "llama.rope.dimension_count", m.s.head_dim);
-	if (write_vocab(&w, &m, vocab_from))
+	if (write_vocab(&w, &m, vocab_from, chat_template, no_chat_tokens))
 		goto out;
 	gw_kv_u32(&w, "general.quantization_version", 2);
 	for (size_t i = 0; i < m.n_t; i++)

@@ -63,6 +63,23 @@ expect_usage() {
 	fi
 }
 
+# genmodel_llama3 OUT [ARGS...] — a small fast model (2 layers, 256 wide, Q8_0) with
+# the real Llama 3 vocabulary and its chat template
+genmodel_llama3() {
+	_out=$1
+	shift
+	"${GENMODEL:?GENMODEL must point at tests/lr-genmodel}" -o "$_out" \
+		--vocab-from "$GOLDEN/tokenizer/llama3-vocab.gguf" --embd 256 --heads 4 --kv-heads 2 \
+		--ff 768 --layers 2 --type Q8_0 "$@"
+}
+
+# small_corpus DIR — a directory with a three-line text file and a four-line C file
+small_corpus() {
+	mkdir -p "$1"
+	printf 'alpha\nbeta\ngamma\n' >"$1/a.txt"
+	printf 'int main(void)\n{\n\treturn 0;\n}\n' >"$1/b.c"
+}
+
 done_testing() {
 	echo "1..$_n"
 	[ "$_failed" -eq 0 ]

@@ -1,0 +1,409 @@
+/* src/cmd_ask.c — `longread ask -m MODEL PATH... -q QUESTION`: extract the documents,
+ * pack them into one window, prefill it once (progress on stderr, Ctrl-C stops), then
+ * answer each question (-q, --questions FILE, or one per line from standard input)
+ * from that same prefix: the cache is rewound to the end of the documents between
+ * questions, never prefilled again.  Answers stream to stdout, followed by the check of
+ * their citations; --json gives one object per question instead. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "src/cite.h"
+#include "src/cli.h"
+#include "src/commands.h"
+#include "src/json.h"
+#include "src/report.h"
+#include "src/session.h"
+
+#define CMD "ask"
+#define TABLE_ROWS 20
+
+static void usage(void)
+{
+	printf("Usage: longread ask -m MODEL.gguf [options] PATH... [-q QUESTION]\n"
+	       "\n"
+	       "Put every document in PATH... (PDF, HTML, text, code, directories) into the\n"
+	       "model's context window and answer questions over all of it.  The documents are\n"
+	       "prefilled once; each question reuses them.  Without -q or --questions, questions\n"
+	       "are read from standard input, one per line.  Answers stream to stdout, then the\n"
+	       "citations they make are checked against the documents.\n"
+	       "\n"
+	       "Options:\n"
+	       "      --json              one JSON object per question (answer, citations, token\n"
+	       "                          counts, timings, model, corpus manifest), one per line\n"
+	       "      --progress          show the prefill progress even when stderr is not a\n"
+	       "                          terminal\n");
+	lr_session_help(stdout);
+	lr_run_help_sampling(stdout);
+	printf("  -h, --help              show this help and exit\n"
+	       "\n"
+	       "Exit status: 0 ok; 6 the documents do not fit (without --fit) or the window is\n"
+	       "too small for the question; 10 answered, but some inputs could not be read;\n"
+	       "130 interrupted; 2 usage; 3 a file cannot be read; 4 malformed model or input;\n"
+	       "5 unsupported model (no Llama 3 chat format) or KV type; 7 out of memory.\n");
+}
+
+struct asker {
+	struct lr_session *s;
+	struct lr_ctx *ctx;
+	float *logits;
+	struct lr_tok_ids hist;      /* prefix, question and answer ids (repetition penalty) */
+	struct lr_tok_ids qids;
+	struct lr_buf answer;
+	uint32_t prefix;             /* the cut point: tokens of the documents' prefix */
+	int json, echo;
+	double t_start;              /* when the command started */
+	double t_prefill;            /* seconds the documents' prefill took */
+	size_t n_asked;
+	int skipped;                 /* a question did not fit */
+};
+
+/* ------------------------------------------------------------------ output */
+
+static void print_citations(const struct lr_cites *cs)
+{
+	if (!cs->n) {
+		printf("\n(no citations)\n");
+		return;
+	}
+	printf("\ncitations: %zu of %zu verified\n", cs->n_verified, cs->n);
+	for (size_t i = 0; i < cs->n; i++)
+		printf("  %-13s %s %s\n", cs->v[i].status == LR_CITE_VERIFIED ? "verified" : "NOT VERIFIED",
+		       cs->v[i].text, cs->v[i].detail);
+}
+
+static void json_citations(struct json *j, const struct lr_cites *cs)
+{
+	json_arr(j);
+	for (size_t i = 0; i < cs->n; i++) {
+		const struct lr_cite *c = &cs->v[i];
+		json_obj(j);
+		json_key(j, "text"); json_str(j, c->text);
+		json_key(j, "document");
+		if (c->doc) json_str(j, c->doc->doc->name); else json_null(j);
+		json_key(j, "kind"); json_str(j, lr_cite_kind_name(c->kind));
+		json_key(j, "first");
+		if (c->kind == LR_CITE_LINE || c->kind == LR_CITE_PAGE) json_uint(j, c->first); else json_null(j);
+		json_key(j, "last");
+		if (c->kind == LR_CITE_LINE || c->kind == LR_CITE_PAGE) json_uint(j, c->last); else json_null(j);
+		json_key(j, "section");
+		if (c->section) json_str(j, c->section); else json_null(j);
+		json_key(j, "quote");
+		if (c->quote) json_str(j, c->quote); else json_null(j);
+		json_key(j, "verified"); json_bool(j, c->status == LR_CITE_VERIFIED);
+		json_key(j, "status"); json_str(j, lr_cite_status_name(c->status));
+		json_key(j, "found_line");
+		if (c->found_line) json_uint(j, c->found_line); else json_null(j);
+		json_key(j, "found_page");
+		if (c->found_page) json_uint(j, c->found_page); else json_null(j);
+		json_key(j, "detail"); json_str(j, c->detail);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+struct record {
+	const char *question;
+	size_t q_len;
+	const struct lr_run_gen *gen;
+	const struct lr_cites *cites;
+	uint32_t prefilled;          /* prefix tokens evaluated for this question */
+	double t_prefill, t_question, t_first;
+};
+
+static void print_json(const struct asker *a, const struct record *r)
+{
+	const struct lr_session *s = a->s;
+	const struct lr_pack *p = s->pack;
+	const struct lr_sampler_params *sp = &s->run.sp;
+	struct json j;
+
+	json_init(&j, stdout, 0);
+	json_obj(&j);
+	json_key(&j, "question"); json_strn(&j, r->question, r->q_len);
+	json_key(&j, "answer"); json_strn(&j, lr_buf_cstr(&a->answer), a->answer.n);
+	json_key(&j, "stop"); json_str(&j, lr_run_stop_name(r->gen->stop));
+	json_key(&j, "citations"); json_citations(&j, r->cites);
+	json_key(&j, "citations_verified"); json_uint(&j, r->cites->n_verified);
+	json_key(&j, "tokens");
+	json_obj(&j);
+	json_key(&j, "documents"); json_uint(&j, p->n_doc_tokens);
+	json_key(&j, "instructions"); json_uint(&j, p->n_fixed);
+	json_key(&j, "question"); json_uint(&j, a->qids.n);
+	json_key(&j, "answer"); json_uint(&j, r->gen->made);
+	json_key(&j, "prefilled"); json_uint(&j, r->prefilled);
+	json_key(&j, "reused"); json_uint(&j, a->prefix - r->prefilled);
+	json_key(&j, "context"); json_uint(&j, lr_ctx_n_ctx(a->ctx));
+	json_key(&j, "window"); json_uint(&j, s->window);
+	json_obj_end(&j);
+	json_key(&j, "timings");
+	json_obj(&j);
+	json_key(&j, "extract"); json_num(&j, s->t_extract);
+	json_key(&j, "tokenize"); json_num(&j, s->t_tokenize);
+	json_key(&j, "prefill"); json_num(&j, r->t_prefill);
+	json_key(&j, "question"); json_num(&j, r->t_question);
+	json_key(&j, "first_token"); json_num(&j, r->t_first);
+	json_key(&j, "decode"); json_num(&j, r->gen->t_end - r->gen->t_first);
+	json_obj_end(&j);
+	json_key(&j, "model"); lr_session_json_model(&j, s);
+	json_key(&j, "kv"); json_str(&j, lr_kv_type_name(s->run.cp.kv_type));
+	json_key(&j, "sampler");
+	json_obj(&j);
+	json_key(&j, "seed"); json_uint(&j, sp->seed);
+	json_key(&j, "temp"); json_f32(&j, sp->temp);
+	json_key(&j, "top_k"); json_int(&j, sp->top_k);
+	json_key(&j, "top_p"); json_f32(&j, sp->top_p);
+	json_key(&j, "min_p"); json_f32(&j, sp->min_p);
+	json_key(&j, "repeat_penalty"); json_f32(&j, sp->repeat_penalty);
+	json_obj_end(&j);
+	json_key(&j, "budget"); lr_report_json_budget(&j, p);
+	json_key(&j, "corpus"); lr_report_json_documents(&j, p);
+	json_obj_end(&j);
+	json_end(&j);
+	fflush(stdout);
+}
+
+/* ------------------------------------------------------------------ answering */
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+/* Answer one question from the prefix.  @return 0 (also when the question was too long
+ * and skipped, or the answer interrupted) or an error. */
+static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled, struct lr_err *err)
+{
+	struct lr_session *s = a->s;
+	struct lr_sampler *smp = NULL;
+	struct lr_cites cites = { 0 };
+	struct lr_run_gen gen;
+	struct record r = { q, len, &gen, &cites, prefilled, prefilled ? a->t_prefill : 0, 0, 0 };
+	uint32_t room = lr_ctx_n_ctx(a->ctx) - a->prefix - s->pack->o.answer_tokens;
+	double t0 = lr_run_now();
+	int rc;
+
+	a->qids.n = 0;
+	while (len && is_space(*q))
+		q++, len--;
+	while (len && is_space(q[len - 1]))
+		len--;
+	r.question = q;
+	r.q_len = len;
+	if (!len)
+		return 0;   /* an empty line */
+	a->n_asked++;
+	if ((rc = lr_pack_question(s->pack, q, len, &a->qids, err)))
+		return rc;
+	if (a->qids.n > room) {
+		cli_error("question %zu is %zu tokens; the window has room for %" PRIu32 " (after the "
+		          "documents and the answer reserve): skipped", a->n_asked, a->qids.n, room);
+		a->skipped = 1;
+		return 0;
+	}
+	if (a->echo && !a->json) {
+		printf("> %.*s\n", (int)len, q);
+		fflush(stdout);
+	}
+	lr_ctx_rewind(a->ctx, a->prefix);
+	a->hist.n = a->prefix;
+	for (size_t i = 0; i < a->qids.n; i++)
+		if ((rc = lr_tok_ids_push(&a->hist, a->qids.v[i], err)))
+			return rc;
+	if ((rc = lr_eval(a->ctx, a->qids.v, (uint32_t)a->qids.n, NULL, a->logits, err)))
+		return rc;
+	r.t_question = lr_run_now() - t0;
+	if ((rc = lr_sampler_new(&smp, &s->run.sp, s->rm.m->hp.n_vocab, err)))
+		return rc;
+	lr_buf_clear(&a->answer);
+	rc = lr_run_generate(a->ctx, smp, s->rm.tok, &s->rm.chat, a->logits, s->run.n_gen, &a->hist,
+	                     a->json ? NULL : stdout, &a->answer, &gen, err);
+	lr_sampler_free(smp);
+	if (rc)
+		return rc;
+	r.t_first = gen.t_first - (prefilled ? a->t_start : t0);
+	if ((rc = lr_cite_check(s->pack, lr_buf_cstr(&a->answer), a->answer.n, &cites, err)))
+		return rc;
+	if (a->json) {
+		print_json(a, &r);
+	} else {
+		putchar('\n');
+		print_citations(&cites);
+		if (a->echo)
+			putchar('\n');
+		fflush(stdout);
+	}
+	fprintf(stderr, "longread: answer %" PRIu64 " tokens in %.2f s (%.1f tok/s, %s), first token after "
+	        "%.2f s, seed %" PRIu64 "\n", gen.made, gen.t_end - gen.t_first,
+	        gen.made / (gen.t_end - gen.t_first > 0 ? gen.t_end - gen.t_first : 1e-9),
+	        lr_run_stop_name(gen.stop), r.t_first, s->run.sp.seed);
+	lr_cites_release(&cites);
+	return 0;
+}
+
+/* Prefill the documents once, with the progress line, and record the speed. */
+static int prefill(struct asker *a, int progress, struct lr_err *err)
+{
+	struct lr_session *s = a->s;
+	struct lr_progress pg;
+	struct lr_speed sp;
+	char n[32];
+	uint32_t done;
+	double t0 = lr_run_now();
+	int rc;
+
+	memset(&sp, 0, sizeof sp);
+	lr_progress_start(&pg, "prefill", a->prefix, progress);
+	rc = lr_run_prefill(a->ctx, s->pack->ids.v, a->prefix, &sp, &pg, &done, err);
+	if (rc)
+		return rc;
+	lr_progress_end(&pg, done);
+	a->t_prefill = lr_run_now() - t0;
+	fprintf(stderr, "longread: prefill %s tokens in %.2f s (%.1f tok/s)\n", lr_count(a->prefix, n, sizeof n),
+	        a->t_prefill, a->prefix / (a->t_prefill > 0 ? a->t_prefill : 1e-9));
+	sp.threads = lr_ctx_threads(a->ctx);
+	if (sp.n >= 2 * LR_RUN_CHUNK && lr_speed_fit(&sp) == 0)
+		lr_speed_save(s->fingerprint, lr_kv_type_name(s->run.cp.kv_type), &sp);
+	for (size_t i = 0; i < a->prefix; i++)
+		if ((rc = lr_tok_ids_push(&a->hist, s->pack->ids.v[i], err)))
+			return rc;
+	return 0;
+}
+
+/* Questions from standard input, one per line, until EOF (or Ctrl-C). */
+static int ask_stdin(struct asker *a, uint32_t *prefilled, struct lr_err *err)
+{
+	int tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc = 0;
+
+	a->echo = !tty;
+	for (;;) {
+		if (tty) {
+			fputs("question> ", stderr);
+			fflush(stderr);
+		}
+		errno = 0;
+		n = getline(&line, &cap, stdin);
+		if (n < 0) {
+			if (lr_run_interrupted() || errno == EINTR)
+				rc = lr_errf(err, LR_EINTR, "interrupted");
+			else if (ferror(stdin))
+				rc = lr_errf_sys(err, errno, "cannot read the questions from standard input");
+			if (tty)
+				fputc('\n', stderr);
+			break;
+		}
+		if ((rc = answer(a, line, (size_t)n, *prefilled, err)))
+			break;
+		if (a->qids.n)
+			*prefilled = 0;
+		if (lr_run_interrupted())
+			break;
+	}
+	free(line);
+	return rc;
+}
+
+int cmd_ask(int argc, char **argv)
+{
+	enum { O_JSON = 256, O_PROGRESS };
+	static const struct option opts[] = {
+		LR_SESSION_OPTIONS, LR_RUN_SAMPLING_OPTIONS,
+		{ "json", no_argument, NULL, O_JSON },
+		{ "progress", no_argument, NULL, O_PROGRESS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct lr_session s;
+	struct asker a;
+	struct lr_err err = { 0 };
+	struct lr_ctx_params cp;
+	int progress = 0, c, rc;
+	uint32_t prefilled;
+
+	memset(&a, 0, sizeof a);
+	a.t_start = lr_run_now();
+	a.s = &s;
+	lr_session_init(&s, CMD);
+	while ((c = getopt_long(argc, argv, ":" LR_SESSION_SHORT_OPTIONS "h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_JSON: a.json = 1; break;
+		case O_PROGRESS: progress = 1; break;
+		case 'h': usage(); return LR_EXIT_OK;
+		default:
+			if ((rc = lr_session_opt(&s, c, optarg, argv)))
+				return rc;
+		}
+	}
+	for (int i = optind; !s.question && !s.questions_file && i < argc; i++)
+		if (strcmp(argv[i], "-") == 0) {
+			rc = cli_usage(CMD, "no questions: standard input holds the documents, so give -q "
+			               "or --questions");
+			goto out;
+		}
+	if ((rc = lr_session_open(&s, argv + optind, argc - optind, &err)))
+		goto out;
+	if (s.layout_rc && !s.pack->too_small) {
+		fflush(stdout);
+		lr_report_table(stderr, s.pack, TABLE_ROWS);
+		lr_report_totals(stderr, s.pack, s.n_questions > 0);
+	}
+	if (s.layout_rc) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	lr_run_sigint(1);   /* Ctrl-C from here on stops cleanly, before or during the prefill */
+	lr_corpus_summary(&s.corpus);
+	lr_report_fit(s.pack);
+	lr_report_fits_line(s.pack);
+
+	cp = s.run.cp;
+	cp.n_ctx = lr_pack_total(s.pack);
+	a.prefix = (uint32_t)s.pack->ids.n;
+	if ((rc = lr_ctx_new(&a.ctx, s.rm.m, &cp, &err)))
+		goto fail;
+	if (!(a.logits = malloc(sizeof(float) * s.rm.m->hp.n_vocab))) {
+		rc = lr_errf(&err, LR_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = prefill(&a, progress, &err)))
+		goto fail;
+	prefilled = a.prefix;
+	if (s.n_questions) {
+		a.echo = s.n_questions > 1;
+		for (size_t i = 0; i < s.n_questions && !lr_run_interrupted(); i++) {
+			if ((rc = answer(&a, s.questions[i], strlen(s.questions[i]), prefilled, &err)))
+				goto fail;
+			prefilled = 0;
+		}
+	} else if ((rc = ask_stdin(&a, &prefilled, &err))) {
+		goto fail;
+	}
+	if (lr_run_interrupted())
+		rc = LR_EXIT_INTERRUPTED;
+	else if (a.skipped)
+		rc = LR_EXIT_NOFIT;
+	else
+		rc = lr_corpus_status(&s.corpus);
+	goto out;
+fail:
+	fflush(stdout);
+	rc = cli_fail(&err);
+out:
+	lr_run_sigint(0);
+	lr_buf_release(&a.answer);
+	lr_tok_ids_release(&a.hist);
+	lr_tok_ids_release(&a.qids);
+	free(a.logits);
+	lr_ctx_free(a.ctx);
+	lr_session_release(&s);
+	return rc;
+}

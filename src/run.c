@@ -1,0 +1,339 @@
+/* src/run.c — shared by the commands that run a model: option parsing, model loading
+ * with the chat-format checks, Ctrl-C, and the sample-evaluate-stream loop. */
+#include "src/run.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "src/cli.h"
+
+/* ------------------------------------------------------------------ options */
+
+void lr_run_opts_init(struct lr_run_opts *o, uint64_t n_gen, enum lr_kv_type kv)
+{
+	memset(o, 0, sizeof *o);
+	o->n_gen = n_gen;
+	o->cp.kv_type = kv;
+	o->sp = lr_sampler_defaults();
+}
+
+int lr_run_opt(struct lr_run_opts *o, const char *cmd, int c, const char *arg)
+{
+	uint64_t v;
+	double d;
+	int rc = 0;
+
+	switch (c) {
+	case 'm': o->model = arg; break;
+	case 'n':
+		rc = cli_parse_u64(cmd, "--tokens", arg, 0, 1u << 20, &o->n_gen);
+		o->n_gen_given = 1;
+		break;
+	case 'c':
+		if (!(rc = cli_parse_u64(cmd, "--ctx", arg, 1, 1u << 24, &v)))
+			o->cp.n_ctx = (uint32_t)v;
+		break;
+	case 't':
+		if (!(rc = cli_parse_u64(cmd, "--threads", arg, 1, 1024, &v)))
+			o->cp.n_threads = (int)v;
+		break;
+	case LR_RUN_O_KV:
+		if (lr_kv_type_parse(arg, &o->cp.kv_type))
+			return cli_usage(cmd, "invalid KV cache type '%s' (f32, f16, q8, q4)", arg);
+		break;
+	case LR_RUN_O_TEMP:
+		if (!(rc = cli_parse_double(cmd, "--temp", arg, 0, 100, &d)))
+			o->sp.temp = (float)d;
+		break;
+	case LR_RUN_O_TOPK:
+		if (!(rc = cli_parse_u64(cmd, "--top-k", arg, 0, 1u << 24, &v)))
+			o->sp.top_k = (int)v;
+		break;
+	case LR_RUN_O_TOPP:
+		if (!(rc = cli_parse_double(cmd, "--top-p", arg, 1e-6, 1, &d)))
+			o->sp.top_p = (float)d;
+		break;
+	case LR_RUN_O_MINP:
+		if (!(rc = cli_parse_double(cmd, "--min-p", arg, 0, 1, &d)))
+			o->sp.min_p = (float)d;
+		break;
+	case LR_RUN_O_REP:
+		if (!(rc = cli_parse_double(cmd, "--repeat-penalty", arg, 1, 10, &d)))
+			o->sp.repeat_penalty = (float)d;
+		break;
+	case LR_RUN_O_SEED:
+		rc = cli_parse_u64(cmd, "--seed", arg, 0, UINT64_MAX, &o->sp.seed);
+		o->seeded = 1;
+		break;
+	default:
+		return -1;
+	}
+	return rc;
+}
+
+int lr_run_opts_finish(struct lr_run_opts *o, const char *cmd)
+{
+	if (!o->model)
+		return cli_usage(cmd, "missing model (-m)");
+	if (!o->seeded)
+		o->sp.seed = (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
+	return 0;
+}
+
+void lr_run_help(FILE *f, const char *n_help, const char *ctx_help)
+{
+	fprintf(f,
+	       "  -m, --model FILE        the GGUF model\n"
+	       "  -n, --tokens N          %s\n"
+	       "  -c, --ctx N             %s\n"
+	       "      --kv TYPE           KV cache type: f32, f16 (default f16), q8, q4\n"
+	       "  -t, --threads N         threads (default: all CPUs)\n",
+	       n_help, ctx_help);
+}
+
+void lr_run_help_sampling(FILE *f)
+{
+	fprintf(f,
+	       "      --temp T            temperature; 0 = greedy (default 0.8)\n"
+	       "      --top-k K           keep the K most likely tokens (default 40; 0 = all)\n"
+	       "      --top-p P           nucleus sampling (default 0.95; 1 = off)\n"
+	       "      --min-p P           drop tokens below P x the best (default 0.05)\n"
+	       "      --repeat-penalty R  penalise the last 64 tokens (default 1 = off)\n"
+	       "      --seed N            random seed (default: from the clock, printed)\n");
+}
+
+/* ------------------------------------------------------------------ the model */
+
+int lr_run_model_open(struct lr_run_model *rm, const char *path, int chat, struct lr_err *err)
+{
+	int rc;
+
+	memset(rm, 0, sizeof *rm);
+	if ((rc = lr_model_open(&rm->m, path, err)) || (rc = lr_tok_new(&rm->tok, rm->m->gguf, err)))
+		goto fail;
+	if (chat) {
+		const struct lr_gguf_kv *t = lr_gguf_find(rm->m->gguf, "tokenizer.chat_template");
+		if ((rc = lr_chat_init(&rm->chat, rm->tok, err))) {
+			lr_err_prefix(err, "'%s': ", path);
+			goto fail;
+		}
+		if (!t || t->type != LR_GGUF_STRING) {
+			rm->no_template = 1;
+		} else if (!memmem(t->str, (size_t)t->str_len, "<|start_header_id|>", 19)) {
+			rc = lr_errf(err, LR_EUNSUPPORTED, "'%s': the model's chat template is not the Llama 3 "
+				"format (no <|start_header_id|>): longread cannot prompt it", path);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	lr_run_model_close(rm);
+	return rc;
+}
+
+void lr_run_model_close(struct lr_run_model *rm)
+{
+	lr_tok_free(rm->tok);
+	lr_model_close(rm->m);
+	rm->tok = NULL;
+	rm->m = NULL;
+}
+
+void lr_run_warn_template(const struct lr_run_model *rm, const char *path)
+{
+	static int warned;
+
+	if (rm->no_template && !warned++)
+		cli_warn("'%s' has no chat template (a base model?); using the Llama 3 chat format", path);
+}
+
+/* ------------------------------------------------------------------ Ctrl-C, clock, files */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+void lr_run_sigint(int on)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: a blocking read of the next question returns with EINTR */
+	sa.sa_handler = on ? on_sigint : SIG_DFL;
+	sigaction(SIGINT, &sa, NULL);
+	if (on) {
+		/* Ctrl-C must get through even when a parent started us with it blocked or ignored */
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+		interrupted = 0;
+	}
+}
+
+int lr_run_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+double lr_run_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+int lr_run_read_file(const char *path, char **out, size_t *len, struct lr_err *err)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	struct lr_buf b = { 0 };
+	char chunk[65536];
+	size_t r;
+	int rc = 0;
+
+	if (!f)
+		return lr_errf_sys(err, errno, "cannot open '%s'", path);
+	while ((r = fread(chunk, 1, sizeof chunk, f)) > 0)
+		lr_buf_add(&b, chunk, r);
+	if (ferror(f))
+		rc = lr_errf_sys(err, errno, "cannot read '%s'", path);
+	else if (lr_buf_failed(&b))
+		rc = lr_errf(err, LR_ENOMEM, "out of memory reading '%s'", path);
+	if (f != stdin)
+		fclose(f);
+	if (!rc && !b.p)
+		lr_buf_add(&b, "", 0);
+	if (rc || lr_buf_failed(&b)) {
+		lr_buf_release(&b);
+		return rc ? rc : lr_errf(err, LR_ENOMEM, "out of memory reading '%s'", path);
+	}
+	*out = b.p;
+	*len = b.n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ prefilling */
+
+int lr_run_prefill(struct lr_ctx *ctx, const int32_t *ids, uint32_t n, struct lr_speed *speed,
+                   struct lr_progress *pg, uint32_t *done, struct lr_err *err)
+{
+	static const uint8_t none[LR_RUN_CHUNK];   /* want no logits */
+	uint32_t base = lr_ctx_pos(ctx);
+	int rc = 0;
+
+	*done = 0;
+	while (*done < n) {
+		uint32_t k = n - *done < LR_RUN_CHUNK ? n - *done : LR_RUN_CHUNK;
+		double t0, eta = -1;
+		if (lr_run_interrupted()) {
+			rc = lr_errf(err, LR_EINTR, "interrupted during prefill (%" PRIu32 " of %" PRIu32
+			             " tokens)", *done, n);
+			break;
+		}
+		t0 = lr_run_now();
+		if ((rc = lr_eval(ctx, ids + *done, k, none, NULL, err)))
+			break;
+		*done += k;
+		if (speed) {
+			struct lr_speed fit;
+			lr_speed_add(speed, base + *done - k, base + *done, lr_run_now() - t0);
+			fit = *speed;
+			if (speed->n >= 2 * LR_RUN_CHUNK && lr_speed_fit(&fit) == 0)
+				eta = lr_speed_predict(&fit, base + *done, base + n);
+		}
+		if (pg)
+			lr_progress_update(pg, *done, eta);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ generating */
+
+const char *lr_run_stop_name(enum lr_run_stop s)
+{
+	switch (s) {
+	case LR_RUN_STOP_END: return "end";
+	case LR_RUN_STOP_LENGTH: return "length";
+	case LR_RUN_STOP_WINDOW: return "window";
+	case LR_RUN_STOP_INTERRUPTED: return "interrupted";
+	}
+	return "?";
+}
+
+static void emit(FILE *out, struct lr_buf *text, const char *s, size_t n)
+{
+	if (out && n) {
+		fwrite(s, 1, n, out);
+		fflush(out);
+	}
+	if (text)
+		lr_buf_add(text, s, n);
+}
+
+int lr_run_generate(struct lr_ctx *ctx, struct lr_sampler *smp, const struct lr_tok *tok,
+                    const struct lr_chat *chat, float *logits, uint64_t n_gen,
+                    struct lr_tok_ids *hist, FILE *out, struct lr_buf *text, struct lr_run_gen *g,
+                    struct lr_err *err)
+{
+	struct lr_tok_stream ts = { 0 };
+	uint32_t n_ctx = lr_ctx_n_ctx(ctx);
+	const char *s;
+	size_t n;
+	int rc;
+
+	memset(g, 0, sizeof *g);
+	g->stop = LR_RUN_STOP_LENGTH;
+	if ((rc = lr_tok_stream_init(&ts, tok, LR_TOK_SKIP_SPECIAL, err)))
+		return rc;
+	for (;;) {
+		int32_t id;
+		if (lr_run_interrupted()) {
+			g->stop = LR_RUN_STOP_INTERRUPTED;
+			break;
+		}
+		if (g->made == n_gen)
+			break;
+		if (lr_ctx_pos(ctx) >= n_ctx) {
+			g->stop = LR_RUN_STOP_WINDOW;
+			break;
+		}
+		id = lr_sampler_sample(smp, logits, hist->v, (uint32_t)hist->n);
+		if (!g->made)
+			g->t_first = lr_run_now();
+		if (chat ? lr_chat_is_stop(chat, id) : id == lr_tok_eos(tok)) {
+			g->stop = LR_RUN_STOP_END;
+			break;
+		}
+		g->made++;
+		if ((rc = lr_tok_ids_push(hist, id, err)) || (rc = lr_tok_stream_push(&ts, id, &s, &n, err)))
+			goto out;
+		emit(out, text, s, n);
+		if (g->made == n_gen || lr_ctx_pos(ctx) >= n_ctx) {
+			g->stop = g->made == n_gen ? LR_RUN_STOP_LENGTH : LR_RUN_STOP_WINDOW;
+			break;
+		}
+		if ((rc = lr_eval(ctx, &id, 1, NULL, logits, err)))
+			goto out;
+	}
+	lr_tok_stream_flush(&ts, &s, &n);
+	emit(out, text, s, n);
+	if (!g->made)
+		g->t_first = lr_run_now();
+	g->t_end = lr_run_now();
+	if (text && lr_buf_failed(text))
+		rc = lr_errf(err, LR_ENOMEM, "out of memory");
+out:
+	lr_tok_stream_release(&ts);
+	return rc;
+}

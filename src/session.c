@@ -1,0 +1,199 @@
+/* src/session.c — options, model, corpus and window for plan and ask. */
+#include "src/session.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/cli.h"
+
+void lr_session_init(struct lr_session *s, const char *cmd)
+{
+	memset(s, 0, sizeof *s);
+	s->cmd = cmd;
+	lr_run_opts_init(&s->run, 1024, LR_KV_F16);
+	lr_corpus_init(&s->corpus);
+	s->po.focus = s->focus;
+	s->po.line_step = LR_PACK_LINE_STEP;
+}
+
+void lr_session_release(struct lr_session *s)
+{
+	lr_pack_free(s->pack);
+	lr_run_model_close(&s->rm);
+	lr_corpus_release(&s->corpus);
+	free(s->questions);
+	free(s->questions_text);
+	s->pack = NULL;
+	s->questions = NULL;
+	s->questions_text = NULL;
+}
+
+int lr_session_opt(struct lr_session *s, int c, const char *arg, char **argv)
+{
+	uint64_t v;
+	int rc;
+
+	switch (c) {
+	case 'q':
+		if (s->question)
+			return cli_usage(s->cmd, "only one -q (use --questions FILE for several)");
+		s->question = arg;
+		return 0;
+	case LR_SESSION_O_QUESTIONS: s->questions_file = arg; return 0;
+	case LR_SESSION_O_SYSTEM: s->po.system = arg; return 0;
+	case LR_SESSION_O_FIT: s->po.fit = 1; return 0;
+	case LR_SESSION_O_FOCUS:
+		if (s->po.n_focus >= LR_SESSION_MAX_FOCUS)
+			return cli_usage(s->cmd, "too many --focus globs (at most %d)", LR_SESSION_MAX_FOCUS);
+		if (!*arg)
+			return cli_usage(s->cmd, "empty glob for --focus");
+		s->focus[s->po.n_focus++] = arg;
+		return 0;
+	case LR_SESSION_O_ORDER:
+		if (lr_pack_order_parse(arg, &s->po.order))
+			return cli_usage(s->cmd, "invalid order '%s' (given, name, size, mtime)", arg);
+		return 0;
+	case LR_SESSION_O_LINES:
+		if ((rc = cli_parse_u64(s->cmd, "--line-numbers", arg, 1, 1000, &v)))
+			return rc;
+		s->po.line_step = (uint32_t)v;
+		return 0;
+	}
+	if ((rc = lr_run_opt(&s->run, s->cmd, c, arg)) != -1 ||
+	    (rc = lr_corpus_opt(&s->corpus, s->cmd, c, arg)) != -1)
+		return rc;
+	return cli_opt_error(s->cmd, c, argv);
+}
+
+void lr_session_help(FILE *f)
+{
+	lr_run_help(f, "answer length: at most N tokens, kept free in the window (default 1024)",
+	            "the window (default: the model's context length, at most 131072)");
+	fprintf(f,
+	       "  -q, --question TEXT     the question\n"
+	       "      --questions FILE    one question per line ('-' = standard input)\n"
+	       "      --system TEXT       replace the system prompt (\"\" = none)\n"
+	       "      --fit               shorten or leave out documents to fit the window, and\n"
+	       "                          say exactly what (default: fail with exit 6)\n"
+	       "      --focus GLOB        documents matching GLOB are the last to be shortened\n"
+	       "                          (repeatable; .gitignore syntax, against document names)\n"
+	       "      --order ORDER       document order: given (default: arguments in order,\n"
+	       "                          directories depth first, files before subdirectories, by\n"
+	       "                          name), name, size (largest last), mtime (newest last)\n"
+	       "      --line-numbers N    number line 1 and every Nth line of text and code\n"
+	       "                          (default 10; 1 = every line: 13-25%% more tokens)\n");
+	lr_corpus_help(f);
+}
+
+/* The non-empty lines of the --questions file. */
+static int read_questions(struct lr_session *s, struct lr_err *err)
+{
+	size_t len, cap = 16;
+	char *save = NULL, *line;
+	int rc;
+
+	if ((rc = lr_run_read_file(s->questions_file, &s->questions_text, &len, err)))
+		return rc;
+	if (memchr(s->questions_text, '\0', len))
+		return lr_errf(err, LR_EFORMAT, "'%s' contains NUL bytes: not a text file", s->questions_file);
+	if (!(s->questions = malloc(cap * sizeof *s->questions)))
+		return lr_errf(err, LR_ENOMEM, "out of memory");
+	for (line = strtok_r(s->questions_text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strspn(line, " \t\r\f\v") == strlen(line))
+			continue;
+		if (s->n_questions == cap) {
+			char **v = realloc(s->questions, (cap *= 2) * sizeof *v);
+			if (!v)
+				return lr_errf(err, LR_ENOMEM, "out of memory");
+			s->questions = v;
+		}
+		s->questions[s->n_questions++] = line;
+	}
+	if (!s->n_questions)
+		return lr_errf(err, LR_EINVAL, "'%s' has no questions", s->questions_file);
+	return 0;
+}
+
+/* The question room: the largest known question, else LR_PACK_QUESTION_ROOM. */
+static int question_room(struct lr_session *s, struct lr_err *err)
+{
+	struct lr_tok_ids ids = { 0 };
+	int rc = 0;
+
+	s->n_question = s->n_questions ? 0 : LR_PACK_QUESTION_ROOM;
+	for (size_t i = 0; i < s->n_questions && !rc; i++) {
+		ids.n = 0;
+		rc = lr_pack_question(s->pack, s->questions[i], strlen(s->questions[i]), &ids, err);
+		if (!rc && ids.n > s->n_question)
+			s->n_question = ids.n > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)ids.n;
+	}
+	lr_tok_ids_release(&ids);
+	return rc;
+}
+
+int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struct lr_err *err)
+{
+	uint8_t fp[LR_SHA256_BYTES];
+	uint32_t model_ctx;
+	double t0;
+	int rc;
+
+	if ((rc = lr_run_opts_finish(&s->run, s->cmd)) || (rc = lr_corpus_args(s->cmd, paths, n_paths)))
+		return rc;
+	if (s->question && s->questions_file)
+		return cli_usage(s->cmd, "give either -q or --questions, not both");
+	for (int i = 0; s->questions_file && strcmp(s->questions_file, "-") == 0 && i < n_paths; i++)
+		if (strcmp(paths[i], "-") == 0)
+			return cli_usage(s->cmd, "standard input cannot hold both documents and questions");
+	if (s->question && strspn(s->question, " \t\n\r\f\v") == strlen(s->question))
+		return cli_usage(s->cmd, "the question is empty");
+	if (s->question) {
+		if (!(s->questions = malloc(sizeof *s->questions)))
+			return cli_fail(&(struct lr_err){ .code = LR_ENOMEM });
+		s->questions[0] = (char *)s->question;
+		s->n_questions = 1;
+	} else if (s->questions_file && (rc = read_questions(s, err))) {
+		return cli_fail(err);
+	}
+
+	if ((rc = lr_run_model_open(&s->rm, s->run.model, 1, err)))
+		return cli_fail(err);
+	lr_run_warn_template(&s->rm, s->run.model);
+	lr_gguf_fingerprint(s->rm.m->gguf, fp);
+	lr_sha256_hex(fp, s->fingerprint);
+	model_ctx = s->rm.m->hp.n_ctx_train;
+	if (s->run.cp.n_ctx > model_ctx)
+		return cli_usage(s->cmd, "-c %" PRIu32 " exceeds the model's %" PRIu32 "-token context",
+		                 s->run.cp.n_ctx, model_ctx);
+	s->window = s->run.cp.n_ctx ? s->run.cp.n_ctx :
+	            model_ctx < LR_SESSION_MAX_WINDOW ? model_ctx : LR_SESSION_MAX_WINDOW;
+	s->po.n_ctx = s->window;
+	s->po.answer_tokens = s->run.n_gen > UINT32_MAX / 4 ? UINT32_MAX / 4 : (uint32_t)s->run.n_gen;
+
+	if ((rc = lr_corpus_extract(&s->corpus, paths, n_paths, s->cmd, 1, err)))
+		return rc == LR_EINVAL ? cli_usage(s->cmd, "%s", err->msg) : cli_fail(err);
+	s->t_extract = s->corpus.seconds;
+	if (lr_corpus_nothing_read(&s->corpus))
+		return lr_corpus_status(&s->corpus);   /* each failure is already on stderr */
+	t0 = lr_run_now();
+	if ((rc = lr_pack_new(&s->pack, s->rm.tok, &s->rm.chat, s->corpus.docs, &s->po, err)) ||
+	    (rc = question_room(s, err)))
+		return cli_fail(err);
+	s->layout_rc = lr_pack_layout(s->pack, s->n_question, err);
+	s->t_tokenize = lr_run_now() - t0;
+	if (s->layout_rc && s->layout_rc != LR_ENOFIT)
+		return cli_fail(err);
+	return 0;
+}
+
+void lr_session_json_model(struct json *j, const struct lr_session *s)
+{
+	json_obj(j);
+	json_key(j, "file"); json_str(j, s->run.model);
+	json_key(j, "name"); json_str(j, s->rm.m->hp.name);
+	json_key(j, "fingerprint"); json_str(j, s->fingerprint);
+	json_key(j, "bytes"); json_uint(j, s->rm.m->gguf->size);
+	json_key(j, "context_length"); json_uint(j, s->rm.m->hp.n_ctx_train);
+	json_obj_end(j);
+}

@@ -1,0 +1,72 @@
+/* src/session.h — what plan and ask share up to the point of running the model: their
+ * options (model, corpus, packing, questions), loading the model with its chat format,
+ * extracting the corpus, sizing the window and packing it. */
+#ifndef LR_SESSION_H
+#define LR_SESSION_H
+
+#include <stdio.h>
+
+#include "src/corpus.h"
+#include "src/json.h"
+#include "src/pack.h"
+#include "src/run.h"
+
+#define LR_SESSION_MAX_FOCUS 256
+#define LR_SESSION_MAX_WINDOW 131072u   /* the default window is the model's, at most this */
+
+enum {
+	LR_SESSION_O_SYSTEM = 3000, LR_SESSION_O_FIT, LR_SESSION_O_FOCUS, LR_SESSION_O_ORDER,
+	LR_SESSION_O_LINES, LR_SESSION_O_QUESTIONS,
+};
+
+#define LR_SESSION_OPTIONS \
+	LR_RUN_MODEL_OPTIONS, LR_CORPUS_OPTIONS, \
+	{ "question", required_argument, NULL, 'q' }, \
+	{ "questions", required_argument, NULL, LR_SESSION_O_QUESTIONS }, \
+	{ "system", required_argument, NULL, LR_SESSION_O_SYSTEM }, \
+	{ "fit", no_argument, NULL, LR_SESSION_O_FIT }, \
+	{ "focus", required_argument, NULL, LR_SESSION_O_FOCUS }, \
+	{ "order", required_argument, NULL, LR_SESSION_O_ORDER }, \
+	{ "line-numbers", required_argument, NULL, LR_SESSION_O_LINES }
+#define LR_SESSION_SHORT_OPTIONS LR_RUN_SHORT_OPTIONS "q:"
+
+struct lr_session {
+	const char *cmd;
+	struct lr_run_opts run;
+	struct lr_corpus corpus;
+	struct lr_pack_opts po;
+	const char *focus[LR_SESSION_MAX_FOCUS];
+	const char *question;            /* -q */
+	const char *questions_file;      /* --questions */
+	char **questions;                /* the questions known before packing (-q or file) */
+	size_t n_questions;
+	char *questions_text;            /* the file's contents (questions point into it) */
+
+	struct lr_run_model rm;
+	struct lr_pack *pack;
+	uint32_t n_question;             /* the question room the layout used */
+	uint32_t window;                 /* the window limit (-c or the model's) */
+	double t_extract, t_tokenize;    /* seconds */
+	char fingerprint[LR_SHA256_HEX]; /* the model's */
+	int layout_rc;                   /* lr_pack_layout's result */
+};
+
+void lr_session_init(struct lr_session *s, const char *cmd);
+void lr_session_release(struct lr_session *s);
+
+/* Handle option c from getopt_long (argv for its error message).  @return 0, or
+ * LR_EXIT_USAGE after printing the usage error (an unknown option included). */
+int lr_session_opt(struct lr_session *s, int c, const char *arg, char **argv);
+/* The help lines of the session's options. */
+void lr_session_help(FILE *f);
+
+/* After option parsing: check the arguments (model, PATHs), read --questions, open the
+ * model, extract, pack and lay out the window.  The layout's own verdict (LR_ENOFIT) is
+ * not a failure here: it is left in s->layout_rc with its message in err, so the
+ * caller can print the table first.  @return 0 or an exit status (the error printed). */
+int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struct lr_err *err);
+
+/* The model as a JSON object: file, name, fingerprint, bytes, context_length. */
+void lr_session_json_model(struct json *j, const struct lr_session *s);
+
+#endif
