@@ -146,6 +146,19 @@ int lr_doclist_new(struct lr_doclist **out, struct lr_err *err);
 /* Free the list and every document in it.  NULL is fine. */
 void lr_doclist_free(struct lr_doclist *l);
 
+/* Documents as bytes, for saved contexts (.lrc files): docs[0..n) with their text,
+ * provenance, anchors and problems (a document's tree link is kept when its tree
+ * document comes earlier in docs).  *out is a new buffer (free()) of *len bytes.
+ * Errors: LR_ENOMEM. */
+int lr_doclist_save(const struct lr_doc *const *docs, size_t n, char **out, size_t *len,
+                    struct lr_err *err);
+
+/* Rebuild a list from lr_doclist_save's bytes.  The bytes are untrusted: every count,
+ * length, enum and offset is checked, text must be valid UTF-8, line tables are
+ * rebuilt from it.  *out is a new list (lr_doclist_free).  Errors: LR_EFORMAT
+ * (damaged), LR_EUNSUPPORTED (a newer version), LR_ENOMEM. */
+int lr_doclist_load(struct lr_doclist **out, const void *data, size_t len, struct lr_err *err);
+
 /* Free one document that is not in a list (lists free their own). */
 void lr_doc_free(struct lr_doc *d);
 
