@@ -37,7 +37,8 @@ struct lr_ctx {
 	float *gate, *up;  /* [B][n_ff] */
 	float *tmp;        /* [B][n_embd] */
 	float *rope_cs;    /* [B][rope_dim] cos, sin pairs for this batch's positions */
-	float *attn_scratch;
+	void *attn_scratch;  /* lr_attn_scratch_bytes() */
+	const struct lr_attn_kernels *ak;
 	struct lr_q8act *qa;  /* [B] */
 	void *qa_mem;
 	int64_t w_max;     /* the widest matmul input */
@@ -222,8 +223,11 @@ int lr_ctx_new(struct lr_ctx **out, const struct lr_model *m, const struct lr_ct
 	c->up = alloc_floats(B * hp->n_ff, &bytes);
 	c->tmp = alloc_floats(B * hp->n_embd, &bytes);
 	c->rope_cs = alloc_floats(B * hp->rope_dim, &bytes);
-	c->attn_scratch = alloc_floats((uint64_t)n_threads * lr_attn_scratch_floats(&c->kv,
-	                               hp->n_head / hp->n_head_kv), &bytes);
+	c->attn_scratch = alloc_floats(lr_attn_scratch_bytes(&c->kv, hp->n_head / hp->n_head_kv, n_threads) / 4 + 1,
+	                               &bytes);
+	c->ak = lr_attn_kernels_get(c->k->name);
+	if (!c->ak)
+		c->ak = &lr_attn_kernels_scalar;
 	/* quantized activations: per token, w_max codes + w_max/32 scales + w_max/16 sums */
 	qa_row = (uint64_t)c->w_max + (uint64_t)c->w_max / 32 * 4 + (uint64_t)c->w_max / 16 * 2;
 	qa_row = (qa_row + 63) / 64 * 64;
@@ -342,15 +346,6 @@ static void run_step(struct lr_ctx *c, enum step step, uint32_t layer, uint32_t 
 	lr_pool_run(c->pool, step_fn, &j);
 }
 
-struct attn_run {
-	struct lr_attn_job job;
-};
-
-static void attn_fn(void *arg, int ith, int nth)
-{
-	lr_attention(&((struct attn_run *)arg)->job, ith, nth);
-}
-
 /* Run the layers over n tokens; leaves the last layer's output in c->tmp, not yet
  * added to the residual stream c->x. */
 static void batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
@@ -361,11 +356,11 @@ static void batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
 	const int64_t q_dim = (int64_t)hp->n_head * hd, kv_dim = (int64_t)hp->n_head_kv * hd;
 	const int64_t v_dim = (int64_t)hp->n_head_kv * hdv, o_dim = (int64_t)hp->n_head * hdv;
 	const int64_t kvw = kv_dim + v_dim;
-	struct attn_run ar = { .job = {
-		.kv = &c->kv, .n_tok = n, .pos0 = c->pos, .n_head = hp->n_head,
+	struct lr_attn_job aj = {
+		.kv = &c->kv, .kern = c->ak, .n_tok = n, .pos0 = c->pos, .n_head = hp->n_head,
 		.group = hp->n_head / hp->n_head_kv, .q = c->q, .out = c->att,
 		.scale = 1.0f / sqrtf((float)hd), .scratch = c->attn_scratch,
-	} };
+	};
 
 	for (uint32_t t = 0; t < n; t++)
 		lr_dequant_row(m->tok_embd.type, m->tok_embd.data + (uint64_t)ids[t] * m->tok_embd.row_bytes,
@@ -379,8 +374,8 @@ static void batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
 		matmul(c, c->xn, E, (int)n, 3, &L->wq, c->q, q_dim, &L->wk, c->kv_new, kvw,
 		       &L->wv, c->kv_new + kv_dim, kvw);
 		run_step(c, ROPE_STORE, l, n, NULL, 0);
-		ar.job.layer = l;
-		lr_pool_run(c->pool, attn_fn, &ar);
+		aj.layer = l;
+		lr_attention_run(c->pool, &aj);
 		matmul(c, c->att, o_dim, (int)n, 1, &L->wo, c->tmp, E, NULL, NULL, 0, NULL, NULL, 0);
 		run_step(c, PRE_FFN, l, n, L->ffn_norm, 1);
 		matmul(c, c->xn, E, (int)n, 2, &L->w_gate, c->gate, F, &L->w_up, c->up, F, NULL, NULL, 0);
