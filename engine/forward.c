@@ -289,7 +289,7 @@ void lr_ctx_rewind(struct lr_ctx *c, uint32_t pos)
 
 /* The per-token steps between matmuls, run on every thread over a share of the
  * batch's tokens so no thread idles while another does elementwise work. */
-enum step { PRE_ATTN, ROPE_STORE, PRE_FFN, SWIGLU };
+enum step { PRE_ATTN, ROPE, STORE, PRE_FFN, SWIGLU };
 
 struct step_job {
 	struct lr_ctx *c;
@@ -320,15 +320,19 @@ static void step_fn(void *arg, int ith, int nth)
 			rmsnorm(x, j->norm, c->xn + t * E, E, hp->rms_eps);
 			break;
 		}
-		case ROPE_STORE: {
+		case ROPE: {
 			const float *cs = c->rope_cs + (size_t)t * hp->rope_dim;
 			float *kt = c->kv_new + t * kvw;
 			for (uint32_t h = 0; h < hp->n_head; h++)
 				rope(c->q + t * q_dim + h * hd, cs, hp->rope_dim / 2);
-			for (uint32_t h = 0; h < hp->n_head_kv; h++) {
+			for (uint32_t h = 0; h < hp->n_head_kv; h++)
 				rope(kt + h * hd, cs, hp->rope_dim / 2);
+			break;
+		}
+		case STORE: {
+			const float *kt = c->kv_new + t * kvw;
+			for (uint32_t h = 0; h < hp->n_head_kv; h++)
 				lr_kv_put(&c->kv, j->layer, h, c->pos + t, kt + h * hd, kt + kv_dim + h * hdv);
-			}
 			break;
 		}
 		case SWIGLU:
@@ -373,7 +377,9 @@ static void batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
 		run_step(c, PRE_ATTN, l, n, L->attn_norm, l > 0);
 		matmul(c, c->xn, E, (int)n, 3, &L->wq, c->q, q_dim, &L->wk, c->kv_new, kvw,
 		       &L->wv, c->kv_new + kv_dim, kvw);
-		run_step(c, ROPE_STORE, l, n, NULL, 0);
+		run_step(c, ROPE, l, n, NULL, 0);
+		lr_kv_center(&c->kv, l, c->pos, c->kv_new, n, (uint64_t)kvw);   /* the first batch only */
+		run_step(c, STORE, l, n, NULL, 0);
 		aj.layer = l;
 		lr_attention_run(c->pool, &aj);
 		matmul(c, c->att, o_dim, (int)n, 1, &L->wo, c->tmp, E, NULL, NULL, 0, NULL, NULL, 0);

@@ -126,7 +126,9 @@ static int populate(uint8_t *p, uint64_t n)
 
 static void gib(char *buf, size_t n, uint64_t bytes)
 {
-	if (bytes >= (1ull << 30))
+	if (bytes >= (1ull << 40))
+		snprintf(buf, n, "%.1f TiB", (double)bytes / (1ull << 40));
+	else if (bytes >= (1ull << 30))
 		snprintf(buf, n, "%.1f GiB", (double)bytes / (1ull << 30));
 	else
 		snprintf(buf, n, "%.1f MiB", (double)bytes / (1ull << 20));
@@ -176,14 +178,14 @@ int lr_kv_init(struct lr_kv *kv, const struct lr_hparams *hp, enum lr_kv_type t,
 	avail = mem_available();
 	if (avail && kv->bytes > avail) {
 		gib(have, sizeof have, avail);
-		rc = lr_errf(err, LR_ENOMEM, "a %s KV cache of %" PRIu32 " tokens needs %s; %s of memory is "
-			"available (try a smaller --ctx or --kv q4)", names[t], n_ctx, need, have);
+		rc = lr_errf(err, LR_ENOMEM, "the KV cache (%s, %" PRIu32 " tokens) needs %s; only %s of memory "
+			"is available (try a smaller context or a smaller cache type)", names[t], n_ctx, need, have);
 		goto fail;
 	}
 	k = mmap(NULL, kv->k_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	v = mmap(NULL, kv->v_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (k == MAP_FAILED || v == MAP_FAILED || populate(k, kv->k_bytes) || populate(v, kv->v_bytes)) {
-		rc = lr_errf(err, LR_ENOMEM, "cannot reserve %s for a %s KV cache of %" PRIu32 " tokens", need,
+		rc = lr_errf(err, LR_ENOMEM, "cannot reserve %s for the KV cache (%s, %" PRIu32 " tokens)", need,
 			names[t], n_ctx);
 		goto fail;
 	}
@@ -202,7 +204,8 @@ int lr_kv_init(struct lr_kv *kv, const struct lr_hparams *hp, enum lr_kv_type t,
 			kv->rot_block *= 2;
 		norm = 1.0f / sqrtf((float)kv->rot_block);
 		kv->rot_sign = malloc(sizeof(float) * dmax);
-		if (!kv->rot_sign) {
+		kv->kcenter = calloc(heads * hp->head_dim, sizeof(float));
+		if (!kv->rot_sign || !kv->kcenter) {
 			rc = lr_errf(err, LR_ENOMEM, "out of memory");
 			goto fail_mapped;
 		}
@@ -232,7 +235,26 @@ void lr_kv_release(struct lr_kv *kv)
 	if (kv->v)
 		munmap(kv->v, kv->v_bytes);
 	free(kv->rot_sign);
+	free(kv->kcenter);
 	memset(kv, 0, sizeof *kv);
+}
+
+void lr_kv_center(const struct lr_kv *kv, uint32_t layer, uint32_t pos0, const float *k, uint32_t n,
+                  uint64_t ld)
+{
+	const uint32_t hd = kv->head_dim;
+
+	if (!kv->kcenter || pos0 != 0 || n < LR_KV_CENTER_MIN)
+		return;
+	for (uint32_t h = 0; h < kv->n_head_kv; h++) {
+		float *c = kv->kcenter + ((uint64_t)layer * kv->n_head_kv + h) * hd;
+		for (uint32_t i = 0; i < hd; i++) {
+			double s = 0;
+			for (uint32_t t = 0; t < n; t++)
+				s += k[t * ld + (uint64_t)h * hd + i];
+			c[i] = (float)(s / n);
+		}
+	}
 }
 
 /* ------------------------------------------------------------------ rotation */
@@ -294,14 +316,18 @@ void lr_kv_quant_q8(const float *x, uint16_t *d, int8_t *code)
 	}
 }
 
-/* the nearest level to v (in level units): levels are sorted, compare with midpoints */
+/* the nearest level to v (in level units): the number of midpoints between adjacent
+ * levels that lie below v, by binary search */
 static uint8_t q4_nearest(float v)
 {
+	static const float mid[16] = {
+		0, -113, -88, -68.5f, -52.5f, -38, -24.5f, -12, 0, 12, 24.5f, 38, 52.5f, 68.5f, 88, 113,
+	};
 	uint8_t c = 0;
 
-	for (int i = 1; i < 16; i++)
-		if (v > 0.5f * (float)(lr_kv_q4_levels[i - 1] + lr_kv_q4_levels[i]))
-			c = (uint8_t)i;
+	for (uint8_t step = 8; step; step /= 2)
+		if (v > mid[c + step])
+			c = (uint8_t)(c + step);
 	return c;
 }
 
@@ -372,7 +398,11 @@ void lr_kv_put(const struct lr_kv *kv, uint32_t layer, uint32_t head, uint32_t p
 	default:
 		break;
 	}
-	memcpy(kr, k, sizeof(float) * hd);
+	{
+		const float *c = kv->kcenter + ((uint64_t)layer * kv->n_head_kv + head) * hd;
+		for (uint32_t i = 0; i < hd; i++)
+			kr[i] = k[i] - c[i];
+	}
 	memcpy(vrot, v, sizeof(float) * hdv);
 	lr_kv_rotate(kv, kr, hd);
 	lr_kv_rotate(kv, vrot, hdv);
@@ -460,4 +490,9 @@ void lr_kv_get(const struct lr_kv *kv, uint32_t layer, uint32_t head, uint32_t p
 	}
 	lr_kv_unrotate(kv, k, hd);
 	lr_kv_unrotate(kv, v, hdv);
+	{
+		const float *c = kv->kcenter + ((uint64_t)layer * kv->n_head_kv + head) * hd;
+		for (uint32_t i = 0; i < hd; i++)
+			k[i] += c[i];
+	}
 }

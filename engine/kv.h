@@ -7,7 +7,10 @@
  * orthogonal matrix (random signs, then a Walsh-Hadamard transform) before quantizing:
  * q.k is unchanged, but an outlier channel is spread over the whole head instead of
  * stretching one block's scale.  Attention (engine/attention.c) undoes the rotation
- * on its output.
+ * on its output.  They also subtract a fixed per-head centre from every key (the
+ * mean key of the first batch): softmax does not change when the same q.c is taken
+ * from every score of a query, and the large, nearly constant channels real key
+ * caches have no longer inflate every block's scale.
  *
  * Layout per layer and KV head (one head's data contiguous, in token order):
  *   keys:   panels of LR_KV_PANEL = 16 consecutive tokens, transposed inside the panel
@@ -110,6 +113,8 @@ struct lr_kv {
 	float *rot_sign;             /* [max(head_dim, head_dim_v)]: +-1/sqrt(block) per element */
 	uint32_t rot_block;          /* the Hadamard size: the largest power of two <= 1024
 	                                dividing both head dimensions */
+	float *kcenter;              /* q8, q4: [n_layer][n_head_kv][head_dim] subtracted from
+	                                each key before storing; zero until lr_kv_center */
 };
 
 /* Reserve the whole cache for n_ctx tokens (1 <= n_ctx < 2^31) up front: the memory is
@@ -136,9 +141,17 @@ static inline uint8_t *lr_kv_vrow(const struct lr_kv *kv, uint32_t layer, uint32
 }
 
 /* Store one head's key and value vectors (float32, after RoPE) for a token:
- * rotated if the type rotates, then converted.  pos < n_ctx. */
+ * centred and rotated if the type does that, then converted.  pos < n_ctx. */
 void lr_kv_put(const struct lr_kv *kv, uint32_t layer, uint32_t head, uint32_t pos,
                const float *k, const float *v);
+
+/* Centre the keys of one layer: if no key is stored yet (pos0 == 0) and the batch
+ * has at least LR_KV_CENTER_MIN tokens, set each head's centre to the mean of the
+ * batch's keys k[t * ld + head * head_dim + i], t < n (float32, after RoPE).  Call
+ * before storing the batch.  Does nothing for f32/f16 caches. */
+#define LR_KV_CENTER_MIN 16
+void lr_kv_center(const struct lr_kv *kv, uint32_t layer, uint32_t pos0, const float *k, uint32_t n,
+                  uint64_t ld);
 
 /* Read back what lr_kv_put stored, as float32 in the original (unrotated) basis.
  * For tests and tools; attention never does this. */

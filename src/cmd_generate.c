@@ -57,8 +57,10 @@ static void usage(void)
 	       "      --min-p P           drop tokens below P x the best (default 0.05)\n"
 	       "      --repeat-penalty R  penalise the last 64 tokens (default 1 = off)\n"
 	       "      --seed N            random seed (default: from the clock, printed)\n"
-	       "  -c, --ctx N             context window (default: prompt + N, at most the model's)\n"
-	       "      --kv TYPE           KV cache type: f32, f16 (default f16)\n"
+	       "  -c, --ctx N             context window in tokens (default: prompt + N, at most\n"
+	       "                          the model's context length, which is also the limit)\n"
+	       "      --kv TYPE           KV cache type: f32, f16, q8 (8.5 bits a value), q4 (4.5\n"
+	       "                          bits, rotated); default q8\n"
 	       "  -t, --threads N         threads (default: all CPUs)\n"
 	       "  -h, --help              show this help and exit\n");
 }
@@ -117,13 +119,13 @@ int cmd_generate(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lr_sampler_params sp = lr_sampler_defaults();
-	struct lr_ctx_params cp = { .kv_type = LR_KV_F16 };
+	struct lr_ctx_params cp = { .kv_type = LR_KV_Q8 };
 	const char *model_path = NULL, *prompt = NULL, *file = NULL, *system = NULL;
 	char *file_text = NULL;
 	size_t prompt_len = 0;
 	uint64_t n_gen = 256, v;
 	double d;
-	int chat = 0, seeded = 0, c, rc;
+	int chat = 0, seeded = 0, kv_given = 0, c, rc;
 	struct lr_model *m = NULL;
 	struct lr_tok *tok = NULL;
 	struct lr_ctx *ctx = NULL;
@@ -186,6 +188,7 @@ int cmd_generate(int argc, char **argv)
 		case O_KV:
 			if (lr_kv_type_parse(optarg, &cp.kv_type))
 				return cli_usage(CMD, "invalid KV cache type '%s' (f32, f16, q8, q4)", optarg);
+			kv_given = 1;
 			break;
 		case 't':
 			if ((rc = cli_parse_u64(CMD, "--threads", optarg, 1, 1024, &v)))
@@ -216,6 +219,14 @@ int cmd_generate(int argc, char **argv)
 	}
 	if ((rc = lr_model_open(&m, model_path, &err)) || (rc = lr_tok_new(&tok, m->gguf, &err)))
 		goto fail;
+	if (cp.n_ctx > m->hp.n_ctx_train) {
+		rc = lr_errf(&err, LR_ERANGE, "--ctx %" PRIu32 " exceeds the model's %" PRIu32 "-token context",
+			cp.n_ctx, m->hp.n_ctx_train);
+		goto fail;
+	}
+	/* the default cache type falls back to f16 for head sizes q8 cannot take */
+	if (!kv_given && lr_kv_supported(&m->hp, cp.kv_type, NULL))
+		cp.kv_type = LR_KV_F16;
 	if (chat) {
 		if ((rc = lr_chat_init(&ch, tok, &err)) || (rc = lr_chat_begin(&ch, &ids, &err)) ||
 		    (system && (rc = lr_chat_message(&ch, "system", system, strlen(system), &ids, &err))) ||
@@ -238,7 +249,14 @@ int cmd_generate(int argc, char **argv)
 			n_prompt, cp.n_ctx);
 		goto fail;
 	}
-	if ((rc = lr_ctx_new(&ctx, m, &cp, &err)) || (rc = lr_sampler_new(&smp, &sp, m->hp.n_vocab, &err)) ||
+	if ((rc = lr_ctx_new(&ctx, m, &cp, &err)))
+		goto fail;
+	{
+		char b[32];
+		fprintf(stderr, "longread: KV cache %s: %s for %" PRIu32 " tokens\n", lr_kv_type_name(cp.kv_type),
+		        cli_bytes(lr_ctx_kv(ctx)->bytes, b, sizeof b), cp.n_ctx);
+	}
+	if ((rc = lr_sampler_new(&smp, &sp, m->hp.n_vocab, &err)) ||
 	    (rc = lr_tok_stream_init(&ts, tok, LR_TOK_SKIP_SPECIAL, &err)))
 		goto fail;
 	logits = malloc(sizeof(float) * m->hp.n_vocab);
