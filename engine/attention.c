@@ -32,6 +32,12 @@ static uint64_t align64(uint64_t n)
 	return (n + 63) / 64 * 64;
 }
 
+/* bf16 products of P and a block's value scales, for a register block of rows */
+static uint64_t pb_bytes(const struct lr_kv *kv)
+{
+	return 8ull * (kv->head_dim_v / 32 + 1) * LR_ATTN_TILE * 2;
+}
+
 /* per-thread scratch, in bytes; laid out by thread_scratch() */
 static uint64_t thread_bytes(const struct lr_kv *kv, uint32_t group)
 {
@@ -39,7 +45,7 @@ static uint64_t thread_bytes(const struct lr_kv *kv, uint32_t group)
 
 	return align64(R * hd * 4) + align64(R * hd * 2) + align64(R * 4) * 3 +
 	       align64(R * LR_ATTN_TILE * 4) + align64(R * hdv * 4) + align64((uint64_t)LR_ATTN_TILE * hdv * 4) +
-	       align64(MAX_DIM * 4);
+	       align64(MAX_DIM * 4) + align64((hdv / 32 + 1) * LR_ATTN_TILE * 4) + align64(pb_bytes(kv));
 }
 
 static uint32_t max_splits(const struct lr_kv *kv)
@@ -66,8 +72,10 @@ struct scratch {
 	float *m, *l;        /* [R] running maximum and sum */
 	float *S;            /* [R][TILE] scores, then probabilities */
 	float *acc;          /* [R][hdv] unnormalised output */
-	float *vt;           /* [TILE][hdv] one tile of values as float32 */
+	float *vt;           /* [TILE][hdv] one tile of values as float32, or as bf16 pairs */
 	float *row;          /* [MAX_DIM] */
+	float *dv;           /* [hdv / 32][TILE] value scales (bf16 pairs) */
+	uint16_t *pb;        /* pv_pairs scratch */
 };
 
 static struct scratch thread_scratch(const struct lr_attn_job *j, int ith)
@@ -85,7 +93,9 @@ static struct scratch thread_scratch(const struct lr_attn_job *j, int ith)
 	s.S = (float *)p; p += align64(R * LR_ATTN_TILE * 4);
 	s.acc = (float *)p; p += align64(R * hdv * 4);
 	s.vt = (float *)p; p += align64((uint64_t)LR_ATTN_TILE * hdv * 4);
-	s.row = (float *)p;
+	s.row = (float *)p; p += align64(MAX_DIM * 4);
+	s.dv = (float *)p; p += align64((hdv / 32 + 1) * LR_ATTN_TILE * 4);
+	s.pb = (uint16_t *)p;
 	return s;
 }
 
@@ -161,6 +171,7 @@ static void attend(const struct plan *pl, const struct scratch *s, uint32_t t0, 
 	const struct lr_attn_q q = { (int)R, (int)hd, s->qf, s->q16, s->qd };
 	const uint8_t *kbase = lr_kv_kpanel(kv, j->layer, g, 0);
 	const uint8_t *vbase = lr_kv_vrow(kv, j->layer, g, 0);
+	const int pairs = K->pv_pairs && K->v_pairs[kv->type];
 
 	memset(s->acc, 0, sizeof(float) * R * hdv);
 	for (uint32_t p0 = k0; p0 < k1; p0 += LR_ATTN_TILE) {
@@ -192,8 +203,14 @@ static void attend(const struct plan *pl, const struct scratch *s, uint32_t t0, 
 					a[e] *= corr;
 			}
 		}
-		vt = K->v_tile[kv->type](vbase + (uint64_t)p0 * kv->v_row, kv->v_row, (int)n, (int)hdv, s->vt);
-		K->pv(s->S, LR_ATTN_TILE, (int)R, (int)n, vt, (int)hdv, s->acc, (int)hdv);
+		if (pairs) {
+			uint16_t *vp = (uint16_t *)s->vt;
+			K->v_pairs[kv->type](vbase + (uint64_t)p0 * kv->v_row, kv->v_row, (int)n, (int)hdv, vp, s->dv);
+			K->pv_pairs(s->S, LR_ATTN_TILE, (int)R, (int)n, vp, s->dv, (int)hdv, s->acc, (int)hdv, s->pb);
+		} else {
+			vt = K->v_tile[kv->type](vbase + (uint64_t)p0 * kv->v_row, kv->v_row, (int)n, (int)hdv, s->vt);
+			K->pv(s->S, LR_ATTN_TILE, (int)R, (int)n, vt, (int)hdv, s->acc, (int)hdv);
+		}
 	}
 }
 

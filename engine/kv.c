@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "engine/fp16.h"
+#include "engine/kernels/attn.h"
+#include "engine/kernels/kernels.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23    /* Linux 5.14; older kernels answer EINVAL */
@@ -197,6 +199,9 @@ int lr_kv_init(struct lr_kv *kv, const struct lr_hparams *hp, enum lr_kv_type t,
 		uint64_t s = LR_KV_ROT_SEED, bits = 0;
 		float norm;
 
+		const struct lr_attn_kernels *K = lr_attn_kernels_get(lr_kernels_best()->name);
+
+		kv->quant_q4 = K ? K->quant_q4 : lr_kv_quant_q4;
 		kv->rotated = 1;
 		kv->rot_block = 1;
 		while (kv->rot_block < MAX_DIM && hp->head_dim % (kv->rot_block * 2) == 0 &&
@@ -316,58 +321,66 @@ void lr_kv_quant_q8(const float *x, uint16_t *d, int8_t *code)
 	}
 }
 
-/* the nearest level to v (in level units): the number of midpoints between adjacent
- * levels that lie below v, by binary search */
+/* midpoints between adjacent levels: mid[c] between levels c - 1 and c (mid[0] unused) */
+const float lr_kv_q4_mid[16] = {
+	0, -113, -88, -68.5f, -52.5f, -38, -24.5f, -12, 0, 12, 24.5f, 38, 52.5f, 68.5f, 88, 113,
+};
+
+/* the nearest level to v (in level units): the number of midpoints below v (NaN
+ * counts none); counted without branches, which mispredict half the time here */
 static uint8_t q4_nearest(float v)
 {
-	static const float mid[16] = {
-		0, -113, -88, -68.5f, -52.5f, -38, -24.5f, -12, 0, 12, 24.5f, 38, 52.5f, 68.5f, 88, 113,
-	};
-	uint8_t c = 0;
+	int c = 0;
 
-	for (uint8_t step = 8; step; step /= 2)
-		if (v > mid[c + step])
-			c = (uint8_t)(c + step);
-	return c;
+	for (int m = 1; m < 16; m++)
+		c += v > lr_kv_q4_mid[m];
+	return (uint8_t)c;
 }
 
-#define Q4_SCALES 16     /* candidates between amax / 127 / 1.05 and amax / 127 / 0.75 */
+int lr_kv_q4_scales(float amax, uint16_t *cand)
+{
+	int n = 0;
+
+	/* the largest value need not sit on the outermost level: clipping it a little
+	 * buys a finer grid for the other 31 */
+	for (int s = 0; s < LR_KV_Q4_SCALES; s++) {
+		float f = 0.75f + 0.30f * (float)s / (LR_KV_Q4_SCALES - 1);
+		uint16_t hd = lr_f32_to_f16(amax / (127.0f * f));
+		if (lr_f16_to_f32(hd) > 0)
+			cand[n++] = hd;
+	}
+	return n;
+}
 
 void lr_kv_quant_q4(const float *x, uint16_t *d, uint8_t *code)
 {
-	float m = amax32(x), best_err = INFINITY;
-	uint16_t best_d = 0;
+	uint16_t cand[LR_KV_Q4_SCALES];
+	int n = lr_kv_q4_scales(amax32(x), cand);
+	float best_err = INFINITY, df, id;
 
-	if (m == 0) {
-		*d = 0;
-		for (int i = 0; i < 32; i++)
-			code[i] = q4_nearest(0);
-		return;
-	}
-	/* the largest value need not sit on the outermost level: clipping it a little
-	 * buys a finer grid for the other 31 */
-	for (int s = 0; s < Q4_SCALES; s++) {
-		float f = 0.75f + 0.30f * (float)s / (Q4_SCALES - 1);
-		uint16_t hd = lr_f32_to_f16(m / (127.0f * f));
-		float df = lr_f16_to_f32(hd), id, e = 0;
-		if (df == 0)
-			continue;
+	*d = 0;
+	for (int s = 0; s < n; s++) {
+		/* squared error in level units: lane l sums values l and l + 16, then the
+		 * lanes in order (the SIMD twin's order, so both pick the same scale) */
+		float lane[16], e = 0;
+		df = lr_f16_to_f32(cand[s]);
 		id = 1.0f / df;
 		for (int i = 0; i < 32; i++) {
-			float r = x[i] - df * (float)lr_kv_q4_levels[q4_nearest(x[i] * id)];
-			e += r * r;
+			float v = x[i] * id, r = fmaf(x[i], id, -(float)lr_kv_q4_levels[q4_nearest(v)]);
+			lane[i % 16] = i < 16 ? r * r : fmaf(r, r, lane[i % 16]);
 		}
+		for (int l = 0; l < 16; l++)
+			e += lane[l];
+		e = e * df * df;
 		if (e < best_err) {
 			best_err = e;
-			best_d = hd;
+			*d = cand[s];
 		}
 	}
-	*d = best_d;
-	{
-		float df = lr_f16_to_f32(best_d), id = df > 0 ? 1.0f / df : 0.0f;
-		for (int i = 0; i < 32; i++)
-			code[i] = q4_nearest(x[i] * id);
-	}
+	df = lr_f16_to_f32(*d);
+	id = df > 0 ? 1.0f / df : 0.0f;
+	for (int i = 0; i < 32; i++)
+		code[i] = q4_nearest(x[i] * id);
 }
 
 /* ------------------------------------------------------------------ store and load */
@@ -424,13 +437,13 @@ void lr_kv_put(const struct lr_kv *kv, uint32_t layer, uint32_t head, uint32_t p
 		struct lr_vq4 *vb = (struct lr_vq4 *)vr;
 		uint8_t c[32];
 		for (uint32_t b = 0; b < hd / 32; b++) {
-			lr_kv_quant_q4(kr + 32 * b, &kb[b].d[slot], c);
+			kv->quant_q4(kr + 32 * b, &kb[b].d[slot], c);
 			for (int g = 0; g < 8; g++)
 				for (int e = 0; e < 2; e++)
 					kb[b].qs[g][slot][e] = (uint8_t)(c[2 * g + e] | c[16 + 2 * g + e] << 4);
 		}
 		for (uint32_t b = 0; b < hdv / 32; b++) {
-			lr_kv_quant_q4(vrot + 32 * b, &vb[b].d, c);
+			kv->quant_q4(vrot + 32 * b, &vb[b].d, c);
 			for (int j = 0; j < 16; j++)
 				vb[b].qs[j] = (uint8_t)(c[j] | c[j + 16] << 4);
 		}

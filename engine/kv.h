@@ -113,6 +113,7 @@ struct lr_kv {
 	float *rot_sign;             /* [max(head_dim, head_dim_v)]: +-1/sqrt(block) per element */
 	uint32_t rot_block;          /* the Hadamard size: the largest power of two <= 1024
 	                                dividing both head dimensions */
+	void (*quant_q4)(const float *x, uint16_t *d, uint8_t *code);   /* lr_kv_quant_q4 or a SIMD twin */
 	float *kcenter;              /* q8, q4: [n_layer][n_head_kv][head_dim] subtracted from
 	                                each key before storing; zero until lr_kv_center */
 };
@@ -168,9 +169,19 @@ void lr_kv_unrotate(const struct lr_kv *kv, float *x, uint32_t n);
 
 /* Quantize 32 values into a q8 / q4 block: scale and codes (code[i] in -127..127 for
  * q8, 0..15 for q4, value = d * code or d * lr_kv_q4_levels[code]).  q8 uses
- * d = max|x| / 127; q4 picks among 16 scales the one with the least squared error.
- * Exposed for tests. */
+ * d = max|x| / 127; q4 tries the scales of lr_kv_q4_scales and keeps the one with
+ * the least squared error (the first of equals), each value on its nearest level.
+ * lr_kv_quant_q4 is the reference; kernel sets carry bit-identical twins. */
 void lr_kv_quant_q8(const float *x, uint16_t *d, int8_t *code);
 void lr_kv_quant_q4(const float *x, uint16_t *d, uint8_t *code);
+
+/* The f16 scales q4 tries for a block whose largest magnitude is amax, in order:
+ * amax / (127 f) for 16 values of f from 0.75 to 1.05, zeros left out; returns how many. */
+#define LR_KV_Q4_SCALES 16
+int lr_kv_q4_scales(float amax, uint16_t *cand);
+
+/* Midpoints between adjacent q4 levels: a value v (in level units) gets the code
+ * c = the number of m in lr_kv_q4_mid[1..15] with v > m. */
+extern const float lr_kv_q4_mid[16];
 
 #endif

@@ -132,6 +132,36 @@ static void scores_and_values(const struct lr_attn_kernels *K, enum lr_kv_type t
 		tap_ok(ok_pv, "%s P V, head dim %u (%s values): identical to the scalar twin", K->name, hd,
 		       lr_kv_type_name(t));
 	}
+	if (K->pv_pairs && K->v_pairs[t]) {
+		/* bf16 value pairs: tiles of odd and even lengths */
+		uint16_t *vt0 = malloc(sizeof(uint16_t) * (n + 1) * hd), *vt1 = malloc(sizeof(uint16_t) * (n + 1) * hd);
+		uint16_t *pb = malloc(LR_ATTN_PB_BYTES);
+		float *dv0 = malloc(sizeof(float) * (n + 1) * (hd / 32)), *dv1 = malloc(sizeof(float) * (n + 1) * (hd / 32));
+		int ok_t = 1, ok_p = 1;
+		for (int nk = 1; nk <= 256; nk += 51) {
+			int ld = (nk + 1) & ~1;
+			const uint8_t *rows = lr_kv_vrow(&kv, 0, 0, 7);
+			lr_attn_kernels_scalar.v_pairs[t](rows, kv.v_row, nk, (int)hd, vt0, dv0);
+			K->v_pairs[t](rows, kv.v_row, nk, (int)hd, vt1, dv1);
+			ok_t &= memcmp(vt0, vt1, sizeof(uint16_t) * ld * hd) == 0 &&
+			        memcmp(dv0, dv1, sizeof(float) * ld * (hd / 32)) == 0;
+			for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
+				for (int i = 0; i < 64 * (int)hd; i++)
+					acc0[i] = acc1[i] = frand();
+				lr_attn_kernels_scalar.pv_pairs(P, 320, rows[ri], nk, vt0, dv0, (int)hd, acc0, (int)hd, pb);
+				K->pv_pairs(P, 320, rows[ri], nk, vt0, dv0, (int)hd, acc1, (int)hd, pb);
+				if (!same_bits(acc0, acc1, 64 * (size_t)hd, &where)) {
+					tap_diag("pv_pairs R %d n %d: acc[%zu] %.9g vs %.9g", rows[ri], nk, where, acc1[where],
+					         acc0[where]);
+					ok_p = 0;
+				}
+			}
+		}
+		tap_ok(ok_t, "%s %s value pairs, head dim %u: identical to the scalar twin", K->name, lr_kv_type_name(t), hd);
+		tap_ok(ok_p, "%s bf16 P V, head dim %u (%s values): identical to the scalar twin", K->name, hd,
+		       lr_kv_type_name(t));
+		free(vt0); free(vt1); free(pb); free(dv0); free(dv1);
+	}
 	lr_kv_release(&kv);
 	free(qf); free(q16); free(qd); free(S0); free(S1); free(V0); free(V1); free(acc0); free(acc1); free(P);
 }
@@ -159,6 +189,28 @@ static void softmax_parts(const struct lr_attn_kernels *K)
 	tap_ok(ok_max, "%s row maxima equal the scalar twin's", K->name);
 	tap_ok(ok_e, "%s exp2 values identical to the scalar twin", K->name);
 	tap_ok(ok_sum, "%s exp2 sums within %.0g of the scalar twin", K->name, TOL_SUM_REL);
+}
+
+static void quantizer(const struct lr_attn_kernels *K)
+{
+	int same = 1;
+
+	for (int b = 0; b < 20000 && same; b++) {
+		float x[32];
+		uint16_t d0, d1;
+		uint8_t c0[32], c1[32];
+		float scale = b % 5 == 0 ? 1e-6f : b % 5 == 1 ? 3e3f : 1.0f;
+		for (int i = 0; i < 32; i++)
+			x[i] = frand() * scale * (i == b % 32 ? 20.0f : 1.0f);
+		if (b % 97 == 0)
+			memset(x, 0, sizeof x);
+		lr_kv_quant_q4(x, &d0, c0);
+		K->quant_q4(x, &d1, c1);
+		same = d0 == d1 && memcmp(c0, c1, 32) == 0;
+		if (!same)
+			tap_diag("block %d: scale %04x vs %04x", b, d1, d0);
+	}
+	tap_ok(same, "%s q4 quantizer: same scales and codes as the reference on 20000 blocks", K->name);
 }
 
 static void exp2_accuracy(void)
@@ -193,6 +245,7 @@ int main(void)
 		}
 		any = 1;
 		softmax_parts(K);
+		quantizer(K);
 		for (int t = 0; t < LR_KV_TYPE_COUNT; t++) {
 			scores_and_values(K, (enum lr_kv_type)t, 64, 0);
 			scores_and_values(K, (enum lr_kv_type)t, 128, 1);

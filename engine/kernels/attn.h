@@ -51,7 +51,26 @@ struct lr_attn_kernels {
 	float (*row_max)(const float *s, int n);
 	/* s[j] = 2^(s[j] - m) for j < n (s[j] <= m: results in [0, 1]); returns their sum */
 	float (*exp2_sum)(float *s, int n, float m);
+	/* one q4 block, as lr_kv_quant_q4 (engine/kv.h), bit for bit */
+	void (*quant_q4)(const float *x, uint16_t *d, uint8_t *code);
+
+	/* Values of q8/q4 caches as bfloat16 pairs (NULL where unavailable: then v_tile
+	 * and pv).  v_pairs writes the codes of n value rows, which are small integers
+	 * and exact in bf16, as vt[i][e][k] = code of row 2i + k, dimension e (an odd n
+	 * gets a zero row), and their scales as dv[b * ld_dv + j] for block b, row j
+	 * (ld_dv = n rounded up to even).  pv_pairs then adds to acc[r][e] the sum over
+	 * j < n of bf16(P[r][j] * dv[e / 32][j]) * code(j, e), one pair of rows at a time
+	 * with vdpbf16ps semantics (the odd row's product first; products exact; bf16
+	 * subnormals read as zero).  pb: scratch of (hdv / 32) * ld_dv bf16 per row of a
+	 * register block (LR_ATTN_PB_BYTES covers any tile). */
+	void (*v_pairs[LR_KV_TYPE_COUNT])(const uint8_t *rows, uint64_t row_bytes, int n, int hdv, uint16_t *vt,
+	                                  float *dv);
+	void (*pv_pairs)(const float *P, int ldp, int R, int n, const uint16_t *vt, const float *dv, int hdv,
+	                 float *acc, int lda, uint16_t *pb);
 };
+
+/* scratch pv_pairs needs, for hdv <= 1024 and n <= LR_ATTN_TILE */
+#define LR_ATTN_PB_BYTES (8 * 32 * LR_ATTN_TILE * 2)
 
 /* The set with this name ("scalar", "avx2", "avx512"), or NULL if this build or CPU
  * cannot run it. */

@@ -198,6 +198,72 @@ static void pv(const float *P, int ldp, int R, int n, const float *V, int hdv, f
 		}
 }
 
+/* ------------------------------------------------------------------ bf16 value pairs */
+
+/* the bf16 of a small integer (|c| <= 127): the top half of its float32, exactly */
+static uint16_t bf16_int(int c)
+{
+	return (uint16_t)(lr_f32_bits((float)c) >> 16);
+}
+
+/* bf16 -> float32 as vdpbf16ps reads it: subnormals are zero */
+static float bf16_daz(uint16_t h)
+{
+	return (h & 0x7f80) ? lr_bf16_to_f32(h) : 0.0f;
+}
+
+static void pairs_quant(const uint8_t *rows, uint64_t row_bytes, int n, int hdv, uint16_t *vt, float *dv, int is_q8)
+{
+	const int ld = (n + 1) & ~1;
+
+	for (int j = 0; j < ld; j++) {
+		const struct lr_vq8 *b8 = (const struct lr_vq8 *)(rows + j * row_bytes);
+		const struct lr_vq4 *b4 = (const struct lr_vq4 *)(rows + j * row_bytes);
+		for (int e = 0; e < hdv; e++) {
+			int c = 0;
+			if (j < n) {
+				uint8_t byte = b4[e / 32].qs[e % 16];
+				c = is_q8 ? b8[e / 32].qs[e % 32] : lr_kv_q4_levels[e % 32 < 16 ? byte & 15 : byte >> 4];
+			}
+			vt[((size_t)(j / 2) * hdv + e) * 2 + j % 2] = bf16_int(c);
+		}
+		for (int b = 0; b < hdv / 32; b++)
+			dv[b * ld + j] = j < n ? lr_f16_to_f32(is_q8 ? b8[b].d : b4[b].d) : 0.0f;
+	}
+}
+
+static void pairs_q8(const uint8_t *rows, uint64_t row_bytes, int n, int hdv, uint16_t *vt, float *dv)
+{
+	pairs_quant(rows, row_bytes, n, hdv, vt, dv, 1);
+}
+
+static void pairs_q4(const uint8_t *rows, uint64_t row_bytes, int n, int hdv, uint16_t *vt, float *dv)
+{
+	pairs_quant(rows, row_bytes, n, hdv, vt, dv, 0);
+}
+
+static void pv_pairs(const float *P, int ldp, int R, int n, const uint16_t *vt, const float *dv, int hdv,
+                     float *acc, int lda, uint16_t *pb)
+{
+	const int ld = (n + 1) & ~1;
+
+	for (int r = 0; r < R; r++) {
+		for (int b = 0; b < hdv / 32; b++)
+			for (int j = 0; j < ld; j++)
+				pb[b * ld + j] = lr_f32_to_bf16(j < n ? P[(size_t)r * ldp + j] * dv[b * ld + j] : 0.0f);
+		for (int e = 0; e < hdv; e++) {
+			float a = acc[(size_t)r * lda + e];
+			const uint16_t *p = pb + (e / 32) * ld;
+			for (int i = 0; i < ld / 2; i++) {
+				const uint16_t *v = vt + ((size_t)i * hdv + e) * 2;
+				a = fmaf(bf16_daz(p[2 * i + 1]), bf16_daz(v[1]), a);
+				a = fmaf(bf16_daz(p[2 * i]), bf16_daz(v[0]), a);
+			}
+			acc[(size_t)r * lda + e] = a;
+		}
+	}
+}
+
 const struct lr_attn_kernels lr_attn_kernels_scalar = {
 	.name = "scalar",
 	.qk = { qk_f32, qk_f16, qk_q8, qk_q4 },
@@ -205,4 +271,7 @@ const struct lr_attn_kernels lr_attn_kernels_scalar = {
 	.pv = pv,
 	.row_max = row_max,
 	.exp2_sum = exp2_sum,
+	.quant_q4 = lr_kv_quant_q4,
+	.v_pairs = { NULL, NULL, pairs_q8, pairs_q4 },
+	.pv_pairs = pv_pairs,
 };
