@@ -140,9 +140,9 @@ static void scores_and_values(const struct lr_attn_kernels *K, enum lr_kv_type t
 		int ok_t = 1, ok_p = 1;
 		for (int nk = 1; nk <= 256; nk += 51) {
 			int ld = (nk + 1) & ~1;
-			const uint8_t *rows = lr_kv_vrow(&kv, 0, 0, 7);
-			lr_attn_kernels_scalar.v_pairs[t](rows, kv.v_row, nk, (int)hd, vt0, dv0);
-			K->v_pairs[t](rows, kv.v_row, nk, (int)hd, vt1, dv1);
+			const uint8_t *vrows = lr_kv_vrow(&kv, 0, 0, 7);
+			lr_attn_kernels_scalar.v_pairs[t](vrows, kv.v_row, nk, (int)hd, vt0, dv0);
+			K->v_pairs[t](vrows, kv.v_row, nk, (int)hd, vt1, dv1);
 			ok_t &= memcmp(vt0, vt1, sizeof(uint16_t) * ld * hd) == 0 &&
 			        memcmp(dv0, dv1, sizeof(float) * ld * (hd / 32)) == 0;
 			for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
