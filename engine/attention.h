@@ -19,7 +19,7 @@
 #include "engine/kv.h"
 #include "engine/pool.h"
 
-#define LR_ATTN_ROWS 64      /* query rows (tokens x heads of a group) per item, at most */
+#define LR_ATTN_ROWS 128      /* query rows (tokens x heads of a group) per item, at most */
 
 struct lr_attn_job {
 	const struct lr_kv *kv;

@@ -9,7 +9,7 @@
  * versions (kernels/x86/attn_*.c) are chosen with the matmul kernels' name and are
  * tested against it (tests/test_attn_kernels.c).
  *
- * Workload: prefill runs qk and pv on R = 64 rows per tile (arithmetic-bound); decode on
+ * Workload: prefill runs qk and pv on R = 128 rows per tile (arithmetic-bound); decode on
  * R = group rows (1..8), where they stream the cache (bandwidth-bound). */
 #ifndef LR_KERNELS_ATTN_H
 #define LR_KERNELS_ATTN_H
