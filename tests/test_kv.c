@@ -216,6 +216,8 @@ static void store_load(enum lr_kv_type t, uint32_t hd, double tol)
 		free(in);
 		return;
 	}
+	tap_ok(kv.bytes == lr_kv_bytes(&hp, t, n), "%s, head dim %u: the cache reserves lr_kv_bytes() bytes",
+	       lr_kv_type_name(t), hd);
 	for (uint32_t i = 0; i < 2 * 3 * n * 2 * hd; i++)
 		in[i] = gauss() * (i % 7 == 3 ? 8.0f : 1.0f);
 	for (uint32_t l = 0; l < 2; l++)
