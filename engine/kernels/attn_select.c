@@ -8,7 +8,7 @@
 #include "engine/kernels/kernels.h"
 
 #if defined(__x86_64__)
-extern const struct lr_attn_kernels lr_attn_kernels_avx512, lr_attn_kernels_avx512bf16;
+extern const struct lr_attn_kernels lr_attn_kernels_avx2, lr_attn_kernels_avx512, lr_attn_kernels_avx512bf16;
 #endif
 
 const struct lr_attn_kernels *lr_attn_kernels_get(const char *name)
@@ -16,6 +16,8 @@ const struct lr_attn_kernels *lr_attn_kernels_get(const char *name)
 	if (strcmp(name, "scalar") == 0)
 		return &lr_attn_kernels_scalar;
 #if defined(__x86_64__)
+	if (strcmp(name, "avx2") == 0 && lr_kernels_get("avx2"))
+		return &lr_attn_kernels_avx2;
 	/* the bf16 value products (vdpbf16ps) when the CPU has them */
 	if (strcmp(name, "avx512") == 0 && lr_kernels_get("avx512"))
 		return __builtin_cpu_supports("avx512bf16") ? &lr_attn_kernels_avx512bf16 : &lr_attn_kernels_avx512;
