@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SPLIT_KEYS 4096      /* keys per range when one block's heads are split */
+#define SPLIT_KEYS 4096      /* keys per range when one block's heads are split... */
+#define SPLIT_MAX 16         /* ...into at most this many ranges */
 #define MAX_DIM 1024
 
 /* tokens per item: as many as give at most LR_ATTN_ROWS rows, at least one */
@@ -50,7 +51,9 @@ static uint64_t thread_bytes(const struct lr_kv *kv, uint32_t group)
 
 static uint32_t max_splits(const struct lr_kv *kv)
 {
-	return (kv->n_ctx + SPLIT_KEYS - 1) / SPLIT_KEYS;
+	uint32_t n = (kv->n_ctx + SPLIT_KEYS - 1) / SPLIT_KEYS;
+
+	return n < SPLIT_MAX ? n : SPLIT_MAX;
 }
 
 /* partial results of split items: per (KV head, split, row) the maximum, the sum and
