@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 		out = malloc(sizeof(float) * batch * n_head * hd);
 		for (uint64_t i = 0; i < (uint64_t)batch * n_head * hd; i++)
 			q[i] = frand() * 4;
-		scratch = aligned_alloc(64, (lr_attn_scratch_bytes(&kv, G, threads) + 63) / 64 * 64);
+		scratch = aligned_alloc(64, (size_t)threads * lr_attn_scratch_floats(&kv, G) * 4);
 		for (int r = 0; r < reps; r++) {
 			struct lr_attn_job j = { .kv = &kv, .kern = K, .layer = 0, .n_tok = batch, .pos0 = n_ctx - batch,
 			                         .n_head = n_head, .group = G, .q = q, .out = out,

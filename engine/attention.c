@@ -56,16 +56,18 @@ static uint32_t max_splits(const struct lr_kv *kv)
 	return n < SPLIT_MAX ? n : SPLIT_MAX;
 }
 
-/* partial results of split items: per (KV head, split, row) the maximum, the sum and
- * the unnormalised output */
+/* partial results of split items (one query token: group rows per KV head): per
+ * (KV head, split, row) the maximum, the sum and the unnormalised output */
 static uint64_t partial_floats(const struct lr_kv *kv, uint32_t group)
 {
-	return (uint64_t)kv->n_head_kv * max_splits(kv) * max_rows(group) * (kv->head_dim_v + 2);
+	return (uint64_t)kv->n_head_kv * max_splits(kv) * group * (kv->head_dim_v + 2);
 }
 
-uint64_t lr_attn_scratch_bytes(const struct lr_kv *kv, uint32_t group, int n_threads)
+/* Each thread's share holds room for the partial results too, but only thread 0's is
+ * used: the total is a multiple of the per-thread size, as callers allocate it. */
+uint64_t lr_attn_scratch_floats(const struct lr_kv *kv, uint32_t group)
 {
-	return (uint64_t)n_threads * thread_bytes(kv, group) + align64(partial_floats(kv, group) * 4);
+	return (thread_bytes(kv, group) + align64(partial_floats(kv, group) * 4)) / 4;
 }
 
 struct scratch {
@@ -85,7 +87,7 @@ static struct scratch thread_scratch(const struct lr_attn_job *j, int ith)
 {
 	const struct lr_kv *kv = j->kv;
 	uint64_t R = max_rows(j->group), hd = kv->head_dim, hdv = kv->head_dim_v;
-	uint8_t *p = (uint8_t *)j->scratch + (uint64_t)ith * thread_bytes(kv, j->group);
+	uint8_t *p = (uint8_t *)j->scratch + (uint64_t)ith * lr_attn_scratch_floats(kv, j->group) * 4;
 	struct scratch s;
 
 	s.qf = (float *)p; p += align64(R * hd * 4);
@@ -109,7 +111,7 @@ struct plan {
 	const struct lr_attn_kernels *k;
 	uint32_t tpi;          /* tokens per item */
 	uint32_t n_blocks;     /* blocks of query tokens */
-	uint32_t n_split;      /* key ranges per (block, head); > 1 only when n_blocks == 1 */
+	uint32_t n_split;      /* key ranges per (block, head); > 1 only for a single query token */
 	uint32_t n_items;
 	float *partial;
 	atomic_uint next;      /* the next item to hand out */
@@ -334,9 +336,9 @@ void lr_attention_run(struct lr_pool *pool, const struct lr_attn_job *j)
 	pl.tpi = tokens_per_item(j->group);
 	pl.n_blocks = (j->n_tok + pl.tpi - 1) / pl.tpi;
 	pl.n_split = 1;
-	if (pl.n_blocks == 1) {
-		/* one block: split long key ranges so several threads share each head (the
-		 * count depends only on the length, so results do not depend on threads) */
+	if (j->n_tok == 1) {
+		/* one query token: split long key ranges so several threads share each head
+		 * (the count depends only on the length, so results do not depend on threads) */
 		uint32_t keys = j->pos0 + j->n_tok;
 		pl.n_split = (keys + SPLIT_KEYS - 1) / SPLIT_KEYS;
 		if (pl.n_split > max_splits(kv))
@@ -345,7 +347,7 @@ void lr_attention_run(struct lr_pool *pool, const struct lr_attn_job *j)
 			pl.n_split = 1;
 	}
 	pl.n_items = pl.n_blocks * kv->n_head_kv * pl.n_split;
-	pl.partial = (float *)((uint8_t *)j->scratch + (uint64_t)lr_pool_size(pool) * thread_bytes(kv, j->group));
+	pl.partial = (float *)((uint8_t *)j->scratch + thread_bytes(kv, j->group));
 	atomic_init(&pl.next, 0);
 	lr_pool_run(pool, run_items, &pl);
 	if (pl.n_split > 1)

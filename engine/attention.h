@@ -5,11 +5,11 @@
  * scan over that KV head's keys and values, read tile by tile (256 keys) from the
  * cache in its own type (engine/kernels/attn.h: int16 x int8 dot products for q8/q4
  * keys, float for f32/f16; values converted one tile at a time into a per-thread
- * scratch tile).  The softmax is online (running maximum and sum per row, in base 2),
+ * scratch tile, as bf16 pairs for q8/q4 where the CPU has bf16 dot products).  The softmax is online (running maximum and sum per row, in base 2),
  * tiles past a row's position are never read, and nothing of size n_ctx is allocated.
- * When a batch has too few items for the threads (decoding one token with few KV
- * heads), each head's keys are split into ranges whose partial results are merged
- * afterwards (log-sum-exp), so every thread streams part of the cache. */
+ * When decoding (one query token) there are too few items for the threads, so each
+ * head's keys are split into ranges whose partial results are merged afterwards
+ * (log-sum-exp), and every thread streams part of the cache. */
 #ifndef LR_ATTENTION_H
 #define LR_ATTENTION_H
 
@@ -32,11 +32,11 @@ struct lr_attn_job {
 	const float *q;        /* [n_tok][n_head][head_dim], after RoPE, not rotated */
 	float *out;            /* [n_tok][n_head][head_dim_v] */
 	float scale;           /* usually 1 / sqrt(head_dim) */
-	void *scratch;         /* lr_attn_scratch_bytes(kv, group, n_threads), 64-byte aligned */
+	void *scratch;         /* n_threads * lr_attn_scratch_floats(kv, group) floats, 64-byte aligned */
 };
 
-/* Bytes of scratch lr_attention_run needs with a pool of n_threads threads. */
-uint64_t lr_attn_scratch_bytes(const struct lr_kv *kv, uint32_t group, int n_threads);
+/* Floats of scratch lr_attention_run needs per thread of the pool (a multiple of 16). */
+uint64_t lr_attn_scratch_floats(const struct lr_kv *kv, uint32_t group);
 
 /* Run the job on the pool (whose size must not exceed the n_threads the scratch was
  * sized for).  Results do not depend on the number of threads. */

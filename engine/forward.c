@@ -25,6 +25,7 @@
 struct lr_ctx {
 	const struct lr_model *m;
 	const struct lr_kernels *k;
+	const struct lr_attn_kernels *ak;   /* attention's loops, the same instruction set */
 	struct lr_pool *pool;
 	struct lr_kv kv;
 	uint32_t n_ctx, n_batch, pos;
@@ -37,8 +38,7 @@ struct lr_ctx {
 	float *gate, *up;  /* [B][n_ff] */
 	float *tmp;        /* [B][n_embd] */
 	float *rope_cs;    /* [B][rope_dim] cos, sin pairs for this batch's positions */
-	void *attn_scratch;  /* lr_attn_scratch_bytes() */
-	const struct lr_attn_kernels *ak;
+	float *attn_scratch;
 	struct lr_q8act *qa;  /* [B] */
 	void *qa_mem;
 	int64_t w_max;     /* the widest matmul input */
@@ -189,6 +189,9 @@ int lr_ctx_new(struct lr_ctx **out, const struct lr_model *m, const struct lr_ct
 		return lr_errf(err, LR_ENOMEM, "out of memory");
 	c->m = m;
 	c->k = p->kernels ? p->kernels : lr_kernels_best();
+	c->ak = lr_attn_kernels_get(c->k->name);
+	if (!c->ak)
+		c->ak = &lr_attn_kernels_scalar;
 	c->n_ctx = p->n_ctx ? p->n_ctx : hp->n_ctx_train;
 	c->n_batch = p->n_batch ? p->n_batch : 256;
 	if (c->n_ctx > hp->n_ctx_train) {
@@ -223,11 +226,8 @@ int lr_ctx_new(struct lr_ctx **out, const struct lr_model *m, const struct lr_ct
 	c->up = alloc_floats(B * hp->n_ff, &bytes);
 	c->tmp = alloc_floats(B * hp->n_embd, &bytes);
 	c->rope_cs = alloc_floats(B * hp->rope_dim, &bytes);
-	c->attn_scratch = alloc_floats(lr_attn_scratch_bytes(&c->kv, hp->n_head / hp->n_head_kv, n_threads) / 4 + 1,
-	                               &bytes);
-	c->ak = lr_attn_kernels_get(c->k->name);
-	if (!c->ak)
-		c->ak = &lr_attn_kernels_scalar;
+	c->attn_scratch = alloc_floats((uint64_t)n_threads * lr_attn_scratch_floats(&c->kv,
+	                               hp->n_head / hp->n_head_kv), &bytes);
 	/* quantized activations: per token, w_max codes + w_max/32 scales + w_max/16 sums */
 	qa_row = (uint64_t)c->w_max + (uint64_t)c->w_max / 32 * 4 + (uint64_t)c->w_max / 16 * 2;
 	qa_row = (qa_row + 63) / 64 * 64;

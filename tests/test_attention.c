@@ -139,7 +139,7 @@ static void run(const struct lr_kv *kv, const struct data *d, const struct lr_at
 		tap_diag("%s", err.msg);
 		return;
 	}
-	scratch = aligned_alloc(64, (lr_attn_scratch_bytes(kv, G, threads) + 63) / 64 * 64);
+	scratch = aligned_alloc(64, (size_t)threads * lr_attn_scratch_floats(kv, G) * 4);
 	j.scratch = scratch;
 	lr_attention_run(pool, &j);
 	free(scratch);

@@ -6,7 +6,10 @@
  * broadcast query value, per pair of dimensions (q8, q4) one vpdpwssd of the
  * broadcast int16 query pair with the int8 codes widened to int16.  Up to 6 query rows
  * x 2 panels share each loaded key register.  Values: per key one broadcast P times
- * up to 4 registers of the float32 value row, for up to 6 rows at a time.
+ * up to 4 registers of the float32 value row, for up to 6 rows at a time; or, for
+ * q8/q4 on CPUs with AVX512_BF16, one vdpbf16ps per pair of keys and 16 dimensions
+ * (codes exact in bf16, P times the block scale rounded to bf16).  Also the q4 block
+ * quantizer (compare-and-count against the level midpoints, 16 values a register).
  * Workload: the whole attention arithmetic of prefill and decode. */
 #if defined(__x86_64__)
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
