@@ -33,6 +33,7 @@
 #define LIM_Q8 0.04
 #define LIM_Q4 0.4
 #define ROTATION_GAIN 2.0    /* outliers: plain error / rotated and centred error, at least */
+#define TOL_BF16_P 4e-3      /* bf16 probabilities: 2^-9 relative each, 2^-8 in all */
 
 static uint64_t rng;
 
@@ -255,11 +256,15 @@ static void invariance(const struct lr_attn_kernels *K, enum lr_kv_type t, uint3
 		/* one query at a time (decode; split into 4096-key ranges when long) */
 		for (uint32_t t0 = 0; t0 < N_Q; t0++)
 			run(&kv, &d, K, 2, t0, 1, c);
-		if (n <= 4096)
+		if (n <= 4096) {
 			tap_ok(memcmp(a, c, no * 4) == 0, "%s, %u keys: queries one at a time give identical outputs", tn, n);
-		else
-			tap_ok(rel_l2(c, a, no) < 1e-6, "%s, %u keys: single queries (key ranges split and merged) "
-			       "match the batch: rel L2 %.2g", tn, n, rel_l2(c, a, no));
+		} else {
+			/* a split range has its own running maximum; where values go through bf16
+			 * pairs, P's bf16 rounding (2^-9) then lands differently than in the batch */
+			double lim = (t == LR_KV_Q8 || t == LR_KV_Q4) && K->pv_pairs ? TOL_BF16_P : 1e-6;
+			tap_ok(rel_l2(c, a, no) < lim, "%s, %u keys: single queries (key ranges split and merged) "
+			       "match the batch: rel L2 %.2g (< %.0g)", tn, n, rel_l2(c, a, no), lim);
+		}
 		run(&kv, &d, &lr_attn_kernels_scalar, 2, 0, N_Q, s);
 		tap_ok(rel_l2(s, a, no) < 1e-6, "%s, %u keys: scalar and %s kernels agree: rel L2 %.2g", tn, n, K->name,
 		       rel_l2(s, a, no));
