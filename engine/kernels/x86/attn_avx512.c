@@ -42,9 +42,10 @@ INLINE __m512 exp2_ps(__m512 x)
 	                                            _mm512_slli_epi32(_mm512_cvtps_epi32(n), 23)));
 }
 
+/* lanes l < n set (none for n <= 0) */
 static __mmask16 tail_mask(int n)
 {
-	return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+	return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
 }
 
 static float row_max(const float *s, int n)
