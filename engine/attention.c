@@ -78,7 +78,7 @@ struct scratch {
 	float *S;            /* [R][TILE] scores, then probabilities */
 	float *acc;          /* [R][hdv] unnormalised output */
 	float *vt;           /* [TILE][hdv] one tile of values as float32, or as bf16 pairs */
-	float *row;          /* [MAX_DIM] */
+	float *row;          /* [MAX_DIM]: an output row, or the sinks' per-row score shift */
 	float *dv;           /* [hdv / 32][TILE] value scales (bf16 pairs) */
 	uint16_t *pb;        /* pv_pairs scratch */
 };
@@ -178,62 +178,100 @@ static void prefetch_tile(const struct lr_kv *kv, const uint8_t *kbase, const ui
 		__builtin_prefetch(v + o);
 }
 
+/* Where one tile's keys and values come from: the cache in its type, or (q8/q4, the
+ * first LR_KV_SINKS tokens) the f16 sink copy. */
+struct source {
+	enum lr_kv_type type;
+	const uint8_t *panels;     /* the tile's first key panel */
+	uint64_t panel_bytes;
+	const uint8_t *rows;       /* the tile's first value row */
+	uint64_t row_bytes;
+};
+
+/* One tile: keys p0 .. p0 + n - 1 for rows of positions first_pos + r / G; shift
+ * (NULL: none) is taken from every score of row r. */
+static void tile(const struct plan *pl, const struct scratch *s, const struct lr_attn_q *q, const struct source *src,
+                 uint32_t p0, uint32_t n, uint32_t first_pos, const float *shift)
+{
+	const struct lr_attn_kernels *K = pl->k;
+	const uint32_t R = (uint32_t)q->R, G = pl->j->group, hdv = pl->j->kv->head_dim_v;
+
+	K->qk[src->type](q, src->panels, src->panel_bytes, (int)((n + LR_KV_PANEL - 1) / LR_KV_PANEL), s->S,
+	                 LR_ATTN_TILE);
+	for (uint32_t r = 0; r < R; r++) {
+		float *S = s->S + (size_t)r * LR_ATTN_TILE, mx, corr = 1.0f;
+		uint32_t pos = first_pos + r / G;
+		uint32_t valid = pos >= p0 + n ? n : pos >= p0 ? pos + 1 - p0 : 0;
+
+		if (valid == 0) {
+			memset(S, 0, sizeof(float) * n);
+			continue;
+		}
+		if (shift)
+			for (uint32_t i = 0; i < valid; i++)
+				S[i] -= shift[r];
+		mx = K->row_max(S, (int)valid);
+		if (mx > s->m[r]) {
+			corr = lr_attn_exp2(s->m[r] - mx);   /* 0 for the first tile (m = -inf) */
+			s->m[r] = mx;
+		}
+		s->l[r] = s->l[r] * corr + K->exp2_sum(S, (int)valid, s->m[r]);
+		if (valid < n)
+			memset(S + valid, 0, sizeof(float) * (n - valid));
+		if (corr != 1.0f) {
+			float *a = s->acc + (size_t)r * hdv;
+			for (uint32_t e = 0; e < hdv; e++)
+				a[e] *= corr;
+		}
+	}
+	if (K->pv_pairs && K->v_pairs[src->type]) {
+		uint16_t *vp = (uint16_t *)s->vt;
+		K->v_pairs[src->type](src->rows, src->row_bytes, (int)n, (int)hdv, vp, s->dv);
+		K->pv_pairs(s->S, LR_ATTN_TILE, (int)R, (int)n, vp, s->dv, (int)hdv, s->acc, (int)hdv, s->pb);
+	} else {
+		const float *vt = K->v_tile[src->type](src->rows, src->row_bytes, (int)n, (int)hdv, s->vt);
+		K->pv(s->S, LR_ATTN_TILE, (int)R, (int)n, vt, (int)hdv, s->acc, (int)hdv);
+	}
+}
+
 /* Attend rows t0.. (R rows, r = token * G + head in group) of KV head g to keys
- * [k0, k1); leaves m, l, acc in the scratch. */
+ * [k0, k1) (k0 a multiple of the tile size); leaves m, l, acc in the scratch. */
 static void attend(const struct plan *pl, const struct scratch *s, uint32_t t0, uint32_t R, uint32_t g,
                    uint32_t k0, uint32_t k1)
 {
 	const struct lr_attn_job *j = pl->j;
 	const struct lr_kv *kv = j->kv;
-	const struct lr_attn_kernels *K = pl->k;
-	const uint32_t hd = kv->head_dim, hdv = kv->head_dim_v, G = j->group;
 	const uint32_t first_pos = j->pos0 + t0;          /* row r sees keys 0 .. first_pos + r / G */
-	const struct lr_attn_q q = { (int)R, (int)hd, s->qf, s->q16, s->qd };
+	const struct lr_attn_q q = { (int)R, (int)kv->head_dim, s->qf, s->q16, s->qd };
 	const uint8_t *kbase = lr_kv_kpanel(kv, j->layer, g, 0);
 	const uint8_t *vbase = lr_kv_vrow(kv, j->layer, g, 0);
-	const int pairs = K->pv_pairs && K->v_pairs[kv->type];
+	uint32_t p0 = k0;
 
-	memset(s->acc, 0, sizeof(float) * R * hdv);
-	for (uint32_t p0 = k0; p0 < k1; p0 += LR_ATTN_TILE) {
-		const uint32_t n = k1 - p0 < LR_ATTN_TILE ? k1 - p0 : LR_ATTN_TILE;
-		const float *vt;
-
-		if (p0 + LR_ATTN_TILE < k1)
-			prefetch_tile(kv, kbase, vbase, p0 + LR_ATTN_TILE, k1);
-
-		K->qk[kv->type](&q, kbase + (uint64_t)(p0 / LR_KV_PANEL) * kv->k_panel, kv->k_panel,
-		                (int)((n + LR_KV_PANEL - 1) / LR_KV_PANEL), s->S, LR_ATTN_TILE);
+	memset(s->acc, 0, sizeof(float) * R * kv->head_dim_v);
+	if (kv->sink_k && k0 == 0) {
+		/* the sinks, in f16, as one short tile; they are stored as they are while every
+		 * later key has the centre c taken off, so their scores lose q.c as well */
+		const struct source sink = { LR_KV_F16, lr_kv_sink_kpanel(kv, j->layer, g), kv->sink_panel,
+		                             lr_kv_sink_vrow(kv, j->layer, g, 0), kv->sink_row };
+		const float *c = kv->kcenter + ((uint64_t)j->layer * kv->n_head_kv + g) * kv->head_dim;
 		for (uint32_t r = 0; r < R; r++) {
-			float *S = s->S + (size_t)r * LR_ATTN_TILE, mx, corr = 1.0f;
-			uint32_t pos = first_pos + r / G;
-			uint32_t valid = pos >= p0 + n ? n : pos >= p0 ? pos + 1 - p0 : 0;
-
-			if (valid == 0) {
-				memset(S, 0, sizeof(float) * n);
-				continue;
-			}
-			mx = K->row_max(S, (int)valid);
-			if (mx > s->m[r]) {
-				corr = lr_attn_exp2(s->m[r] - mx);   /* 0 for the first tile (m = -inf) */
-				s->m[r] = mx;
-			}
-			s->l[r] = s->l[r] * corr + K->exp2_sum(S, (int)valid, s->m[r]);
-			if (valid < n)
-				memset(S + valid, 0, sizeof(float) * (n - valid));
-			if (corr != 1.0f) {
-				float *a = s->acc + (size_t)r * hdv;
-				for (uint32_t e = 0; e < hdv; e++)
-					a[e] *= corr;
-			}
+			float qc = 0;
+			for (uint32_t i = 0; i < kv->head_dim; i++)
+				qc += s->qf[(size_t)r * kv->head_dim + i] * c[i];
+			s->row[r] = qc;
 		}
-		if (pairs) {
-			uint16_t *vp = (uint16_t *)s->vt;
-			K->v_pairs[kv->type](vbase + (uint64_t)p0 * kv->v_row, kv->v_row, (int)n, (int)hdv, vp, s->dv);
-			K->pv_pairs(s->S, LR_ATTN_TILE, (int)R, (int)n, vp, s->dv, (int)hdv, s->acc, (int)hdv, s->pb);
-		} else {
-			vt = K->v_tile[kv->type](vbase + (uint64_t)p0 * kv->v_row, kv->v_row, (int)n, (int)hdv, s->vt);
-			K->pv(s->S, LR_ATTN_TILE, (int)R, (int)n, vt, (int)hdv, s->acc, (int)hdv);
-		}
+		p0 = k1 < LR_KV_SINKS ? k1 : LR_KV_SINKS;
+		tile(pl, s, &q, &sink, 0, p0, first_pos, s->row);
+	}
+	while (p0 < k1) {
+		/* tiles end at multiples of the tile size (the first one, after the sinks, is short) */
+		const uint32_t end = (p0 / LR_ATTN_TILE + 1) * LR_ATTN_TILE, n = (k1 < end ? k1 : end) - p0;
+		const struct source src = { kv->type, kbase + (uint64_t)(p0 / LR_KV_PANEL) * kv->k_panel, kv->k_panel,
+		                            vbase + (uint64_t)p0 * kv->v_row, kv->v_row };
+		if (p0 + n < k1)
+			prefetch_tile(kv, kbase, vbase, p0 + n, k1);
+		tile(pl, s, &q, &src, p0, n, first_pos, NULL);
+		p0 += n;
 	}
 }
 

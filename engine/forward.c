@@ -281,8 +281,10 @@ int lr_ctx_threads(const struct lr_ctx *c) { return lr_pool_size(c->pool); }
 
 void lr_ctx_rewind(struct lr_ctx *c, uint32_t pos)
 {
-	if (pos < c->pos)
+	if (pos < c->pos) {
 		c->pos = pos;
+		lr_kv_rewind(&c->kv, pos);
+	}
 }
 
 /* ------------------------------------------------------------------ one batch */
@@ -378,7 +380,7 @@ static void batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
 		matmul(c, c->xn, E, (int)n, 3, &L->wq, c->q, q_dim, &L->wk, c->kv_new, kvw,
 		       &L->wv, c->kv_new + kv_dim, kvw);
 		run_step(c, ROPE, l, n, NULL, 0);
-		lr_kv_center(&c->kv, l, c->pos, c->kv_new, n, (uint64_t)kvw);   /* the first batch only */
+		lr_kv_center(&c->kv, l, c->pos, c->kv_new, n, (uint64_t)kvw);   /* once, when the sinks are in */
 		run_step(c, STORE, l, n, NULL, 0);
 		aj.layer = l;
 		lr_attention_run(c->pool, &aj);

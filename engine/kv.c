@@ -72,12 +72,21 @@ static uint64_t row_bytes(enum lr_kv_type t, uint64_t hdv)
 	}
 }
 
+/* the f16 copy of the sinks per layer and head (q8, q4) */
+static uint64_t sink_bytes(enum lr_kv_type t, const struct lr_hparams *hp)
+{
+	if (t != LR_KV_Q8 && t != LR_KV_Q4)
+		return 0;
+	return panel_bytes(LR_KV_F16, hp->head_dim) + LR_KV_SINKS * row_bytes(LR_KV_F16, hp->head_dim_v);
+}
+
 uint64_t lr_kv_bytes(const struct lr_hparams *hp, enum lr_kv_type t, uint64_t n_ctx)
 {
 	uint64_t heads = (uint64_t)hp->n_layer * hp->n_head_kv;
 	uint64_t panels = (n_ctx + LR_KV_PANEL - 1) / LR_KV_PANEL;
 
-	return heads * (panels * panel_bytes(t, hp->head_dim) + n_ctx * row_bytes(t, hp->head_dim_v));
+	return heads * (panels * panel_bytes(t, hp->head_dim) + n_ctx * row_bytes(t, hp->head_dim_v) +
+	                sink_bytes(t, hp));
 }
 
 int lr_kv_supported(const struct lr_hparams *hp, enum lr_kv_type t, struct lr_err *err)
@@ -174,7 +183,7 @@ int lr_kv_init(struct lr_kv *kv, const struct lr_hparams *hp, enum lr_kv_type t,
 	heads = (uint64_t)hp->n_layer * hp->n_head_kv;
 	kv->k_bytes = heads * kv->n_panels * kv->k_panel;
 	kv->v_bytes = heads * n_ctx * kv->v_row;
-	kv->bytes = kv->k_bytes + kv->v_bytes;
+	kv->bytes = kv->k_bytes + kv->v_bytes + heads * sink_bytes(t, hp);
 	gib(need, sizeof need, kv->bytes);
 
 	avail = mem_available();
@@ -209,8 +218,13 @@ int lr_kv_init(struct lr_kv *kv, const struct lr_hparams *hp, enum lr_kv_type t,
 			kv->rot_block *= 2;
 		norm = 1.0f / sqrtf((float)kv->rot_block);
 		kv->rot_sign = malloc(sizeof(float) * dmax);
+		kv->sink_panel = panel_bytes(LR_KV_F16, hp->head_dim);
+		kv->sink_row = row_bytes(LR_KV_F16, hp->head_dim_v);
+		kv->sink_k = calloc(heads, kv->sink_panel);
+		kv->sink_v = calloc(heads * LR_KV_SINKS, kv->sink_row);
 		kv->kcenter = calloc(heads * hp->head_dim, sizeof(float));
-		if (!kv->rot_sign || !kv->kcenter) {
+		kv->centered = calloc(hp->n_layer, 1);
+		if (!kv->rot_sign || !kv->sink_k || !kv->sink_v || !kv->kcenter || !kv->centered) {
 			rc = lr_errf(err, LR_ENOMEM, "out of memory");
 			goto fail_mapped;
 		}
@@ -240,26 +254,11 @@ void lr_kv_release(struct lr_kv *kv)
 	if (kv->v)
 		munmap(kv->v, kv->v_bytes);
 	free(kv->rot_sign);
+	free(kv->sink_k);
+	free(kv->sink_v);
 	free(kv->kcenter);
+	free(kv->centered);
 	memset(kv, 0, sizeof *kv);
-}
-
-void lr_kv_center(const struct lr_kv *kv, uint32_t layer, uint32_t pos0, const float *k, uint32_t n,
-                  uint64_t ld)
-{
-	const uint32_t hd = kv->head_dim;
-
-	if (!kv->kcenter || pos0 != 0 || n < LR_KV_CENTER_MIN)
-		return;
-	for (uint32_t h = 0; h < kv->n_head_kv; h++) {
-		float *c = kv->kcenter + ((uint64_t)layer * kv->n_head_kv + h) * hd;
-		for (uint32_t i = 0; i < hd; i++) {
-			double s = 0;
-			for (uint32_t t = 0; t < n; t++)
-				s += k[t * ld + (uint64_t)h * hd + i];
-			c[i] = (float)(s / n);
-		}
-	}
 }
 
 /* ------------------------------------------------------------------ rotation */
@@ -385,6 +384,67 @@ void lr_kv_quant_q4(const float *x, uint16_t *d, uint8_t *code)
 
 /* ------------------------------------------------------------------ store and load */
 
+static void put_f16(uint8_t *dst, uint64_t stride, const float *x, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t h = lr_f32_to_f16(x[i]);
+		memcpy(dst + i * stride, &h, 2);
+	}
+}
+
+static void get_f16(const uint8_t *src, uint64_t stride, float *x, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t h;
+		memcpy(&h, src + i * stride, 2);
+		x[i] = lr_f16_to_f32(h);
+	}
+}
+
+/* a sink key, rotated, into the f16 sink panel */
+static void put_sink_key(const struct lr_kv *kv, uint32_t layer, uint32_t head, uint32_t pos, const float *k)
+{
+	float kr[MAX_DIM];
+
+	memcpy(kr, k, sizeof(float) * kv->head_dim);
+	lr_kv_rotate(kv, kr, kv->head_dim);
+	put_f16(lr_kv_sink_kpanel(kv, layer, head) + (uint64_t)pos * 2, LR_KV_PANEL * 2, kr, kv->head_dim);
+}
+
+void lr_kv_center(const struct lr_kv *kv, uint32_t layer, uint32_t pos0, const float *k, uint32_t n,
+                  uint64_t ld)
+{
+	const uint32_t hd = kv->head_dim;
+
+	if (!kv->centered || kv->centered[layer] || (uint64_t)pos0 + n < LR_KV_SINKS)
+		return;
+	/* this batch's sinks first (STORE writes them again, identically), so the mean is
+	 * taken over the stored f16 values however the tokens were batched */
+	for (uint32_t p = pos0; p < LR_KV_SINKS; p++)
+		for (uint32_t h = 0; h < kv->n_head_kv; h++)
+			put_sink_key(kv, layer, h, p, k + (uint64_t)(p - pos0) * ld + (uint64_t)h * hd);
+	for (uint32_t h = 0; h < kv->n_head_kv; h++) {
+		const uint8_t *panel = lr_kv_sink_kpanel(kv, layer, h);
+		float *c = kv->kcenter + ((uint64_t)layer * kv->n_head_kv + h) * hd, row[LR_KV_SINKS];
+		for (uint32_t i = 0; i < hd; i++) {
+			double sum = 0;
+			get_f16(panel + (uint64_t)i * LR_KV_PANEL * 2, 2, row, LR_KV_SINKS);
+			for (uint32_t t = 0; t < LR_KV_SINKS; t++)
+				sum += row[t];
+			c[i] = (float)(sum / LR_KV_SINKS);
+		}
+	}
+	kv->centered[layer] = 1;
+}
+
+void lr_kv_rewind(const struct lr_kv *kv, uint32_t pos)
+{
+	if (kv->centered && pos < LR_KV_SINKS) {
+		memset(kv->centered, 0, kv->n_layer);
+		memset(kv->kcenter, 0, sizeof(float) * kv->n_layer * kv->n_head_kv * kv->head_dim);
+	}
+}
+
 void lr_kv_put(const struct lr_kv *kv, uint32_t layer, uint32_t head, uint32_t pos,
                const float *k, const float *v)
 {
@@ -399,26 +459,26 @@ void lr_kv_put(const struct lr_kv *kv, uint32_t layer, uint32_t head, uint32_t p
 		memcpy(vr, v, (size_t)hdv * 4);
 		return;
 	case LR_KV_F16:
-		for (uint32_t i = 0; i < hd; i++) {
-			uint16_t h = lr_f32_to_f16(k[i]);
-			memcpy(kp + ((uint64_t)i * LR_KV_PANEL + slot) * 2, &h, 2);
-		}
-		for (uint32_t i = 0; i < hdv; i++) {
-			uint16_t h = lr_f32_to_f16(v[i]);
-			memcpy(vr + (uint64_t)i * 2, &h, 2);
-		}
+		put_f16(kp + (uint64_t)slot * 2, LR_KV_PANEL * 2, k, hd);
+		put_f16(vr, 2, v, hdv);
 		return;
 	default:
 		break;
 	}
+	memcpy(vrot, v, sizeof(float) * hdv);
+	lr_kv_rotate(kv, vrot, hdv);
+	if (pos < LR_KV_SINKS) {
+		put_sink_key(kv, layer, head, pos, k);
+		put_f16(lr_kv_sink_vrow(kv, layer, head, pos), 2, vrot, hdv);
+		return;
+	}
+	memcpy(kr, k, sizeof(float) * hd);
+	lr_kv_rotate(kv, kr, hd);
 	{
 		const float *c = kv->kcenter + ((uint64_t)layer * kv->n_head_kv + head) * hd;
 		for (uint32_t i = 0; i < hd; i++)
-			kr[i] = k[i] - c[i];
+			kr[i] -= c[i];
 	}
-	memcpy(vrot, v, sizeof(float) * hdv);
-	lr_kv_rotate(kv, kr, hd);
-	lr_kv_rotate(kv, vrot, hdv);
 	if (kv->type == LR_KV_Q8) {
 		struct lr_kq8 *kb = (struct lr_kq8 *)kp;
 		struct lr_vq8 *vb = (struct lr_vq8 *)vr;
@@ -462,18 +522,20 @@ void lr_kv_get(const struct lr_kv *kv, uint32_t layer, uint32_t head, uint32_t p
 		memcpy(v, vr, (size_t)hdv * 4);
 		return;
 	case LR_KV_F16:
-		for (uint32_t i = 0; i < hd; i++) {
-			uint16_t h;
-			memcpy(&h, kp + ((uint64_t)i * LR_KV_PANEL + slot) * 2, 2);
-			k[i] = lr_f16_to_f32(h);
-		}
-		for (uint32_t i = 0; i < hdv; i++) {
-			uint16_t h;
-			memcpy(&h, vr + (uint64_t)i * 2, 2);
-			v[i] = lr_f16_to_f32(h);
-		}
+		get_f16(kp + (uint64_t)slot * 2, LR_KV_PANEL * 2, k, hd);
+		get_f16(vr, 2, v, hdv);
 		return;
-	case LR_KV_Q8: {
+	default:
+		break;
+	}
+	if (pos < LR_KV_SINKS) {
+		get_f16(lr_kv_sink_kpanel(kv, layer, head) + (uint64_t)pos * 2, LR_KV_PANEL * 2, k, hd);
+		get_f16(lr_kv_sink_vrow(kv, layer, head, pos), 2, v, hdv);
+		lr_kv_unrotate(kv, k, hd);
+		lr_kv_unrotate(kv, v, hdv);
+		return;
+	}
+	if (kv->type == LR_KV_Q8) {
 		const struct lr_kq8 *kb = (const struct lr_kq8 *)kp;
 		const struct lr_vq8 *vb = (const struct lr_vq8 *)vr;
 		for (uint32_t i = 0; i < hd; i++) {
@@ -482,9 +544,7 @@ void lr_kv_get(const struct lr_kv *kv, uint32_t layer, uint32_t head, uint32_t p
 		}
 		for (uint32_t i = 0; i < hdv; i++)
 			v[i] = lr_f16_to_f32(vb[i / 32].d) * vb[i / 32].qs[i % 32];
-		break;
-	}
-	default: {
+	} else {
 		const struct lr_kq4 *kb = (const struct lr_kq4 *)kp;
 		const struct lr_vq4 *vb = (const struct lr_vq4 *)vr;
 		for (uint32_t i = 0; i < hd; i++) {
@@ -498,14 +558,12 @@ void lr_kv_get(const struct lr_kv *kv, uint32_t layer, uint32_t head, uint32_t p
 			uint8_t byte = vb[i / 32].qs[j % 16];
 			v[i] = lr_f16_to_f32(vb[i / 32].d) * lr_kv_q4_levels[j < 16 ? byte & 15 : byte >> 4];
 		}
-		break;
 	}
-	}
-	lr_kv_unrotate(kv, k, hd);
-	lr_kv_unrotate(kv, v, hdv);
 	{
 		const float *c = kv->kcenter + ((uint64_t)layer * kv->n_head_kv + head) * hd;
 		for (uint32_t i = 0; i < hd; i++)
 			k[i] += c[i];
 	}
+	lr_kv_unrotate(kv, k, hd);
+	lr_kv_unrotate(kv, v, hdv);
 }

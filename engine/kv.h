@@ -7,10 +7,11 @@
  * orthogonal matrix (random signs, then a Walsh-Hadamard transform) before quantizing:
  * q.k is unchanged, but an outlier channel is spread over the whole head instead of
  * stretching one block's scale.  Attention (engine/attention.c) undoes the rotation
- * on its output.  They also subtract a fixed per-head centre from every key (the
- * mean key of the first batch): softmax does not change when the same q.c is taken
- * from every score of a query, and the large, nearly constant channels real key
- * caches have no longer inflate every block's scale.
+ * on its output.  The first LR_KV_SINKS tokens (the attention sinks of trained models:
+ * BOS and the chat header) stay in f16, and their mean key becomes a fixed per-head
+ * centre subtracted from every later key: softmax does not change when the same q.c
+ * is taken from every score of a query, and the large, nearly constant channels real
+ * key caches have no longer inflate every block's scale.
  *
  * Layout per layer and KV head (one head's data contiguous, in token order):
  *   keys:   panels of LR_KV_PANEL = 16 consecutive tokens, transposed inside the panel
@@ -36,6 +37,7 @@ enum lr_kv_type {
 };
 
 #define LR_KV_PANEL 16       /* keys per panel */
+#define LR_KV_SINKS 16       /* q8, q4: the first tokens, kept in f16 (one panel) */
 #define LR_KV_BLOCK 32       /* values per quantization block (q8, q4) */
 
 /* ------------------------------------------------------------------ storage blocks */
@@ -89,7 +91,8 @@ const char *lr_kv_type_name(enum lr_kv_type t);
 int lr_kv_type_parse(const char *s, enum lr_kv_type *out);
 
 /* Bytes of a K and V cache for n_ctx tokens of this model (all layers), exactly as
- * lr_kv_init allocates them (keys in whole panels of 16 tokens).  hparams are
+ * lr_kv_init allocates them (keys in whole panels of 16 tokens; q8/q4 add the f16
+ * copy of the first 16 tokens).  hparams are
  * validated, so the result cannot overflow for n_ctx < 2^32.  For q8/q4 head
  * dimensions must be multiples of 32 (lr_kv_supported); the size is computed anyway. */
 uint64_t lr_kv_bytes(const struct lr_hparams *hp, enum lr_kv_type t, uint64_t n_ctx);
@@ -114,8 +117,13 @@ struct lr_kv {
 	uint32_t rot_block;          /* the Hadamard size: the largest power of two <= 1024
 	                                dividing both head dimensions */
 	void (*quant_q4)(const float *x, uint16_t *d, uint8_t *code);   /* lr_kv_quant_q4 or a SIMD twin */
-	float *kcenter;              /* q8, q4: [n_layer][n_head_kv][head_dim] subtracted from
-	                                each key before storing; zero until lr_kv_center */
+	/* q8, q4 only (else NULL): */
+	uint8_t *sink_k;             /* [n_layer][n_head_kv]: an f16 key panel of tokens 0..15, rotated */
+	uint8_t *sink_v;             /* [n_layer][n_head_kv][16][head_dim_v] f16 values, rotated */
+	uint64_t sink_panel, sink_row;   /* bytes of one f16 key panel / value row */
+	float *kcenter;              /* [n_layer][n_head_kv][head_dim], rotated: the sinks' mean
+	                                key, subtracted from every later key (lr_kv_center) */
+	uint8_t *centered;           /* [n_layer]: kcenter is set */
 };
 
 /* Reserve the whole cache for n_ctx tokens (1 <= n_ctx < 2^31) up front: the memory is
@@ -135,24 +143,39 @@ static inline uint8_t *lr_kv_kpanel(const struct lr_kv *kv, uint32_t layer, uint
 	return kv->k + (((uint64_t)layer * kv->n_head_kv + head) * kv->n_panels + p) * kv->k_panel;
 }
 
+/* The f16 key panel and value rows of the first LR_KV_SINKS tokens (q8, q4). */
+static inline uint8_t *lr_kv_sink_kpanel(const struct lr_kv *kv, uint32_t layer, uint32_t head)
+{
+	return kv->sink_k + ((uint64_t)layer * kv->n_head_kv + head) * kv->sink_panel;
+}
+static inline uint8_t *lr_kv_sink_vrow(const struct lr_kv *kv, uint32_t layer, uint32_t head, uint32_t pos)
+{
+	return kv->sink_v + (((uint64_t)layer * kv->n_head_kv + head) * LR_KV_SINKS + pos) * kv->sink_row;
+}
+
 /* A token's value row for one layer and head. */
 static inline uint8_t *lr_kv_vrow(const struct lr_kv *kv, uint32_t layer, uint32_t head, uint32_t pos)
 {
 	return kv->v + (((uint64_t)layer * kv->n_head_kv + head) * kv->n_ctx + pos) * kv->v_row;
 }
 
-/* Store one head's key and value vectors (float32, after RoPE) for a token:
- * centred and rotated if the type does that, then converted.  pos < n_ctx. */
+/* Store one head's key and value vectors (float32, after RoPE) for a token: rotated
+ * if the type does that, centred past the sinks, then converted.  pos < n_ctx.  For
+ * q8/q4, a key past the sinks must be stored after its layer's lr_kv_center. */
 void lr_kv_put(const struct lr_kv *kv, uint32_t layer, uint32_t head, uint32_t pos,
                const float *k, const float *v);
 
-/* Centre the keys of one layer: if no key is stored yet (pos0 == 0) and the batch
- * has at least LR_KV_CENTER_MIN tokens, set each head's centre to the mean of the
- * batch's keys k[t * ld + head * head_dim + i], t < n (float32, after RoPE).  Call
- * before storing the batch.  Does nothing for f32/f16 caches. */
-#define LR_KV_CENTER_MIN 16
+/* Before storing the keys of positions pos0 .. pos0 + n - 1 of one layer (k[t * ld +
+ * head * head_dim + i], float32 after RoPE): once all LR_KV_SINKS sink keys are
+ * known, from earlier batches or this one, set each head's centre to their mean (as
+ * stored, in f16), unless it is set.  The result depends only on the sink keys, not
+ * on how tokens were batched.  Nothing to do for f32/f16 caches. */
 void lr_kv_center(const struct lr_kv *kv, uint32_t layer, uint32_t pos0, const float *k, uint32_t n,
                   uint64_t ld);
+
+/* Forget every token from position pos on (a centre computed from sinks at or past
+ * pos is dropped). */
+void lr_kv_rewind(const struct lr_kv *kv, uint32_t pos);
 
 /* Read back what lr_kv_put stored, as float32 in the original (unrotated) basis.
  * For tests and tools; attention never does this. */

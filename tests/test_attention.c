@@ -27,11 +27,13 @@
 /* Limits on rel L2 against the f32 cache.  Per value, q4 errs by ~7.7% rms and q8 by
  * ~0.57% (Gaussian blocks, tests/test_kv.c); scores (standard deviation ~3 here) move
  * by that fraction of their spread, and softmax turns a score error of 0.2 into a
- * weight error of ~20%, so q4 outputs move by a few tenths and q8 by ~13x less. */
+ * weight error of ~20%, so q4 outputs move by a few tenths and q8 by ~13x less; more
+ * over 33k keys, where the output averages many values and shrinks while the score
+ * errors do not average out. */
 #define LIM_F32_VS_F64 2e-5  /* float32 accumulation against float64 */
 #define LIM_F16 3e-3         /* 2^-11 relative rounding of every value */
 #define LIM_Q8 0.04
-#define LIM_Q4 0.4
+#define LIM_Q4 0.5
 #define ROTATION_GAIN 2.0    /* outliers: plain error / rotated and centred error, at least */
 #define TOL_BF16_P 4e-3      /* bf16 probabilities: 2^-9 relative each, 2^-8 in all */
 

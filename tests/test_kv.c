@@ -50,7 +50,8 @@ static void names(void)
 	tap_ok(lr_kv_type_parse("q5", &t) == LR_EINVAL, "an unknown type name is refused");
 }
 
-/* bytes at 131072 tokens: 2 (K and V) x layers x KV heads x head_dim x bits / 8 per token */
+/* bytes at 131072 tokens: 2 (K and V) x layers x KV heads x head_dim x bits / 8 per
+ * token, and for q8/q4 the f16 copy of the first 16 tokens */
 static void sizes(void)
 {
 	static const struct { const char *name; uint32_t layers, kv, hd; } shapes[] = {
@@ -61,7 +62,8 @@ static void sizes(void)
 	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
 		struct lr_hparams hp = shape(shapes[s].layers, shapes[s].kv, shapes[s].hd);
 		for (int t = 0; t < LR_KV_TYPE_COUNT; t++) {
-			double want = 2.0 * hp.n_layer * hp.n_head_kv * hp.head_dim * bits[t] / 8 * 131072;
+			double want = 2.0 * hp.n_layer * hp.n_head_kv * hp.head_dim * bits[t] / 8 * 131072 +
+			              (t >= LR_KV_Q8 ? 2.0 * hp.n_layer * hp.n_head_kv * hp.head_dim * 2 * 16 : 0);
 			uint64_t got = lr_kv_bytes(&hp, (enum lr_kv_type)t, 131072);
 			tap_ok((double)got == want, "%s %s cache at 131072 tokens: %.2f GiB", shapes[s].name,
 			       lr_kv_type_name((enum lr_kv_type)t), (double)got / (1 << 30));
@@ -70,8 +72,8 @@ static void sizes(void)
 	/* keys come in whole panels of 16 tokens */
 	{
 		struct lr_hparams hp = shape(1, 1, 64);
-		tap_is_int((int64_t)lr_kv_bytes(&hp, LR_KV_Q8, 17), 2 * 16 * 68 + 17 * 68,
-		           "a q8 cache of 17 tokens holds two key panels");
+		tap_is_int((int64_t)lr_kv_bytes(&hp, LR_KV_Q8, 17), 2 * 16 * 68 + 17 * 68 + 2 * 16 * 64 * 2,
+		           "a q8 cache of 17 tokens holds two key panels, 17 value rows and 16 f16 sinks");
 	}
 }
 
