@@ -248,6 +248,88 @@ static void store_load(enum lr_kv_type t, uint32_t hd, double tol)
 	free(in);
 }
 
+/* Feed n tokens of keys/values (layer 0, 3 heads) in batches of `batch`, the way the
+ * forward pass does: centre, then store. */
+static void feed(struct lr_kv *kv, const float *k, const float *v, uint32_t pos0, uint32_t n, uint32_t batch)
+{
+	const uint32_t hd = kv->head_dim, ld = 3 * hd;
+
+	for (uint32_t t0 = 0; t0 < n; t0 += batch) {
+		uint32_t nb = n - t0 < batch ? n - t0 : batch;
+		lr_kv_center(kv, 0, pos0 + t0, k + (uint64_t)t0 * ld, nb, ld);
+		for (uint32_t t = t0; t < t0 + nb; t++)
+			for (uint32_t h = 0; h < 3; h++)
+				lr_kv_put(kv, 0, h, pos0 + t, k + (uint64_t)t * ld + h * hd, v + (uint64_t)t * ld + h * hd);
+	}
+}
+
+static int same_cache(const struct lr_kv *a, const struct lr_kv *b)
+{
+	return memcmp(a->k, b->k, a->k_bytes) == 0 && memcmp(a->v, b->v, a->v_bytes) == 0 &&
+	       memcmp(a->sink_k, b->sink_k, a->n_layer * a->n_head_kv * a->sink_panel) == 0 &&
+	       memcmp(a->sink_v, b->sink_v, a->n_layer * a->n_head_kv * LR_KV_SINKS * a->sink_row) == 0 &&
+	       memcmp(a->kcenter, b->kcenter, sizeof(float) * a->n_layer * a->n_head_kv * a->head_dim) == 0;
+}
+
+/* the centre comes from the sinks alone: batching and rewinding do not change it */
+static void centring(enum lr_kv_type t)
+{
+	struct lr_hparams hp = shape(1, 3, 64);
+	struct lr_kv a, b;
+	struct lr_err err = { 0 };
+	const uint32_t n = 60, ld = 3 * 64;
+	float *k = malloc(sizeof(float) * n * ld), *v = malloc(sizeof(float) * n * ld);
+	float *k2 = malloc(sizeof(float) * n * ld);
+
+	for (uint32_t i = 0; i < n * ld; i++) {
+		k[i] = gauss() + (i % 64 == 7 ? 30.0f : 0.0f);   /* a constant outlier channel */
+		v[i] = gauss();
+		k2[i] = gauss();
+	}
+	if (lr_kv_init(&a, &hp, t, n, &err) || lr_kv_init(&b, &hp, t, n, &err)) {
+		tap_ok(0, "%s caches for the centring test: %s", lr_kv_type_name(t), err.msg);
+		return;
+	}
+	feed(&a, k, v, 0, n, n);
+	feed(&b, k, v, 0, n, 7);
+	tap_ok(same_cache(&a, &b), "%s: one batch of 60 and batches of 7 store the same bytes", lr_kv_type_name(t));
+	/* b: rewind to 10, store other tokens, then the real ones again */
+	lr_kv_rewind(&b, 10);
+	feed(&b, k2 + 10 * ld, k2 + 10 * ld, 10, n - 10, 9);
+	lr_kv_rewind(&b, 10);
+	feed(&b, k + 10 * ld, v + 10 * ld, 10, n - 10, 1);
+	tap_ok(same_cache(&a, &b), "%s: rewinding into the sinks and storing again gives the same bytes",
+	       lr_kv_type_name(t));
+	{
+		const float *c = a.kcenter;
+		double mean = 0;
+		for (uint32_t p = 0; p < LR_KV_SINKS; p++)
+			mean += k[p * ld + 7];
+		mean /= LR_KV_SINKS;
+		/* the centre is rotated: rotate the plain mean of the first 16 keys to compare */
+		{
+			float m[64];
+			double worst = 0;
+			for (uint32_t i = 0; i < 64; i++) {
+				double s = 0;
+				for (uint32_t p = 0; p < LR_KV_SINKS; p++)
+					s += k[p * ld + i];
+				m[i] = (float)(s / LR_KV_SINKS);
+			}
+			lr_kv_rotate(&a, m, 64);
+			for (uint32_t i = 0; i < 64; i++)
+				worst = fmax(worst, fabs(c[i] - m[i]));
+			tap_ok(worst < 0.01 * mean, "%s: the centre is the mean of the 16 sink keys (max diff %.2g)",
+			       lr_kv_type_name(t), worst);
+		}
+	}
+	lr_kv_release(&a);
+	lr_kv_release(&b);
+	free(k);
+	free(v);
+	free(k2);
+}
+
 static void failures(void)
 {
 	struct lr_hparams hp = shape(1, 1, 48);
@@ -283,6 +365,8 @@ int main(void)
 	/* q4: ~7.7% rms for Gaussian values after rotation */
 	store_load(LR_KV_Q4, 64, 0.10);
 	store_load(LR_KV_Q4, 96, 0.10);
+	centring(LR_KV_Q8);
+	centring(LR_KV_Q4);
 	failures();
 	return tap_done();
 }
