@@ -1,8 +1,9 @@
-/* engine/kv.c — the KV cache: sizing, reserving, the per-token store (rotation and
- * quantization) and the inverse for tests.
+/* engine/kv.c — the KV cache: sizing, reserving, the per-token store (sinks, centre,
+ * rotation, quantization) and the inverse for tests.
  * Workload: lr_kv_put runs once per token, layer and KV head (n_layer * n_head_kv
  * times per token, a few hundred values each): cheap next to attention, which reads
- * every stored row once per query tile, so the code here is plain C. */
+ * every stored row once per query tile, so the code here is plain C, but for the q4
+ * scale search (16 trial scales a block), which has SIMD twins in kernels/. */
 #include "engine/kv.h"
 
 #include <errno.h>
@@ -204,11 +205,10 @@ int lr_kv_init(struct lr_kv *kv, const struct lr_hparams *hp, enum lr_kv_type t,
 	kv->v = v;
 
 	if (t == LR_KV_Q8 || t == LR_KV_Q4) {
+		const struct lr_attn_kernels *K = lr_attn_kernels_get(lr_kernels_best()->name);
 		uint32_t dmax = hp->head_dim > hp->head_dim_v ? hp->head_dim : hp->head_dim_v;
 		uint64_t s = LR_KV_ROT_SEED, bits = 0;
 		float norm;
-
-		const struct lr_attn_kernels *K = lr_attn_kernels_get(lr_kernels_best()->name);
 
 		kv->quant_q4 = K ? K->quant_q4 : lr_kv_quant_q4;
 		kv->rotated = 1;
