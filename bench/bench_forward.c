@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "engine/forward.h"
@@ -103,14 +104,20 @@ int main(int argc, char **argv)
 		if (n_gen && n_gen / (t2 - t1) > best_tg)
 			best_tg = n_gen / (t2 - t1);
 		if (rep == 0)
-			printf("model %s, %s kernels, %d threads, kv %s\n", argv[optind],
-			       lr_ctx_kernels(ctx)->name, lr_ctx_threads(ctx), lr_kv_type_name(cp.kv_type));
+			printf("model %s, %s kernels, %d threads, kv %s (%.1f MiB for %u tokens)\n", argv[optind],
+			       lr_ctx_kernels(ctx)->name, lr_ctx_threads(ctx), lr_kv_type_name(cp.kv_type),
+			       (double)lr_ctx_kv(ctx)->bytes / (1 << 20), cp.n_ctx);
 		lr_ctx_free(ctx);
 	}
 	printf("prefill pp%d: %.1f tok/s\n", n_prompt, best_pp);
 	if (n_gen)
 		printf("decode  tg%d: %.1f tok/s (%.1f GB/s of weights)\n", n_gen, best_tg,
 		       best_tg * (double)weight_bytes / 1e9);
+	{
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		printf("peak RSS: %.1f MiB\n", (double)ru.ru_maxrss / 1024);
+	}
 	free(ids);
 	free(logits);
 	lr_model_close(m);

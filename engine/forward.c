@@ -31,6 +31,7 @@
 struct lr_ctx {
 	const struct lr_model *m;
 	const struct lr_kernels *k;
+	const struct lr_attn_kernels *ak;   /* attention's loops, the same instruction set */
 	struct lr_pool *pool;
 	struct lr_kv kv;
 	uint32_t n_ctx, n_batch, pos;
@@ -233,6 +234,9 @@ int lr_ctx_new(struct lr_ctx **out, const struct lr_model *m, const struct lr_ct
 		return lr_errf(err, LR_ENOMEM, "out of memory");
 	c->m = m;
 	c->k = p->kernels ? p->kernels : lr_kernels_best();
+	c->ak = lr_attn_kernels_get(c->k->name);
+	if (!c->ak)
+		c->ak = &lr_attn_kernels_scalar;
 	c->n_ctx = p->n_ctx ? p->n_ctx : hp->n_ctx_train;
 	c->n_batch = p->n_batch ? p->n_batch : 256;
 	if (c->n_ctx > hp->n_ctx_train) {
@@ -325,15 +329,17 @@ int lr_ctx_threads(const struct lr_ctx *c) { return lr_pool_size(c->pool); }
 
 void lr_ctx_rewind(struct lr_ctx *c, uint32_t pos)
 {
-	if (pos < c->pos)
+	if (pos < c->pos) {
 		c->pos = pos;
+		lr_kv_rewind(&c->kv, pos);
+	}
 }
 
 /* ------------------------------------------------------------------ one batch */
 
 /* The per-token steps between matmuls, run on every thread over a share of the
  * batch's tokens so no thread idles while another does elementwise work. */
-enum step { PRE_ATTN, ROPE_STORE, PRE_FFN, SWIGLU };
+enum step { PRE_ATTN, ROPE, STORE, PRE_FFN, SWIGLU };
 
 struct step_job {
 	struct lr_ctx *c;
@@ -364,15 +370,19 @@ static void step_fn(void *arg, int ith, int nth)
 			rmsnorm(x, j->norm, c->xn + t * E, E, hp->rms_eps);
 			break;
 		}
-		case ROPE_STORE: {
+		case ROPE: {
 			const float *cs = c->rope_cs + (size_t)t * hp->rope_dim;
 			float *kt = c->kv_new + t * kvw;
 			for (uint32_t h = 0; h < hp->n_head; h++)
 				rope(c->q + t * q_dim + h * hd, cs, hp->rope_dim / 2);
-			for (uint32_t h = 0; h < hp->n_head_kv; h++) {
+			for (uint32_t h = 0; h < hp->n_head_kv; h++)
 				rope(kt + h * hd, cs, hp->rope_dim / 2);
+			break;
+		}
+		case STORE: {
+			const float *kt = c->kv_new + t * kvw;
+			for (uint32_t h = 0; h < hp->n_head_kv; h++)
 				lr_kv_put(&c->kv, j->layer, h, c->pos + t, kt + h * hd, kt + kv_dim + h * hdv);
-			}
 			break;
 		}
 		case SWIGLU:
@@ -390,15 +400,6 @@ static void run_step(struct lr_ctx *c, enum step step, uint32_t layer, uint32_t 
 	lr_pool_run(c->pool, step_fn, &j);
 }
 
-struct attn_run {
-	struct lr_attn_job job;
-};
-
-static void attn_fn(void *arg, int ith, int nth)
-{
-	lr_attention(&((struct attn_run *)arg)->job, ith, nth);
-}
-
 /* Run the layers over n tokens; leaves the last layer's output in c->tmp, not yet
  * added to the residual stream c->x. */
 static void batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
@@ -409,11 +410,11 @@ static void batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
 	const int64_t q_dim = (int64_t)hp->n_head * hd, kv_dim = (int64_t)hp->n_head_kv * hd;
 	const int64_t v_dim = (int64_t)hp->n_head_kv * hdv, o_dim = (int64_t)hp->n_head * hdv;
 	const int64_t kvw = kv_dim + v_dim;
-	struct attn_run ar = { .job = {
-		.kv = &c->kv, .n_tok = n, .pos0 = c->pos, .n_head = hp->n_head,
+	struct lr_attn_job aj = {
+		.kv = &c->kv, .kern = c->ak, .n_tok = n, .pos0 = c->pos, .n_head = hp->n_head,
 		.group = hp->n_head / hp->n_head_kv, .q = c->q, .out = c->att,
 		.scale = 1.0f / sqrtf((float)hd), .scratch = c->attn_scratch,
-	} };
+	};
 
 	for (uint32_t t = 0; t < n; t++)
 		lr_dequant_row(m->tok_embd.type, m->tok_embd.data + (uint64_t)ids[t] * m->tok_embd.row_bytes,
@@ -426,9 +427,11 @@ static void batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
 		run_step(c, PRE_ATTN, l, n, L->attn_norm, l > 0);
 		matmul(c, c->xn, E, (int)n, 3, &L->wq, c->q, q_dim, &L->wk, c->kv_new, kvw,
 		       &L->wv, c->kv_new + kv_dim, kvw);
-		run_step(c, ROPE_STORE, l, n, NULL, 0);
-		ar.job.layer = l;
-		lr_pool_run(c->pool, attn_fn, &ar);
+		run_step(c, ROPE, l, n, NULL, 0);
+		lr_kv_center(&c->kv, l, c->pos, c->kv_new, n, (uint64_t)kvw);   /* once, when the sinks are in */
+		run_step(c, STORE, l, n, NULL, 0);
+		aj.layer = l;
+		lr_attention_run(c->pool, &aj);
 		matmul(c, c->att, o_dim, (int)n, 1, &L->wo, c->tmp, E, NULL, NULL, 0, NULL, NULL, 0);
 		run_step(c, PRE_FFN, l, n, L->ffn_norm, 1);
 		matmul(c, c->xn, E, (int)n, 2, &L->w_gate, c->gate, F, &L->w_up, c->up, F, NULL, NULL, 0);

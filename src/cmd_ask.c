@@ -368,7 +368,7 @@ int cmd_ask(int argc, char **argv)
 	cp = s.run.cp;
 	cp.n_ctx = lr_pack_total(s.pack);
 	a.prefix = (uint32_t)s.pack->ids.n;
-	if ((rc = lr_ctx_new(&a.ctx, s.rm.m, &cp, &err)))
+	if ((rc = lr_run_ctx_new(&a.ctx, s.rm.m, &cp, &err)))
 		goto fail;
 	if (!(a.logits = malloc(sizeof(float) * s.rm.m->hp.n_vocab))) {
 		rc = lr_errf(&err, LR_ENOMEM, "out of memory");

@@ -57,7 +57,7 @@ int cmd_generate(int argc, char **argv)
 	uint32_t n_prompt;
 	double t0, t1;
 
-	lr_run_opts_init(&ro, 256, LR_KV_F16);
+	lr_run_opts_init(&ro, 256, LR_KV_Q8);
 	while ((c = getopt_long(argc, argv, ":" LR_RUN_SHORT_OPTIONS "p:f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': prompt = optarg; break;
@@ -90,6 +90,12 @@ int cmd_generate(int argc, char **argv)
 	}
 	if ((rc = lr_run_model_open(&rm, ro.model, chat, &err)))
 		goto fail;
+	lr_run_kv_default(&ro, &rm.m->hp);
+	if (ro.cp.n_ctx > rm.m->hp.n_ctx_train) {
+		rc = lr_errf(&err, LR_ERANGE, "--ctx %" PRIu32 " exceeds the model's %" PRIu32 "-token context",
+			ro.cp.n_ctx, rm.m->hp.n_ctx_train);
+		goto fail;
+	}
 	if (chat) {
 		const struct lr_chat *ch = &rm.chat;
 		lr_run_warn_template(&rm, ro.model);
@@ -114,7 +120,7 @@ int cmd_generate(int argc, char **argv)
 			n_prompt, ro.cp.n_ctx);
 		goto fail;
 	}
-	if ((rc = lr_ctx_new(&ctx, rm.m, &ro.cp, &err)) ||
+	if ((rc = lr_run_ctx_new(&ctx, rm.m, &ro.cp, &err)) ||
 	    (rc = lr_sampler_new(&smp, &ro.sp, rm.m->hp.n_vocab, &err)))
 		goto fail;
 	logits = malloc(sizeof(float) * rm.m->hp.n_vocab);

@@ -32,7 +32,7 @@ static void usage(void)
 	       "      --ids FILE       token ids\n"
 	       "      --positions FILE positions whose logits to write\n"
 	       "  -o, --output FILE    where to write (replaced atomically)\n"
-	       "      --kv TYPE        KV cache type: f32 (default), f16\n"
+	       "      --kv TYPE        KV cache type: f32 (default), f16, q8, q4\n"
 	       "  -t, --threads N      threads (default: all CPUs)\n"
 	       "  -b, --batch N        tokens per prefill step (default 256)\n"
 	       "      --reference      use the slow float64 reference pass (for checking)\n"

@@ -14,6 +14,26 @@
 
 /* ------------------------------------------------------------------ options */
 
+void lr_run_kv_default(struct lr_run_opts *o, const struct lr_hparams *hp)
+{
+	if (!o->kv_given && lr_kv_supported(hp, o->cp.kv_type, NULL))
+		o->cp.kv_type = LR_KV_F16;
+}
+
+int lr_run_ctx_new(struct lr_ctx **ctx, const struct lr_model *m, const struct lr_ctx_params *cp,
+                   struct lr_err *err)
+{
+	char b[32];
+	int rc = lr_ctx_new(ctx, m, cp, err);
+
+	if (rc)
+		return rc;
+	fprintf(stderr, "longread: KV cache %s: %s for %" PRIu32 " tokens\n",
+	        lr_kv_type_name(lr_ctx_kv(*ctx)->type), cli_bytes(lr_ctx_kv(*ctx)->bytes, b, sizeof b),
+	        lr_ctx_n_ctx(*ctx));
+	return 0;
+}
+
 void lr_run_opts_init(struct lr_run_opts *o, uint64_t n_gen, enum lr_kv_type kv)
 {
 	memset(o, 0, sizeof *o);
@@ -45,6 +65,7 @@ int lr_run_opt(struct lr_run_opts *o, const char *cmd, int c, const char *arg)
 	case LR_RUN_O_KV:
 		if (lr_kv_type_parse(arg, &o->cp.kv_type))
 			return cli_usage(cmd, "invalid KV cache type '%s' (f32, f16, q8, q4)", arg);
+		o->kv_given = 1;
 		break;
 	case LR_RUN_O_TEMP:
 		if (!(rc = cli_parse_double(cmd, "--temp", arg, 0, 100, &d)))
@@ -91,7 +112,8 @@ void lr_run_help(FILE *f, const char *n_help, const char *ctx_help)
 	       "  -m, --model FILE        the GGUF model\n"
 	       "  -n, --tokens N          %s\n"
 	       "  -c, --ctx N             %s\n"
-	       "      --kv TYPE           KV cache type: f32, f16 (default f16), q8, q4\n"
+	       "      --kv TYPE           KV cache type: f32, f16, q8 (default; 8.5 bits a value),\n"
+	       "                          q4 (4.5 bits, rotated)\n"
 	       "  -t, --threads N         threads (default: all CPUs)\n",
 	       n_help, ctx_help);
 }

@@ -43,6 +43,7 @@ struct lr_run_opts {
 	struct lr_ctx_params cp;        /* -c (n_ctx, 0 = not given), --kv, -t */
 	struct lr_sampler_params sp;    /* --temp, --top-k, --top-p, --min-p, --repeat-penalty, --seed */
 	int seeded;                     /* --seed was given */
+	int kv_given;                   /* --kv was given */
 };
 
 /* Defaults: no model, n_gen as given, the sampler's defaults, KV type kv. */
@@ -78,6 +79,15 @@ struct lr_run_model {
  * is fixed, so the tokens are what matters.  On failure rm is released. */
 int lr_run_model_open(struct lr_run_model *rm, const char *path, int chat, struct lr_err *err);
 void lr_run_model_close(struct lr_run_model *rm);
+
+/* The default KV type (q8) falls back to f16 for models whose head size q8 cannot
+ * take; a type given with --kv is kept (and refused later if unsupported). */
+void lr_run_kv_default(struct lr_run_opts *o, const struct lr_hparams *hp);
+
+/* lr_ctx_new, then "longread: KV cache q8: 2.12 GiB for 131072 tokens" on stderr:
+ * the memory is reserved before any work starts. */
+int lr_run_ctx_new(struct lr_ctx **ctx, const struct lr_model *m, const struct lr_ctx_params *cp,
+                   struct lr_err *err);
 
 /* Print the warning for rm->no_template (once per process). */
 void lr_run_warn_template(const struct lr_run_model *rm, const char *path);

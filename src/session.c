@@ -11,7 +11,7 @@ void lr_session_init(struct lr_session *s, const char *cmd)
 {
 	memset(s, 0, sizeof *s);
 	s->cmd = cmd;
-	lr_run_opts_init(&s->run, 1024, LR_KV_F16);
+	lr_run_opts_init(&s->run, 1024, LR_KV_Q8);
 	lr_corpus_init(&s->corpus);
 	s->po.focus = s->focus;
 	s->po.line_step = LR_PACK_LINE_STEP;
@@ -160,6 +160,7 @@ int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struc
 	if ((rc = lr_run_model_open(&s->rm, s->run.model, 1, err)))
 		return cli_fail(err);
 	lr_run_warn_template(&s->rm, s->run.model);
+	lr_run_kv_default(&s->run, &s->rm.m->hp);
 	lr_gguf_fingerprint(s->rm.m->gguf, fp);
 	lr_sha256_hex(fp, s->fingerprint);
 	model_ctx = s->rm.m->hp.n_ctx_train;

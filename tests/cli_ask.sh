@@ -74,7 +74,7 @@ ok $(jq -s -e 'all(.[];
 	and (.tokens | (.documents, .instructions, .question, .answer, .prefilled, .reused, .context, .window) | type == "number")
 	and (.timings | (.extract, .tokenize, .prefill, .question, .first_token, .decode) | type == "number" and . >= 0)
 	and (.model | .file == $m and (.name|type) == "string" and (.fingerprint|test("^[0-9a-f]{64}$")) and .bytes > 0)
-	and .kv == "f16"
+	and .kv == "q8"
 	and (.sampler | .seed >= 0 and .temp == 0 and .top_k == 40)
 	and (.budget | .fits and .total <= .window and (.prefix_digest|test("^[0-9a-f]{64}$")))
 	and (.corpus | length == 3 and all(.[]; (.name|type) == "string" and (.digest|test("^[0-9a-f]{64}$"))

@@ -32,6 +32,15 @@ ok $([ "$rc" -eq 0 ] && grep -q '^longread: prefill 2[0-9] tokens' "$T/err"; ech
 	"--chat wraps system and user turns in the template"
 run "$LONGREAD" generate -m "$M" -p "x" -n 0
 ok $([ "$rc" -eq 0 ] && grep -q 'generated 0 tokens' "$T/err"; echo $?) "-n 0 only prefills"
+ok $(grep -q '^longread: KV cache q8: .* for 2 tokens$' "$T/err"; echo $?) \
+	"the reserved KV cache is reported (default q8, window = prompt + -n)"
+for kv in f32 f16 q8 q4; do
+	run "$LONGREAD" generate -m "$M" -p "The agreement renews" -n 6 --temp 0 --kv $kv -c 4096
+	ok $([ "$rc" -eq 0 ] && [ -s "$T/out" ] && grep -q "^longread: KV cache $kv: .* for 4096 tokens\$" "$T/err"; echo $?) \
+		"--kv $kv -c 4096 generates and reports its cache"
+done
+run "$LONGREAD" generate -m "$M" -p x --kv q5
+expect_usage "invalid KV cache type 'q5'" generate "an unknown KV cache type"
 
 run "$LONGREAD" generate -p "x"
 expect_usage "missing model" generate "generate without -m"

@@ -33,9 +33,10 @@ is "$(jq -r '"\(.name)|\(.n_layer) \(.n_embd) \(.n_head) \(.n_head_kv) \(.head_d
 	"Llama 3.1 vocab (synthetic, vocab only)|32 4096 32 8 128 14336 131072" "vocab: name and Llama 3.1 8B shape"
 is "$(jq -r '"\(.tokenizer.model) \(.tokenizer.pre) \(.tokenizer.n_tokens) \(.tokenizer.n_merges) \(.tokenizer.bos_id) \(.tokenizer.eos_id) \(.tokenizer.chat_template)"' "$T/out")" \
 	"gpt2 llama-bpe 128256 280147 128000 128009 true" "vocab: tokenizer facts"
-# 32 layers x 8 KV heads x (128 + 128) x 131072 tokens x 2 bytes = 16 GiB; q8 8.5/16 of it, q4 4.5/16
+# 32 layers x 8 KV heads x (128 + 128) x 131072 tokens x 2 bytes = 16 GiB; q8 8.5/16 of it, q4 4.5/16,
+# each plus the f16 copy of the first 16 tokens: 32 x 8 x 256 x 16 x 2 bytes = 2 MiB
 is "$(jq -r '.kv_cache_bytes["131072"] | "\(.f16) \(.q8) \(.q4)"' "$T/out")" \
-	"17179869184 9126805504 4831838208" "vocab: KV cache at 131072 tokens: 16 / 8.5 / 4.5 GiB"
+	"17179869184 9128902656 4833935360" "vocab: KV cache at 131072 tokens: 16 / 8.5 / 4.5 GiB (+ 2 MiB of sinks)"
 is "$(jq -r '.kv_cache_bytes["8192"].f16' "$T/out")" "1073741824" "vocab: f16 KV cache at 8192 tokens is 1 GiB"
 is "$(jq -r .n_tensors "$T/out")" "0" "vocab: no tensors"
 
@@ -43,7 +44,8 @@ is "$(jq -r .n_tensors "$T/out")" "0" "vocab: no tensors"
 run "$LONGREAD" inspect "$M/nano-Q4_K_M.gguf"
 ok $([ "$rc" -eq 0 ] && grep -q '^tensors  *22: F32 6, Q4_K 13, Q6_K 3$' "$T/out"; echo $?) "text: tensor count by type"
 ok $(grep -q '^rope .*base 500000.*llama3.*rope_freqs present' "$T/out"; echo $?) "text: rope base and llama3 scaling"
-ok $(grep -Eq '^  q4 +2\.25 MiB +9\.00 MiB +36\.0 MiB$' "$T/out"; echo $?) "text: q4 KV cache row"
+# 2 layers x 2 KV heads x 128 x 4.5 bits per token, plus 16 KiB of f16 sinks
+ok $(grep -Eq '^  q4 +2\.27 MiB +9\.02 MiB +36\.0 MiB$' "$T/out"; echo $?) "text: q4 KV cache row"
 
 # --metadata: every key and tensor, any architecture
 run "$LONGREAD" inspect --metadata "$M/nano-Q4_K_M.gguf"

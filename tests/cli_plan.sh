@@ -79,7 +79,7 @@ ok $([ "$rc" -eq 6 ] && jq -e ".budget.fits == false and .budget.total == $((P +
 run "$LONGREAD" plan -m "$M" c --system "$S" -q "What is beta?" --json
 ok $([ "$rc" -eq 0 ] && jq -e '
 	(.model | (.file|type) == "string" and (.fingerprint|test("^[0-9a-f]{64}$")) and .context_length == 131072)
-	and .kv == "f16" and (.kv_bytes|type) == "number" and .kv_bytes > 0
+	and .kv == "q8" and (.kv_bytes|type) == "number" and .kv_bytes > 0
 	and (.budget | .fits == true and .window == 131072 and .answer == 1024 and .order == "given"
 	     and .line_step == 10 and (.prefix_digest|test("^[0-9a-f]{64}$"))
 	     and .total == .documents + .instructions + .question + .answer)
