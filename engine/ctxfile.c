@@ -4,8 +4,10 @@
  * so reading checks checksums at memory speed (CRC-32C) and maps raw data in place. */
 #include "engine/ctxfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -124,6 +126,39 @@ static int pad_to(struct lr_ctxw *w, uint64_t align, struct lr_err *err)
 	return 0;
 }
 
+/* Temporary files of writers that were killed (PATH.tmp.PID with PID gone) would stay
+ * forever: remove them before starting a new one. */
+static void remove_stale(const char *path)
+{
+	char *dir_copy = strdup(path), *base_copy = strdup(path), *dir, *base;
+	DIR *d;
+	struct dirent *e;
+	size_t blen;
+
+	if (!dir_copy || !base_copy)
+		goto out;
+	dir = dirname(dir_copy);
+	base = basename(base_copy);
+	blen = strlen(base);
+	if (!(d = opendir(dir)))
+		goto out;
+	while ((e = readdir(d))) {
+		char *end, full[4096];
+		long pid;
+		if (strncmp(e->d_name, base, blen) != 0 || strncmp(e->d_name + blen, ".tmp.", 5) != 0)
+			continue;
+		pid = strtol(e->d_name + blen + 5, &end, 10);
+		if (*end || pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
+		unlink(full);
+	}
+	closedir(d);
+out:
+	free(dir_copy);
+	free(base_copy);
+}
+
 int lr_ctxw_open(struct lr_ctxw **out, const char *path, struct lr_err *err)
 {
 	struct lr_ctxw *w;
@@ -139,6 +174,7 @@ int lr_ctxw_open(struct lr_ctxw **out, const char *path, struct lr_err *err)
 		return lr_errf(err, LR_ENOMEM, "out of memory");
 	}
 	snprintf(w->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+	remove_stale(path);
 	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (w->fd < 0) {
 		rc = lr_errf_sys(err, errno, "cannot create '%s'", w->tmp);

@@ -323,6 +323,26 @@ void lr_ctx_free(struct lr_ctx *c)
 
 uint32_t lr_ctx_pos(const struct lr_ctx *c) { return c->pos; }
 uint32_t lr_ctx_n_ctx(const struct lr_ctx *c) { return c->n_ctx; }
+const struct lr_model *lr_ctx_model(const struct lr_ctx *c) { return c->m; }
+uint32_t lr_ctx_kv_layout(const struct lr_ctx *c) { (void)c; return LR_KV_LAYOUT; }
+
+int lr_ctx_kv_save(const struct lr_ctx *c, uint32_t n,
+                   int (*write)(void *arg, const void *data, uint64_t len, struct lr_err *err), void *arg,
+                   struct lr_err *err)
+{
+	if (n > c->pos)
+		return lr_errf(err, LR_ERANGE, "cannot save %" PRIu32 " tokens: %" PRIu32 " are evaluated", n, c->pos);
+	return lr_kv_save(&c->kv, n, write, arg, err);
+}
+
+int lr_ctx_kv_load(struct lr_ctx *c, uint32_t n, uint32_t n_saved, const void *data, uint64_t len,
+                   struct lr_err *err)
+{
+	int rc = lr_kv_load(&c->kv, n, n_saved, data, len, err);
+
+	c->pos = rc ? 0 : n;
+	return rc;
+}
 const struct lr_kv *lr_ctx_kv(const struct lr_ctx *c) { return &c->kv; }
 const struct lr_kernels *lr_ctx_kernels(const struct lr_ctx *c) { return c->k; }
 int lr_ctx_threads(const struct lr_ctx *c) { return lr_pool_size(c->pool); }

@@ -45,6 +45,20 @@ uint32_t lr_ctx_pos(const struct lr_ctx *c);
 void lr_ctx_rewind(struct lr_ctx *c, uint32_t pos);
 
 uint32_t lr_ctx_n_ctx(const struct lr_ctx *c);
+const struct lr_model *lr_ctx_model(const struct lr_ctx *c);
+/* The version of the KV serialisation lr_ctx_kv_save writes (engine/kv.h). */
+uint32_t lr_ctx_kv_layout(const struct lr_ctx *c);
+
+/* Save the cache of the first n tokens (n <= lr_ctx_pos) through write; see lr_kv_save. */
+int lr_ctx_kv_save(const struct lr_ctx *c, uint32_t n,
+                   int (*write)(void *arg, const void *data, uint64_t len, struct lr_err *err), void *arg,
+                   struct lr_err *err);
+
+/* Restore the first n tokens from a cache saved for n_saved >= n tokens: afterwards
+ * the context is as if those n tokens had been evaluated (lr_ctx_pos == n).  The
+ * saved data is checked against this context's KV type and shape first. */
+int lr_ctx_kv_load(struct lr_ctx *c, uint32_t n, uint32_t n_saved, const void *data, uint64_t len,
+                   struct lr_err *err);
 const struct lr_kv *lr_ctx_kv(const struct lr_ctx *c);
 const struct lr_kernels *lr_ctx_kernels(const struct lr_ctx *c);
 int lr_ctx_threads(const struct lr_ctx *c);

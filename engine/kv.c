@@ -567,3 +567,111 @@ void lr_kv_get(const struct lr_kv *kv, uint32_t layer, uint32_t head, uint32_t p
 	lr_kv_unrotate(kv, k, hd);
 	lr_kv_unrotate(kv, v, hdv);
 }
+
+/* ------------------------------------------------------------------ saving */
+
+#define PROLOGUE 16u   /* u32 type, n, rot_block, heads */
+
+static uint64_t per_head(const struct lr_kv *kv, uint32_t n)
+{
+	uint64_t b = (uint64_t)((n + LR_KV_PANEL - 1) / LR_KV_PANEL) * kv->k_panel + (uint64_t)n * kv->v_row;
+
+	if (kv->sink_k)
+		b += kv->sink_panel + (uint64_t)LR_KV_SINKS * kv->sink_row;
+	return b;
+}
+
+static uint64_t centres_bytes(const struct lr_kv *kv)
+{
+	if (!kv->kcenter)
+		return 0;
+	return ((uint64_t)kv->n_layer + 7) / 8 * 8 + sizeof(float) * (uint64_t)kv->n_layer * kv->n_head_kv * kv->head_dim;
+}
+
+uint64_t lr_kv_saved_bytes(const struct lr_kv *kv, uint32_t n)
+{
+	return PROLOGUE + centres_bytes(kv) + (uint64_t)kv->n_layer * kv->n_head_kv * per_head(kv, n);
+}
+
+int lr_kv_save(const struct lr_kv *kv, uint32_t n,
+               int (*write)(void *arg, const void *data, uint64_t len, struct lr_err *err), void *arg,
+               struct lr_err *err)
+{
+	uint32_t pro[4] = { kv->type, n, kv->rotated ? kv->rot_block : 0, kv->n_layer * kv->n_head_kv };
+	const uint32_t n_panels = (n + LR_KV_PANEL - 1) / LR_KV_PANEL;
+	int rc;
+
+	if (n > kv->n_ctx)
+		return lr_errf(err, LR_ERANGE, "cannot save %u tokens of a %u-token cache", n, kv->n_ctx);
+	if ((rc = write(arg, pro, sizeof pro, err)))
+		return rc;
+	if (kv->kcenter) {
+		uint8_t flags[8] = { 0 };
+		for (uint32_t l = 0; l < kv->n_layer; l += 8) {
+			for (uint32_t i = 0; i < 8; i++)
+				flags[i] = l + i < kv->n_layer ? kv->centered[l + i] : 0;
+			if ((rc = write(arg, flags, 8, err)))
+				return rc;
+		}
+		if ((rc = write(arg, kv->kcenter, sizeof(float) * (uint64_t)kv->n_layer * kv->n_head_kv * kv->head_dim, err)))
+			return rc;
+	}
+	for (uint32_t l = 0; l < kv->n_layer; l++) {
+		for (uint32_t h = 0; h < kv->n_head_kv; h++) {
+			/* one head's panels and rows are contiguous in the cache */
+			if ((rc = write(arg, lr_kv_kpanel(kv, l, h, 0), (uint64_t)n_panels * kv->k_panel, err)) ||
+			    (rc = write(arg, lr_kv_vrow(kv, l, h, 0), (uint64_t)n * kv->v_row, err)))
+				return rc;
+			if (kv->sink_k && ((rc = write(arg, lr_kv_sink_kpanel(kv, l, h), kv->sink_panel, err)) ||
+			                   (rc = write(arg, lr_kv_sink_vrow(kv, l, h, 0), (uint64_t)LR_KV_SINKS * kv->sink_row, err))))
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int lr_kv_load(const struct lr_kv *kv, uint32_t n, uint32_t n_saved, const void *data, uint64_t len,
+               struct lr_err *err)
+{
+	const uint8_t *p = data;
+	const uint32_t n_panels = (n + LR_KV_PANEL - 1) / LR_KV_PANEL;
+	const uint32_t saved_panels = (n_saved + LR_KV_PANEL - 1) / LR_KV_PANEL;
+	uint32_t pro[4];
+
+	if (n > n_saved || n > kv->n_ctx)
+		return lr_errf(err, LR_ERANGE, "cannot load %u tokens: %u are saved, the cache holds %u", n, n_saved,
+			kv->n_ctx);
+	if (len < PROLOGUE)
+		return lr_errf(err, LR_EFORMAT, "saved KV cache is cut short");
+	memcpy(pro, p, sizeof pro);
+	if (pro[0] != kv->type || pro[2] != (kv->rotated ? kv->rot_block : 0) || pro[3] != kv->n_layer * kv->n_head_kv)
+		return lr_errf(err, LR_EMISMATCH, "the saved KV cache is of another type or shape (%s, rotation %u)",
+			lr_kv_type_name((enum lr_kv_type)(pro[0] < LR_KV_TYPE_COUNT ? pro[0] : 0)), pro[2]);
+	if (pro[1] != n_saved || len != lr_kv_saved_bytes(kv, n_saved))
+		return lr_errf(err, LR_EFORMAT, "the saved KV cache has %" PRIu64 " bytes; %u tokens take %" PRIu64,
+			len, n_saved, lr_kv_saved_bytes(kv, n_saved));
+	p += PROLOGUE;
+	if (kv->kcenter) {
+		for (uint32_t l = 0; l < kv->n_layer; l++)
+			kv->centered[l] = p[l] != 0;
+		p += ((uint64_t)kv->n_layer + 7) / 8 * 8;
+		memcpy(kv->kcenter, p, sizeof(float) * (uint64_t)kv->n_layer * kv->n_head_kv * kv->head_dim);
+		p += sizeof(float) * (uint64_t)kv->n_layer * kv->n_head_kv * kv->head_dim;
+	}
+	for (uint32_t l = 0; l < kv->n_layer; l++) {
+		for (uint32_t h = 0; h < kv->n_head_kv; h++) {
+			memcpy(lr_kv_kpanel(kv, l, h, 0), p, (uint64_t)n_panels * kv->k_panel);
+			p += (uint64_t)saved_panels * kv->k_panel;
+			memcpy(lr_kv_vrow(kv, l, h, 0), p, (uint64_t)n * kv->v_row);
+			p += (uint64_t)n_saved * kv->v_row;
+			if (kv->sink_k) {
+				memcpy(lr_kv_sink_kpanel(kv, l, h), p, kv->sink_panel);
+				p += kv->sink_panel;
+				memcpy(lr_kv_sink_vrow(kv, l, h, 0), p, (uint64_t)LR_KV_SINKS * kv->sink_row);
+				p += (uint64_t)LR_KV_SINKS * kv->sink_row;
+			}
+		}
+	}
+	lr_kv_rewind(kv, n);   /* a prefix shorter than the sinks has no centre yet */
+	return 0;
+}

@@ -188,6 +188,29 @@ void lr_kv_get(const struct lr_kv *kv, uint32_t layer, uint32_t head, uint32_t p
 void lr_kv_rotate(const struct lr_kv *kv, float *x, uint32_t n);
 void lr_kv_unrotate(const struct lr_kv *kv, float *x, uint32_t n);
 
+/* ------------------------------------------------------------------ saving */
+
+#define LR_KV_LAYOUT 1       /* version of lr_kv_save's format (append-only) */
+
+/* Bytes lr_kv_save writes for the first n tokens. */
+uint64_t lr_kv_saved_bytes(const struct lr_kv *kv, uint32_t n);
+
+/* Write the cache of positions 0..n-1 through write(arg, data, len, err) in chunks:
+ * a prologue (type, n, rotation block, the key centres), then per layer and head the
+ * key panels, the value rows and, for q8/q4, the f16 sinks, exactly as stored.  The
+ * rotation signs are not saved: they are fixed (seeded), and the prologue's rotation
+ * block checks that the loading cache uses the same. */
+int lr_kv_save(const struct lr_kv *kv, uint32_t n,
+               int (*write)(void *arg, const void *data, uint64_t len, struct lr_err *err), void *arg,
+               struct lr_err *err);
+
+/* Load positions 0..n-1 from what lr_kv_save wrote for n_saved >= n tokens (data of
+ * len bytes, untrusted: every size is checked first).  Errors: LR_EMISMATCH (another
+ * type, shape or rotation), LR_EFORMAT (sizes do not add up), LR_ERANGE (n > n_saved
+ * or > n_ctx). */
+int lr_kv_load(const struct lr_kv *kv, uint32_t n, uint32_t n_saved, const void *data, uint64_t len,
+               struct lr_err *err);
+
 /* ------------------------------------------------------------------ quantizers */
 
 /* Quantize 32 values into a q8 / q4 block: scale and codes (code[i] in -127..127 for

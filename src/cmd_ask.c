@@ -26,12 +26,15 @@
 static void usage(void)
 {
 	printf("Usage: longread ask -m MODEL.gguf [options] PATH... [-q QUESTION]\n"
+	       "   or: longread ask [-m MODEL.gguf] [options] CORPUS.lrc [-q QUESTION]\n"
 	       "\n"
 	       "Put every document in PATH... (PDF, HTML, text, code, directories) into the\n"
 	       "model's context window and answer questions over all of it.  The documents are\n"
 	       "prefilled once; each question reuses them.  Without -q or --questions, questions\n"
 	       "are read from standard input, one per line.  Answers stream to stdout, then the\n"
-	       "citations they make are checked against the documents.\n"
+	       "citations they make are checked against the documents.  A context saved by\n"
+	       "'longread pack' (CORPUS.lrc) is answered without prefilling again; its model\n"
+	       "path is recorded, so -m may be left out.\n"
 	       "\n"
 	       "Options:\n"
 	       "      --json              one JSON object per question (answer, citations, token\n"
@@ -275,6 +278,25 @@ static int prefill(struct asker *a, int progress, struct lr_err *err)
 	return 0;
 }
 
+/* A saved context: the documents' cache comes from the file instead of a prefill. */
+static int restore(struct asker *a, struct lr_err *err)
+{
+	struct lr_session *s = a->s;
+	double t0 = lr_run_now();
+	char n[32];
+	int rc;
+
+	if ((rc = lr_ctx_kv_load(a->ctx, a->prefix, a->prefix, s->lrc.kv, s->lrc.kv_len, err)))
+		return rc;
+	a->t_prefill = lr_run_now() - t0;
+	fprintf(stderr, "longread: loaded %s tokens of %zu documents in %.2f s (no prefill)\n",
+	        lr_count(a->prefix, n, sizeof n), s->pack->n_docs, a->t_prefill);
+	for (size_t i = 0; i < a->prefix; i++)
+		if ((rc = lr_tok_ids_push(&a->hist, s->pack->ids.v[i], err)))
+			return rc;
+	return 0;
+}
+
 /* Questions from standard input, one per line, until EOF (or Ctrl-C). */
 static int ask_stdin(struct asker *a, uint32_t *prefilled, struct lr_err *err)
 {
@@ -361,12 +383,15 @@ int cmd_ask(int argc, char **argv)
 		goto out;
 	}
 	lr_run_sigint(1);   /* Ctrl-C from here on stops cleanly, before or during the prefill */
-	lr_corpus_summary(&s.corpus);
+	if (!s.from_lrc)
+		lr_corpus_summary(&s.corpus);
 	lr_report_fit(s.pack);
 	lr_report_fits_line(s.pack);
 
 	cp = s.run.cp;
 	cp.n_ctx = lr_pack_total(s.pack);
+	if (cp.n_ctx > s.rm.m->hp.n_ctx_train)
+		cp.n_ctx = s.rm.m->hp.n_ctx_train;
 	a.prefix = (uint32_t)s.pack->ids.n;
 	if ((rc = lr_run_ctx_new(&a.ctx, s.rm.m, &cp, &err)))
 		goto fail;
@@ -374,9 +399,9 @@ int cmd_ask(int argc, char **argv)
 		rc = lr_errf(&err, LR_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((rc = prefill(&a, progress, &err)))
+	if ((rc = s.from_lrc ? restore(&a, &err) : prefill(&a, progress, &err)))
 		goto fail;
-	prefilled = a.prefix;
+	prefilled = s.from_lrc ? 0 : a.prefix;
 	if (s.n_questions) {
 		a.echo = s.n_questions > 1;
 		for (size_t i = 0; i < s.n_questions && !lr_run_interrupted(); i++) {
@@ -392,7 +417,7 @@ int cmd_ask(int argc, char **argv)
 	else if (a.skipped)
 		rc = LR_EXIT_NOFIT;
 	else
-		rc = lr_corpus_status(&s.corpus);
+		rc = s.from_lrc ? LR_EXIT_OK : lr_corpus_status(&s.corpus);
 	goto out;
 fail:
 	fflush(stdout);

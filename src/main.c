@@ -21,6 +21,7 @@ struct command {
 /* The command table: one line per subcommand, in the order --help lists them. */
 static const struct command commands[] = {
 	{ "ask",     cmd_ask,     "answer questions over whole documents, citing them (streams)" },
+	{ "pack",    cmd_pack,    "prefill the documents once, save the window (.lrc) for later asks" },
 	{ "plan",    cmd_plan,    "report how documents fill the window: tokens, memory, time" },
 	{ "extract", cmd_extract, "print what the model would read from PDFs, HTML, trees and text" },
 	{ "inspect", cmd_inspect, "show a GGUF model's architecture, tensors and memory needs" },

@@ -97,12 +97,17 @@ int lr_run_opt(struct lr_run_opts *o, const char *cmd, int c, const char *arg)
 	return rc;
 }
 
+void lr_run_opts_seed(struct lr_run_opts *o)
+{
+	if (!o->seeded)
+		o->sp.seed = (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
+}
+
 int lr_run_opts_finish(struct lr_run_opts *o, const char *cmd)
 {
 	if (!o->model)
 		return cli_usage(cmd, "missing model (-m)");
-	if (!o->seeded)
-		o->sp.seed = (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
+	lr_run_opts_seed(o);
 	return 0;
 }
 

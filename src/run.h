@@ -56,6 +56,8 @@ int lr_run_opt(struct lr_run_opts *o, const char *cmd, int c, const char *arg);
 /* After parsing: a seed from the clock unless --seed was given.  @return 0, or
  * LR_EXIT_USAGE (printed) when -m is missing. */
 int lr_run_opts_finish(struct lr_run_opts *o, const char *cmd);
+/* Only the seed part (for commands where -m may come from elsewhere). */
+void lr_run_opts_seed(struct lr_run_opts *o);
 
 /* The help lines of the shared options, for a command's --help; n_help and ctx_help
  * describe what -n and -c mean for that command.  lr_run_help_sampling: the rest. */

@@ -1,9 +1,12 @@
 /* src/session.c — options, model, corpus and window for plan and ask. */
 #include "src/session.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "src/cli.h"
 
@@ -19,6 +22,7 @@ void lr_session_init(struct lr_session *s, const char *cmd)
 
 void lr_session_release(struct lr_session *s)
 {
+	lr_lrc_close(&s->lrc);
 	lr_pack_free(s->pack);
 	lr_run_model_close(&s->rm);
 	lr_corpus_release(&s->corpus);
@@ -132,15 +136,21 @@ static int question_room(struct lr_session *s, struct lr_err *err)
 	return rc;
 }
 
-int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struct lr_err *err)
+int lr_session_is_lrc(const char *path)
 {
-	uint8_t fp[LR_SHA256_BYTES];
-	uint32_t model_ctx;
-	double t0;
-	int rc;
+	static const uint8_t magic[8] = { 'L', 'R', 'C', 'T', 'X', '\r', '\n', 0x1a };
+	uint8_t b[8];
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : NULL;
+	int is = f && fread(b, 1, 8, f) == 8 && memcmp(b, magic, 8) == 0;
 
-	if ((rc = lr_run_opts_finish(&s->run, s->cmd)) || (rc = lr_corpus_args(s->cmd, paths, n_paths)))
-		return rc;
+	if (f)
+		fclose(f);
+	return is;
+}
+
+/* -q / --questions: the questions known before packing. */
+static int questions(struct lr_session *s, char *const *paths, int n_paths, struct lr_err *err)
+{
 	if (s->question && s->questions_file)
 		return cli_usage(s->cmd, "give either -q or --questions, not both");
 	for (int i = 0; s->questions_file && strcmp(s->questions_file, "-") == 0 && i < n_paths; i++)
@@ -153,16 +163,101 @@ int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struc
 			return cli_fail(&(struct lr_err){ .code = LR_ENOMEM });
 		s->questions[0] = (char *)s->question;
 		s->n_questions = 1;
-	} else if (s->questions_file && (rc = read_questions(s, err))) {
+	} else if (s->questions_file && read_questions(s, err)) {
 		return cli_fail(err);
 	}
+	return 0;
+}
 
-	if ((rc = lr_run_model_open(&s->rm, s->run.model, 1, err)))
+/* The model (-m), its chat format, fingerprint and default cache type. */
+static int open_model(struct lr_session *s, const char *path, struct lr_err *err)
+{
+	if (lr_run_model_open(&s->rm, path, 1, err))
 		return cli_fail(err);
-	lr_run_warn_template(&s->rm, s->run.model);
+	lr_run_warn_template(&s->rm, path);
 	lr_run_kv_default(&s->run, &s->rm.m->hp);
-	lr_gguf_fingerprint(s->rm.m->gguf, fp);
-	lr_sha256_hex(fp, s->fingerprint);
+	lr_gguf_fingerprint(s->rm.m->gguf, s->fp);
+	lr_sha256_hex(s->fp, s->fingerprint);
+	return 0;
+}
+
+/* The window from a saved context: its documents, options and prefix. */
+static int open_lrc(struct lr_session *s, const char *path, struct lr_err *err)
+{
+	struct lr_lrc *f = &s->lrc;
+	const struct lr_lrc_meta *meta;
+	const char *model;
+	int rc;
+
+	if (s->po.fit || s->po.n_focus || s->po.system || s->po.order || s->po.line_step != LR_PACK_LINE_STEP)
+		return cli_usage(s->cmd, "packing options cannot change a saved context; pack it again instead");
+	if ((rc = lr_lrc_open(f, path, err)))
+		return cli_fail(err);
+	s->from_lrc = 1;
+	meta = &f->meta;
+	model = s->run.model ? s->run.model : meta->model_path;
+	if (!s->run.model && access(model, R_OK) != 0) {
+		lr_errf_sys(err, errno, "'%s' was packed with '%s', which cannot be read (give the model with -m)",
+			path, model);
+		return cli_fail(err);
+	}
+	s->run.model = model;
+	if ((rc = open_model(s, model, err)))
+		return rc;
+	if (!s->run.kv_given)
+		s->run.cp.kv_type = (enum lr_kv_type)lr_ctxr_header(f->r)->kv_type;
+	if ((rc = lr_lrc_check(f, s->rm.m, s->fp, s->run.cp.kv_type, s->rm.m->hp.n_ctx_train, err))) {
+		lr_err_prefix(err, "'%s': ", path);
+		return cli_fail(err);
+	}
+	/* the same layout as when it was packed: documents already in window order */
+	s->corpus.docs = f->docs;
+	f->docs = NULL;
+	s->window = meta->window;
+	s->po.n_ctx = meta->window;
+	s->po.answer_tokens = meta->answer_tokens;
+	s->po.line_step = meta->line_step;
+	s->po.fit = meta->fit;
+	s->po.system = meta->system;
+	s->po.order = LR_PACK_ORDER_GIVEN;
+	s->po.focus = (const char *const *)meta->focus;
+	s->po.n_focus = meta->n_focus;
+	s->n_question = meta->n_question;
+	if ((rc = lr_pack_new(&s->pack, s->rm.tok, &s->rm.chat, s->corpus.docs, &s->po, err)) ||
+	    (rc = lr_pack_layout(s->pack, s->n_question, err)))
+		return cli_fail(err);
+	if (s->pack->ids.n != meta->n_prefix ||
+	    memcmp(s->pack->ids.v, f->tokens, (size_t)meta->n_prefix * sizeof(int32_t)) != 0) {
+		lr_errf(err, LR_EMISMATCH, "'%s' does not reproduce its saved window with this model's tokenizer "
+			"(pack it again)", path);
+		return cli_fail(err);
+	}
+	/* answers as long as asked for now */
+	s->pack->o.answer_tokens = s->run.n_gen > UINT32_MAX / 4 ? UINT32_MAX / 4 : (uint32_t)s->run.n_gen;
+	return 0;
+}
+
+int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struct lr_err *err)
+{
+	uint32_t model_ctx;
+	double t0;
+	int rc;
+
+	lr_run_opts_seed(&s->run);
+	if (n_paths == 1 && lr_session_is_lrc(paths[0])) {
+		if ((rc = questions(s, paths, n_paths, err)))
+			return rc;
+		t0 = lr_run_now();
+		rc = open_lrc(s, paths[0], err);
+		s->t_tokenize = lr_run_now() - t0;
+		return rc;
+	}
+	if ((rc = lr_corpus_args(s->cmd, paths, n_paths)) || (rc = questions(s, paths, n_paths, err)))
+		return rc;
+	if (!s->run.model)
+		return cli_usage(s->cmd, "missing model (-m)");
+	if ((rc = open_model(s, s->run.model, err)))
+		return rc;
 	model_ctx = s->rm.m->hp.n_ctx_train;
 	if (s->run.cp.n_ctx > model_ctx)
 		return cli_usage(s->cmd, "-c %" PRIu32 " exceeds the model's %" PRIu32 "-token context",

@@ -8,6 +8,7 @@
 
 #include "src/corpus.h"
 #include "src/json.h"
+#include "src/lrc.h"
 #include "src/pack.h"
 #include "src/run.h"
 
@@ -48,7 +49,10 @@ struct lr_session {
 	uint32_t window;                 /* the window limit (-c or the model's) */
 	double t_extract, t_tokenize;    /* seconds */
 	char fingerprint[LR_SHA256_HEX]; /* the model's */
+	uint8_t fp[LR_SHA256_BYTES];
 	int layout_rc;                   /* lr_pack_layout's result */
+	struct lr_lrc lrc;               /* from_lrc: the saved context */
+	int from_lrc;                    /* the only PATH was a .lrc file */
 };
 
 void lr_session_init(struct lr_session *s, const char *cmd);
@@ -61,10 +65,16 @@ int lr_session_opt(struct lr_session *s, int c, const char *arg, char **argv);
 void lr_session_help(FILE *f);
 
 /* After option parsing: check the arguments (model, PATHs), read --questions, open the
- * model, extract, pack and lay out the window.  The layout's own verdict (LR_ENOFIT) is
+ * model, extract, pack and lay out the window.  When the only PATH is a .lrc file
+ * (from_lrc), the documents, packing options and model path come from it instead (the
+ * model may still be given with -m) and the window is rebuilt from them; it must
+ * reproduce the saved prefix token for token (else LR_EMISMATCH).  The layout's own verdict (LR_ENOFIT) is
  * not a failure here: it is left in s->layout_rc with its message in err, so the
  * caller can print the table first.  @return 0 or an exit status (the error printed). */
 int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struct lr_err *err);
+
+/* 1 if path is a longread context file (by its magic, not its name). */
+int lr_session_is_lrc(const char *path);
 
 /* The model as a JSON object: file, name, fingerprint, bytes, context_length. */
 void lr_session_json_model(struct json *j, const struct lr_session *s);
