@@ -116,6 +116,41 @@ out:
 	return buf;
 }
 
+int tap_read_uints(const char *path, uint32_t **out, uint32_t *n)
+{
+	char *buf = tap_slurp(path, NULL), *p, *end;
+	uint32_t cap = 1024;
+
+	*n = 0;
+	*out = NULL;
+	if (!buf)
+		return -1;
+	*out = malloc(cap * sizeof **out);
+	for (p = buf; *out; p = end) {
+		long v = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (*n == cap)
+			*out = realloc(*out, (cap *= 2) * sizeof **out);
+		if (*out)
+			(*out)[(*n)++] = (uint32_t)v;
+	}
+	free(buf);
+	return *out ? 0 : -1;
+}
+
+float *tap_read_f32(const char *path, size_t want)
+{
+	size_t len;
+	float *f = tap_slurp(path, &len);
+
+	if (f && len != want * sizeof(float)) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
 const char *tap_tmpdir(void)
 {
 	const char *t = getenv("TESTTMP");

@@ -23,6 +23,12 @@ int tap_skip_all(const char *reason);
 const char *tap_shared(void);
 /* Read a whole file; returns a malloc'd buffer (NUL-terminated) or NULL. */
 void *tap_slurp(const char *path, size_t *len);
+/* Whitespace-separated decimal integers from a file (the golden .ids / .positions):
+ * *out is a new array (free()) of *n values.  @return 0, or -1 if unreadable. */
+int tap_read_uints(const char *path, uint32_t **out, uint32_t *n);
+/* A whole file of exactly want float32 values, or NULL (wrong size, unreadable). */
+float *tap_read_f32(const char *path, size_t want);
+
 /* A scratch directory for this test ($TESTTMP or tests/tmp), created if needed. */
 const char *tap_tmpdir(void);
 

@@ -36,39 +36,6 @@ struct seq {
 	uint32_t n_pos;
 };
 
-static int load_ints(const char *path, uint32_t **out, uint32_t *n)
-{
-	char *buf = tap_slurp(path, NULL), *p, *end;
-	uint32_t cap = 1024;
-
-	*n = 0;
-	if (!buf)
-		return -1;
-	*out = malloc(cap * sizeof **out);
-	for (p = buf;; p = end) {
-		long v = strtol(p, &end, 10);
-		if (end == p)
-			break;
-		if (*n == cap)
-			*out = realloc(*out, (cap *= 2) * sizeof **out);
-		(*out)[(*n)++] = (uint32_t)v;
-	}
-	free(buf);
-	return 0;
-}
-
-static float *load_f32(const char *path, size_t want)
-{
-	size_t len;
-	float *f = tap_slurp(path, &len);
-
-	if (f && len != want * sizeof(float)) {
-		free(f);
-		return NULL;
-	}
-	return f;
-}
-
 struct err_stats {
 	double overall, max_pos;
 	int flips;          /* argmax differs and the reference margin >= NEAR_TIE */
@@ -147,8 +114,8 @@ static void run_model(const char *type, struct seq *seqs, int n_seqs)
 			want[q->pos[i]] = 1;   /* the golden positions are ascending */
 		snprintf(rp, sizeof rp, "%s/golden/models/nano-%s.%s.%s.logits.f32", tap_shared(), type, q->name, refsrc);
 		snprintf(lp, sizeof lp, "%s/golden/models/nano-%s.%s.llamacpp.logits.f32", tap_shared(), type, q->name);
-		ref = load_f32(rp, (size_t)q->n_pos * V);
-		llama = load_f32(lp, (size_t)q->n_pos * V);
+		ref = tap_read_f32(rp, (size_t)q->n_pos * V);
+		llama = tap_read_f32(lp, (size_t)q->n_pos * V);
 		if (!tap_ok(ref && llama, "nano-%s %s: reference files read", type, q->name) ||
 		    !tap_ok(lr_ctx_new(&ctx, m, &cp, &err) == 0 && lr_eval(ctx, q->ids, q->n, want, ours, &err) == 0,
 		            "nano-%s %s: %u tokens evaluated", type, q->name, q->n)) {
@@ -189,11 +156,11 @@ int main(void)
 		char path[1024];
 		uint32_t *ids;
 		snprintf(path, sizeof path, "%s/golden/models/%s.ids", tap_shared(), seqs[s].name);
-		if (!tap_ok(load_ints(path, &ids, &seqs[s].n) == 0, "%s.ids read", seqs[s].name))
+		if (!tap_ok(tap_read_uints(path, &ids, &seqs[s].n) == 0, "%s.ids read", seqs[s].name))
 			return tap_done();
 		seqs[s].ids = (int32_t *)ids;
 		snprintf(path, sizeof path, "%s/golden/models/%s.positions", tap_shared(), seqs[s].name);
-		if (!tap_ok(load_ints(path, &seqs[s].pos, &seqs[s].n_pos) == 0, "%s.positions read", seqs[s].name))
+		if (!tap_ok(tap_read_uints(path, &seqs[s].pos, &seqs[s].n_pos) == 0, "%s.positions read", seqs[s].name))
 			return tap_done();
 	}
 	for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)

@@ -22,39 +22,6 @@
 #define NEAR_TIE 0.01
 #define V 512
 
-static int load_ints(const char *path, uint32_t **out, uint32_t *n)
-{
-	char *buf = tap_slurp(path, NULL), *p, *end;
-	uint32_t cap = 1024;
-
-	*n = 0;
-	if (!buf)
-		return -1;
-	*out = malloc(cap * sizeof **out);
-	for (p = buf;; p = end) {
-		long v = strtol(p, &end, 10);
-		if (end == p)
-			break;
-		if (*n == cap)
-			*out = realloc(*out, (cap *= 2) * sizeof **out);
-		(*out)[(*n)++] = (uint32_t)v;
-	}
-	free(buf);
-	return 0;
-}
-
-static float *load_f32(const char *path, size_t want)
-{
-	size_t len;
-	float *f = tap_slurp(path, &len);
-
-	if (f && len != want * sizeof(float)) {
-		free(f);
-		return NULL;
-	}
-	return f;
-}
-
 struct cmp {
 	double num, den;   /* squared error and squared reference, all positions */
 	int flips;         /* argmax differs where the reference's margin >= NEAR_TIE */
@@ -128,10 +95,10 @@ int main(void)
 		if (env && *env && !strstr(env, seqs[s]))
 			continue;
 		snprintf(path, sizeof path, "%s/golden/models/%s.ids", tap_shared(), seqs[s]);
-		if (load_ints(path, &ids, &n))
+		if (tap_read_uints(path, &ids, &n))
 			break;
 		snprintf(path, sizeof path, "%s/golden/models/%s.positions", tap_shared(), seqs[s]);
-		if (load_ints(path, &pos, &n_pos))
+		if (tap_read_uints(path, &pos, &n_pos))
 			break;
 		want = calloc(n, 1);
 		for (uint32_t i = 0; i < n_pos; i++)
@@ -139,7 +106,7 @@ int main(void)
 		f32 = malloc(sizeof(float) * n_pos * V);
 		ours = malloc(sizeof(float) * n_pos * V);
 		snprintf(path, sizeof path, "%s/golden/models/nano-F32.%s.llamacpp.logits.f32", tap_shared(), seqs[s]);
-		llama_f32 = load_f32(path, (size_t)n_pos * V);
+		llama_f32 = tap_read_f32(path, (size_t)n_pos * V);
 		if (tap_ok(llama_f32 && eval(m, (int32_t *)ids, n, want, LR_KV_F32, f32) == 0,
 		           "%s: f32-cache logits and llama.cpp's f32-cache file", seqs[s])) {
 			for (int t = LR_KV_F16; t < LR_KV_TYPE_COUNT; t++) {
@@ -147,7 +114,7 @@ int main(void)
 				float *ref;
 				snprintf(path, sizeof path, "%s/golden/models/nano-F32.%s.%s.logits.f32", tap_shared(), seqs[s],
 				         theirs[t]);
-				ref = load_f32(path, (size_t)n_pos * V);
+				ref = tap_read_f32(path, (size_t)n_pos * V);
 				if (!tap_ok(ref && eval(m, (int32_t *)ids, n, want, (enum lr_kv_type)t, ours) == 0,
 				            "%s: %s cache evaluated, %s read", seqs[s], lr_kv_type_name((enum lr_kv_type)t),
 				            theirs[t])) {
