@@ -5,9 +5,11 @@
  *   embed -> per layer: rmsnorm -> q,k,v matmuls -> rope -> KV store -> attention ->
  *   output matmul (+ residual) -> rmsnorm -> gate,up matmuls -> SwiGLU -> down matmul
  *   (+ residual) -> for the wanted tokens: output norm -> logits matmul.
- * Matmuls quantize their input once (8-bit, per 32 values) for the quantized weight
- * types and split the weight rows over the threads.  Every buffer is sized once in
- * lr_ctx_new; lr_eval does not allocate. */
+ * Matmuls split the weight rows over the threads.  For quantized weights they first
+ * quantize their input once to 8 bits (a scale per 32 values for the legacy types,
+ * per 256 for the k-quants, exactly as llama.cpp does) and use integer kernels
+ * (kernels/); float weights use OpenBLAS sgemm in prefill and our FMA kernels in
+ * decode.  Every buffer is sized once in lr_ctx_new; lr_eval does not allocate. */
 #include "engine/forward.h"
 
 #include <cblas.h>
