@@ -39,5 +39,5 @@ small="$dir/micro-Q8_0.gguf"
 [ -f "$small" ] || "$build/tests/lr-genmodel" --shape micro --type Q8_0 -o "$small"
 echo "== 4. 131072-token prefill, 4 layers (micro shape: 8 heads, 2 KV heads, head dim 64), $threads threads"
 for kv in f32 f16 q8 q4; do
-	"$build/bench/bench_forward" "$small" -t "$threads" -p 131072 -n 16 -r 1 --kv $kv
+	"$build/bench/bench_forward" "$small" -t "$threads" -p 131072 -n 0 -r 1 --kv $kv
 done
