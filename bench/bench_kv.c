@@ -10,7 +10,7 @@
 
 #include "engine/kv.h"
 
-/* resident set size in bytes, from /proc/self/statm */
+/* MemAvailable in bytes, from /proc/meminfo (0 when unknown) */
 static uint64_t mem_available(void)
 {
 	FILE *f = fopen("/proc/meminfo", "r");
@@ -26,6 +26,7 @@ static uint64_t mem_available(void)
 	return kib * 1024;
 }
 
+/* resident set size in bytes, from /proc/self/statm */
 static double rss(void)
 {
 	FILE *f = fopen("/proc/self/statm", "r");
