@@ -30,7 +30,7 @@ for w in $windows; do
 			-q "Which package manager does Debian use?" \
 			"$top/corpora/text" "$top/corpora/html" "$top/corpora/pdf/debian-faq.pdf" 2>/dev/null) || true
 		t=$(printf '%s\n' "$out" | jq -r '.timings.first_token')
-		if [ -z "$best" ] || [ "$(echo "$t < $(printf '%s\n' "$best" | jq -r '.timings.first_token')" | bc)" = 1 ]; then
+		if [ -z "$best" ] || awk -v a="$t" -v b="$(printf '%s\n' "$best" | jq -r '.timings.first_token')" 'BEGIN { exit !(a < b) }'; then
 			best=$out
 		fi
 	done

@@ -3,8 +3,9 @@
 # zstd; save and load times; time to the first answer token from a loaded file versus
 # a fresh prefill — for a 32k-token corpus (and the full 131,072-token window with
 # BENCH_FULL=1) on a small generated model (2 layers, 256 wide, Q8_0, 2 threads).
-# KV types: $PACK_KV (default "f16 q8 q4").  The zstd file is made by packing onto a copy
-# of the raw one, so it reuses the whole prefill (and shows that reuse costs no prefill).
+# Windows: $WINDOWS (default 32768); KV types: $PACK_KV (default "f16 q8 q4").  The
+# zstd file is made by packing onto a copy of the raw one, so it reuses the whole
+# prefill (and shows that reuse costs no prefill).
 # Figures, not tests: the machine is shared, so compare numbers from one run only.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,8 +19,8 @@ model="$dir/pack-model.gguf"
 corpus="$top/corpora/text"
 q="What does the licence say about warranties?"
 
-windows="32768"
-[ "${BENCH_FULL:-0}" = 1 ] && windows="32768 131072"
+windows=${WINDOWS:-32768}
+[ "${BENCH_FULL:-0}" = 1 ] && windows="$windows 131072"
 for w in $windows; do
 	echo "== a corpus filling a $w-token window (--fit), 2 threads"
 	printf '%-5s %-5s %12s %10s %9s %9s %11s %11s\n' kv codec bytes bytes/tok save_s load_s ttft_file ttft_fresh

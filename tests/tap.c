@@ -2,6 +2,7 @@
 #include "tests/tap.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,4 +160,47 @@ const char *tap_tmpdir(void)
 		t = "tests/tmp";
 	mkdir(t, 0777);
 	return t;
+}
+
+static uint64_t tap_rng = 88172645463325252ull;
+
+void tap_seed(uint64_t seed)
+{
+	tap_rng = seed ? seed : 88172645463325252ull;
+}
+
+static uint64_t tap_next(void)
+{
+	tap_rng ^= tap_rng << 13;
+	tap_rng ^= tap_rng >> 7;
+	tap_rng ^= tap_rng << 17;
+	return tap_rng;
+}
+
+double tap_urand(void)
+{
+	return ((tap_next() >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+float tap_frand(void)
+{
+	return (float)((tap_next() >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
+}
+
+float tap_gauss(void)
+{
+	double u = tap_urand();
+	return (float)(sqrt(-2 * log(u)) * cos(6.283185307179586 * tap_urand()));
+}
+
+double tap_rel_l2(const float *x, const float *r, size_t n)
+{
+	double num = 0, den = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double d = (double)x[i] - r[i];
+		num += d * d;
+		den += (double)r[i] * r[i];
+	}
+	return sqrt(num / den);
 }

@@ -29,6 +29,16 @@ int tap_read_uints(const char *path, uint32_t **out, uint32_t *n);
 /* A whole file of exactly want float32 values, or NULL (wrong size, unreadable). */
 float *tap_read_f32(const char *path, size_t want);
 
+/* A small deterministic generator for test data (xorshift64), one stream per
+ * program: tap_seed sets it (nonzero); tap_urand is uniform in (0, 1), tap_frand in
+ * [-1, 1), tap_gauss standard normal (Box-Muller). */
+void tap_seed(uint64_t seed);
+double tap_urand(void);
+float tap_frand(void);
+float tap_gauss(void);
+/* Relative L2 error of x against the reference r: |x - r| / |r|. */
+double tap_rel_l2(const float *x, const float *r, size_t n);
+
 /* A scratch directory for this test ($TESTTMP or tests/tmp), created if needed. */
 const char *tap_tmpdir(void);
 

@@ -37,21 +37,6 @@
 #define ROTATION_GAIN 2.0    /* outliers: plain error / rotated and centred error, at least */
 #define TOL_BF16_P 4e-3      /* bf16 probabilities: 2^-9 relative each, 2^-8 in all */
 
-static uint64_t rng;
-
-static double urand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return ((rng >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-
-static float gauss(void)
-{
-	return (float)(sqrt(-2 * log(urand())) * cos(6.283185307179586 * urand()));
-}
-
 struct data {
 	uint32_t n, hd;          /* keys, head dimension */
 	float *k, *v;            /* [n][hd] */
@@ -68,22 +53,22 @@ static void make_data(struct data *d, uint32_t n, uint32_t hd, int outliers, uin
 	static const int kch[4] = { 3, 12, 40, 45 };
 	static const float kmul[4] = { 10, 25, 50, 30 };
 
-	rng = seed;
+	tap_seed(seed);
 	d->n = n;
 	d->hd = hd;
 	d->k = malloc(sizeof(float) * n * hd);
 	d->v = malloc(sizeof(float) * n * hd);
 	d->q = malloc(sizeof(float) * N_Q * G * hd);
 	for (uint64_t i = 0; i < (uint64_t)n * hd; i++) {
-		d->k[i] = gauss();
-		d->v[i] = gauss();
+		d->k[i] = tap_gauss();
+		d->v[i] = tap_gauss();
 	}
 	for (uint32_t i = 0; i < N_Q * G * hd; i++)
-		d->q[i] = 3 * gauss();
+		d->q[i] = 3 * tap_gauss();
 	if (outliers) {
 		for (uint32_t p = 0; p < n; p++) {
 			for (int c = 0; c < 4; c++)
-				d->k[(uint64_t)p * hd + kch[c]] = kmul[c] * (1 + 0.1f * gauss());
+				d->k[(uint64_t)p * hd + kch[c]] = kmul[c] * (1 + 0.1f * tap_gauss());
 			d->v[(uint64_t)p * hd + 9] *= 10;
 			d->v[(uint64_t)p * hd + 33] *= 10;
 		}
@@ -180,17 +165,6 @@ static void reference(const struct data *d, double *out)
 	free(s);
 }
 
-static double rel_l2(const float *x, const float *r, size_t n)
-{
-	double num = 0, den = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		num += ((double)x[i] - r[i]) * ((double)x[i] - r[i]);
-		den += (double)r[i] * r[i];
-	}
-	return sqrt(num / den);
-}
-
 static void accuracy(const struct lr_attn_kernels *K, uint32_t n, int outliers)
 {
 	struct data d;
@@ -224,7 +198,7 @@ static void accuracy(const struct lr_attn_kernels *K, uint32_t n, int outliers)
 			memset(o, 0, no * sizeof(float));
 			run(&kv, &d, K, 2, 0, N_Q, o);
 			lr_kv_release(&kv);
-			e[v] = rel_l2(o, f32, no);
+			e[v] = tap_rel_l2(o, f32, no);
 			if (v)
 				tap_diag("%s, %u keys: %s cache %s: rel L2 %.4g", what, n, tn, variant[v], e[v]);
 		}
@@ -264,12 +238,12 @@ static void invariance(const struct lr_attn_kernels *K, enum lr_kv_type t, uint3
 			/* a split range has its own running maximum; where values go through bf16
 			 * pairs, P's bf16 rounding (2^-9) then lands differently than in the batch */
 			double lim = (t == LR_KV_Q8 || t == LR_KV_Q4) && K->pv_pairs ? TOL_BF16_P : 1e-6;
-			tap_ok(rel_l2(c, a, no) < lim, "%s, %u keys: single queries (key ranges split and merged) "
-			       "match the batch: rel L2 %.2g (< %.0g)", tn, n, rel_l2(c, a, no), lim);
+			tap_ok(tap_rel_l2(c, a, no) < lim, "%s, %u keys: single queries (key ranges split and merged) "
+			       "match the batch: rel L2 %.2g (< %.0g)", tn, n, tap_rel_l2(c, a, no), lim);
 		}
 		run(&kv, &d, &lr_attn_kernels_scalar, 2, 0, N_Q, s);
-		tap_ok(rel_l2(s, a, no) < 1e-6, "%s, %u keys: scalar and %s kernels agree: rel L2 %.2g", tn, n, K->name,
-		       rel_l2(s, a, no));
+		tap_ok(tap_rel_l2(s, a, no) < 1e-6, "%s, %u keys: scalar and %s kernels agree: rel L2 %.2g", tn, n, K->name,
+		       tap_rel_l2(s, a, no));
 		lr_kv_release(&kv);
 	}
 	free_data(&d);

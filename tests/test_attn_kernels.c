@@ -20,16 +20,6 @@
 #define TOL_EXP2_REL 3e-7      /* lr_attn_exp2 vs exact 2^x, relative (Cephes polynomial) */
 #define TOL_SUM_REL  2e-6      /* exp2_sum totals, SIMD vs scalar, relative */
 
-static uint64_t rng = 88172645463325252ull;
-
-static float frand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
-}
-
 /* a cache with one layer and one head, filled with n random tokens (a few large
  * channels when spiky), for its real panel and row layouts */
 static int filled(struct lr_kv *kv, enum lr_kv_type t, uint32_t hd, uint32_t n, int spiky)
@@ -48,8 +38,8 @@ static int filled(struct lr_kv *kv, enum lr_kv_type t, uint32_t hd, uint32_t n, 
 	}
 	for (uint32_t p = 0; p < n; p++) {
 		for (uint32_t i = 0; i < hd; i++) {
-			k[i] = frand() * (spiky && i % 13 == 2 ? 40.0f : 1.0f);
-			v[i] = frand() * (spiky && i % 11 == 4 ? 20.0f : 1.0f);
+			k[i] = tap_frand() * (spiky && i % 13 == 2 ? 40.0f : 1.0f);
+			v[i] = tap_frand() * (spiky && i % 11 == 4 ? 20.0f : 1.0f);
 		}
 		lr_kv_put(kv, 0, 0, p, k, v);
 	}
@@ -89,11 +79,11 @@ static void scores_and_values(const struct lr_attn_kernels *K, enum lr_kv_type t
 	acc1 = malloc(sizeof(float) * 64 * hd);
 	P = malloc(sizeof(float) * 64 * 320);
 	for (int i = 0; i < 64 * (int)hd; i++) {
-		qf[i] = frand() * 3;
-		q16[i] = (int16_t)(frand() * 32767);
+		qf[i] = tap_frand() * 3;
+		q16[i] = (int16_t)(tap_frand() * 32767);
 	}
 	for (int r = 0; r < 64; r++)
-		qd[r] = 1e-4f * (1 + frand());
+		qd[r] = 1e-4f * (1 + tap_frand());
 	for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++)
 		for (int np = 1; np <= 18; np += (np < 3 ? 1 : 7)) {
 			struct lr_attn_q q = { rows[ri], (int)hd, qf, q16, qd };
@@ -117,11 +107,11 @@ static void scores_and_values(const struct lr_attn_kernels *K, enum lr_kv_type t
 		ok_v = same_bits(a, b, (size_t)n * hd, &where);
 		tap_ok(ok_v, "%s %s value tile, head dim %u: identical to the scalar twin", K->name, lr_kv_type_name(t), hd);
 		for (int i = 0; i < 64 * 320; i++)
-			P[i] = frand() > 0 ? frand() * 0.5f + 0.5f : 0.0f;
+			P[i] = tap_frand() > 0 ? tap_frand() * 0.5f + 0.5f : 0.0f;
 		for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++)
 			for (int nk = 1; nk <= 257; nk += 64) {
 				for (int i = 0; i < 64 * (int)hd; i++)
-					acc0[i] = acc1[i] = frand();
+					acc0[i] = acc1[i] = tap_frand();
 				lr_attn_kernels_scalar.pv(P, 320, rows[ri], nk, a, (int)hd, acc0, (int)hd);
 				K->pv(P, 320, rows[ri], nk, a, (int)hd, acc1, (int)hd);
 				if (!same_bits(acc0, acc1, 64 * (size_t)hd, &where)) {
@@ -147,7 +137,7 @@ static void scores_and_values(const struct lr_attn_kernels *K, enum lr_kv_type t
 			        memcmp(dv0, dv1, sizeof(float) * ld * (hd / 32)) == 0;
 			for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
 				for (int i = 0; i < 64 * (int)hd; i++)
-					acc0[i] = acc1[i] = frand();
+					acc0[i] = acc1[i] = tap_frand();
 				lr_attn_kernels_scalar.pv_pairs(P, 320, rows[ri], nk, vt0, dv0, (int)hd, acc0, (int)hd, pb);
 				K->pv_pairs(P, 320, rows[ri], nk, vt0, dv0, (int)hd, acc1, (int)hd, pb);
 				if (!same_bits(acc0, acc1, 64 * (size_t)hd, &where)) {
@@ -174,7 +164,7 @@ static void softmax_parts(const struct lr_attn_kernels *K)
 	for (int n = 1; n <= 300; n += 23) {
 		float m0, m1, t0, t1;
 		for (int j = 0; j < n; j++)
-			s0[j] = s1[j] = frand() * 40 - 20;
+			s0[j] = s1[j] = tap_frand() * 40 - 20;
 		if (n > 5)
 			s0[n - 2] = s1[n - 2] = -INFINITY;   /* a masked score */
 		m0 = lr_attn_kernels_scalar.row_max(s0, n);
@@ -201,7 +191,7 @@ static void quantizer(const struct lr_attn_kernels *K)
 		uint8_t c0[32], c1[32];
 		float scale = b % 5 == 0 ? 1e-6f : b % 5 == 1 ? 3e3f : 1.0f;
 		for (int i = 0; i < 32; i++)
-			x[i] = frand() * scale * (i == b % 32 ? 20.0f : 1.0f);
+			x[i] = tap_frand() * scale * (i == b % 32 ? 20.0f : 1.0f);
 		if (b % 97 == 0)
 			memset(x, 0, sizeof x);
 		lr_kv_quant_q4(x, &d0, c0);
@@ -236,6 +226,7 @@ int main(void)
 	static const char *const sets[] = { "avx2", "avx512" };
 	int any = 0;
 
+	tap_seed(88172645463325252ull);
 	exp2_accuracy();
 	for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) {
 		const struct lr_attn_kernels *K = lr_attn_kernels_get(sets[s]);

@@ -50,17 +50,6 @@ static void ids_for(const struct lr_model *m, int32_t *ids, int n, uint32_t seed
 	}
 }
 
-static double rel_l2(const float *x, const float *r, size_t n)
-{
-	double num = 0, den = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		num += ((double)x[i] - r[i]) * ((double)x[i] - r[i]);
-		den += (double)r[i] * r[i];
-	}
-	return sqrt(num / den);
-}
-
 /* all logits of n tokens through the fast pass, evaluated in chunks of `chunk` */
 static int fast(const struct lr_model *m, const int32_t *ids, int n, int chunk, int threads,
                 enum lr_kv_type kv, float *out)
@@ -103,7 +92,7 @@ static void versus_reference(const char *name, const char *args, double tol)
 	ids_for(m, ids, N_TOK, 7);
 	if (tap_ok(lr_forward_ref(m, ids, N_TOK, NULL, b, &err) == 0, "%s: reference pass", name) &&
 	    tap_ok(fast(m, ids, N_TOK, N_TOK, 2, LR_KV_F32, a) == 0, "%s: fast pass", name)) {
-		double e = rel_l2(a, b, nv);
+		double e = tap_rel_l2(a, b, nv);
 		tap_ok(e < tol, "%s: fast pass matches the reference (rel L2 %.3g < %.0g)", name, e, tol);
 	}
 	free(a);
@@ -133,14 +122,14 @@ static void invariances(const char *name, const char *args, double tol_batch, do
 	fast(m, ids, N_TOK, N_TOK, 1, LR_KV_F32, t1);
 	fast(m, ids, N_TOK, N_TOK, 3, LR_KV_F32, t3);
 	fast(m, ids, N_TOK, N_TOK, 2, LR_KV_F16, kv16);
-	tap_ok(rel_l2(chunked, all, nv) < tol_batch, "%s: batches of 7 give the logits of one batch (%.2g)",
-	       name, rel_l2(chunked, all, nv));
-	tap_ok(rel_l2(one, all, nv) < tol_batch, "%s: token-by-token decode gives the logits of one batch (%.2g)",
-	       name, rel_l2(one, all, nv));
+	tap_ok(tap_rel_l2(chunked, all, nv) < tol_batch, "%s: batches of 7 give the logits of one batch (%.2g)",
+	       name, tap_rel_l2(chunked, all, nv));
+	tap_ok(tap_rel_l2(one, all, nv) < tol_batch, "%s: token-by-token decode gives the logits of one batch (%.2g)",
+	       name, tap_rel_l2(one, all, nv));
 	tap_ok(memcmp(t1, all, nv * 4) == 0 && memcmp(t3, all, nv * 4) == 0,
 	       "%s: 1, 2 and 3 threads give bit-identical logits", name);
-	tap_ok(rel_l2(kv16, all, nv) < tol_f16, "%s: an f16 KV cache stays close to f32 (%.2g)", name,
-	       rel_l2(kv16, all, nv));
+	tap_ok(tap_rel_l2(kv16, all, nv) < tol_f16, "%s: an f16 KV cache stays close to f32 (%.2g)", name,
+	       tap_rel_l2(kv16, all, nv));
 	/* quantized caches: the same cache contents whatever the batching (the key centre
 	 * comes from the first 16 tokens alone), so only bf16 probability rounding in the
 	 * value products differs between batchings */
@@ -148,8 +137,8 @@ static void invariances(const char *name, const char *args, double tol_batch, do
 		float *qa = malloc(nv * 4), *qb = malloc(nv * 4);
 		fast(m, ids, N_TOK, N_TOK, 2, (enum lr_kv_type)t, qa);
 		fast(m, ids, N_TOK, 1, 2, (enum lr_kv_type)t, qb);
-		tap_ok(rel_l2(qb, qa, nv) < tol_batch + 4e-3, "%s: %s cache, token-by-token decode gives the logits of "
-		       "one batch (%.2g)", name, lr_kv_type_name((enum lr_kv_type)t), rel_l2(qb, qa, nv));
+		tap_ok(tap_rel_l2(qb, qa, nv) < tol_batch + 4e-3, "%s: %s cache, token-by-token decode gives the logits of "
+		       "one batch (%.2g)", name, lr_kv_type_name((enum lr_kv_type)t), tap_rel_l2(qb, qa, nv));
 		free(qa);
 		free(qb);
 	}
@@ -173,7 +162,7 @@ static void invariances(const char *name, const char *args, double tol_batch, do
 		lr_eval(c, other + 20, 10, want, x, &err);
 		lr_ctx_free(c);
 		fast(m, other, 30, 30, 2, LR_KV_F32, y);
-		tap_ok(rel_l2(x, y + 20 * (size_t)m->hp.n_vocab, 10 * (size_t)m->hp.n_vocab) < tol_batch,
+		tap_ok(tap_rel_l2(x, y + 20 * (size_t)m->hp.n_vocab, 10 * (size_t)m->hp.n_vocab) < tol_batch,
 		       "%s: after rewinding, new tokens see only the kept prefix", name);
 		free(x);
 		free(y);

@@ -19,16 +19,6 @@
 #define TOL_REL 2e-6
 #define TOL_ABS 1e-30
 
-static uint64_t rng = 88172645463325252ull;
-
-static float frand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
-}
-
 static const uint32_t types[] = {
 	LR_TYPE_F32, LR_TYPE_F16, LR_TYPE_BF16, LR_TYPE_Q8_0, LR_TYPE_Q4_0, LR_TYPE_Q4_1,
 	LR_TYPE_Q5_0, LR_TYPE_Q5_1, LR_TYPE_Q4_K, LR_TYPE_Q5_K, LR_TYPE_Q6_K,
@@ -50,7 +40,7 @@ static void acts_make(struct acts *a, int64_t n, int n_tok, float scale, int out
 	a->f = malloc(sizeof(float) * (size_t)(n * n_tok));
 	for (int t = 0; t < n_tok; t++) {
 		for (int64_t i = 0; i < n; i++) {
-			float v = frand() * scale;
+			float v = tap_frand() * scale;
 			if (outliers && i % 97 == 5)
 				v *= 50;
 			a->f[t * n + i] = v;
@@ -110,7 +100,7 @@ static void test_set(const struct lr_kernels *k)
 				if (!k->uses_q8[type] && variant == 1)
 					n -= 3;
 				for (int64_t i = 0; i < n; i++)
-					wf[i] = frand() * (variant == 2 ? 100.0f : 0.1f) * (i % 61 == 0 ? 20.0f : 1.0f);
+					wf[i] = tap_frand() * (variant == 2 ? 100.0f : 0.1f) * (i % 61 == 0 ? 20.0f : 1.0f);
 				lr_quant_row(type, wf, w, n);
 				acts_make(&a, lengths[li], 9, scale, variant == 1, k->uses_q8[type]);
 				/* 9 tokens: a group of four, and remainders */
@@ -159,7 +149,7 @@ static void test_quantize(const struct lr_kernels *k)
 		int same = 1;
 		for (int round = 0; round < 4; round++) {
 			for (int64_t i = 0; i < n; i++) {
-				x[i] = frand() * (round == 3 ? 1e30f : 1.0f);
+				x[i] = tap_frand() * (round == 3 ? 1e30f : 1.0f);
 				if (round == 1 && i % 32 < 31)
 					x[i] = 0;                     /* nearly empty blocks */
 				if (round == 2)
@@ -186,6 +176,7 @@ int main(void)
 	const char *names[] = { "avx2", "avx512" };
 	int n_sets = 0;
 
+	tap_seed(88172645463325252ull);
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		const struct lr_kernels *k = lr_kernels_get(names[i]);
 		if (!k) {

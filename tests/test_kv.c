@@ -12,21 +12,6 @@
 #include "engine/kv.h"
 #include "tests/tap.h"
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static double urand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return ((rng >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-
-static float gauss(void)
-{
-	return (float)(sqrt(-2 * log(urand())) * cos(6.283185307179586 * urand()));
-}
-
 static struct lr_hparams shape(uint32_t layers, uint32_t kv_heads, uint32_t hd)
 {
 	struct lr_hparams hp;
@@ -99,8 +84,8 @@ static void rotation(void)
 		return;
 	tap_is_int(kv.rot_block, 128, "the rotation covers a whole 128-value head");
 	for (int i = 0; i < 128; i++) {
-		x[i] = y[i] = gauss();
-		z[i] = w[i] = gauss();
+		x[i] = y[i] = tap_gauss();
+		z[i] = w[i] = tap_gauss();
 		dot0 += (double)x[i] * z[i];
 		nx += (double)x[i] * x[i];
 	}
@@ -167,7 +152,7 @@ static void quantizers(void)
 		int8_t c8[32];
 		uint8_t c4[32];
 		for (int i = 0; i < 32; i++) {
-			x[i] = gauss();
+			x[i] = tap_gauss();
 			ex += (double)x[i] * x[i];
 		}
 		lr_kv_quant_q8(x, &d8, c8);
@@ -221,7 +206,7 @@ static void store_load(enum lr_kv_type t, uint32_t hd, double tol)
 	tap_ok(kv.bytes == lr_kv_bytes(&hp, t, n), "%s, head dim %u: the cache reserves lr_kv_bytes() bytes",
 	       lr_kv_type_name(t), hd);
 	for (uint32_t i = 0; i < 2 * 3 * n * 2 * hd; i++)
-		in[i] = gauss() * (i % 7 == 3 ? 8.0f : 1.0f);
+		in[i] = tap_gauss() * (i % 7 == 3 ? 8.0f : 1.0f);
 	for (uint32_t l = 0; l < 2; l++)
 		for (uint32_t h = 0; h < 3; h++)
 			for (uint32_t p = 0; p < n; p++) {
@@ -282,9 +267,9 @@ static void centring(enum lr_kv_type t)
 	float *k2 = malloc(sizeof(float) * n * ld);
 
 	for (uint32_t i = 0; i < n * ld; i++) {
-		k[i] = gauss() + (i % 64 == 7 ? 30.0f : 0.0f);   /* a constant outlier channel */
-		v[i] = gauss();
-		k2[i] = gauss();
+		k[i] = tap_gauss() + (i % 64 == 7 ? 30.0f : 0.0f);   /* a constant outlier channel */
+		v[i] = tap_gauss();
+		k2[i] = tap_gauss();
 	}
 	if (lr_kv_init(&a, &hp, t, n, &err) || lr_kv_init(&b, &hp, t, n, &err)) {
 		tap_ok(0, "%s caches for the centring test: %s", lr_kv_type_name(t), err.msg);
@@ -350,6 +335,7 @@ static void failures(void)
 
 int main(void)
 {
+	tap_seed(0x9e3779b97f4a7c15ull);
 	names();
 	sizes();
 	rotation();

@@ -69,18 +69,6 @@ static const struct model models[] = {
 	{ "Q6_K", 0.04,  0, 1.25 },
 };
 
-static double rel_l2(const float *x, const float *r, int64_t n)
-{
-	double num = 0, den = 0;
-
-	for (int64_t i = 0; i < n; i++) {
-		double d = (double)x[i] - r[i];
-		num += d * d;
-		den += (double)r[i] * r[i];
-	}
-	return den > 0 ? sqrt(num / den) : sqrt(num);
-}
-
 static struct lr_gguf *open_golden(const char *type)
 {
 	char path[1024];
@@ -121,7 +109,7 @@ static void test_model(const struct lr_gguf *ref, const struct model *m)
 		ours_deq = malloc((size_t)n * sizeof *ours_deq);
 		ours = malloc(t->n_bytes);
 		lr_dequant_row(t->type, t->data, deq, n);
-		double e = rel_l2(deq, r->data, n);
+		double e = tap_rel_l2(deq, r->data, n);
 		if (e > worst)
 			worst = e;
 		/* our quantizer, row by row as a converter would */
@@ -131,7 +119,7 @@ static void test_model(const struct lr_gguf *ref, const struct model *m)
 		if (memcmp(ours, t->data, t->n_bytes) == 0)
 			n_exact++;
 		lr_dequant_row(t->type, ours, ours_deq, n);
-		double eo = rel_l2(ours_deq, r->data, n);
+		double eo = tap_rel_l2(ours_deq, r->data, n);
 		if (e > 0 && eo / e > worst_ratio)
 			worst_ratio = eo / e;
 		free(deq);
@@ -165,7 +153,7 @@ static void test_mixed(const struct lr_gguf *ref)
 		if (!r)
 			ok = 0;
 		else if (lr_dequant_row(t->type, t->data, deq, (int64_t)t->n_elements) ||
-		         rel_l2(deq, r->data, (int64_t)t->n_elements) > 0.15)
+		         tap_rel_l2(deq, r->data, (int64_t)t->n_elements) > 0.15)
 			ok = 0;
 		n6 += t->type == LR_TYPE_Q6_K;
 		free(deq);
