@@ -46,7 +46,7 @@ static void usage(void)
 	       "Exit status: 0 ok; 6 the documents do not fit (without --fit); 10 packed, but\n"
 	       "some inputs could not be read; 130 interrupted (the old CORPUS.lrc is kept);\n"
 	       "2 usage; 3 a file cannot be read or written; 4 malformed input; 5 unsupported\n"
-	       "model; 7 out of memory.\n");
+	       "model, or no input with text to read; 7 out of memory.\n");
 }
 
 /* Reuse what an existing file at path holds: the number of leading prefix tokens it

@@ -40,7 +40,8 @@ static void usage(void)
 	       "\n"
 	       "Exit status: 0 fits; 6 does not fit (the table says by how much); 10 fits but\n"
 	       "some inputs could not be read; 2 usage; 3 a file cannot be read; 4 malformed\n"
-	       "model; 5 unsupported model (no Llama 3 chat format).\n");
+	       "model; 5 unsupported model (no Llama 3 chat format), or no input with text to\n"
+	       "read.\n");
 }
 
 /* Measure the prefill speed on the first tokens of the prefix and record it. */

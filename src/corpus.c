@@ -175,14 +175,14 @@ int lr_corpus_extract(struct lr_corpus *c, char *const *paths, int n, const char
 	return 0;
 }
 
-void lr_corpus_summary(const struct lr_corpus *c)
+void lr_corpus_summary_text(const struct lr_corpus *c, char *line, size_t size)
 {
 	const struct lr_extract_stats *st = lr_extract_stats(c->x);
-	char line[1024];
 	size_t n = 0;
 
-#define ADD(...) do { int k_ = snprintf(line + n, sizeof line - n, __VA_ARGS__); \
-		if (k_ > 0 && (size_t)k_ < sizeof line - n) n += (size_t)k_; } while (0)
+	line[0] = 0;
+#define ADD(...) do { int k_ = snprintf(line + n, size - n, __VA_ARGS__); \
+		if (k_ > 0 && (size_t)k_ < size - n) n += (size_t)k_; } while (0)
 	ADD("%" PRIu64 " file%s read", st->files_read, st->files_read == 1 ? "" : "s");
 	if (st->files_partial)
 		ADD(" (%" PRIu64 " damaged)", st->files_partial);
@@ -216,6 +216,13 @@ void lr_corpus_summary(const struct lr_corpus *c)
 	if (st->pages_lost)
 		ADD(", %" PRIu64 " lost", st->pages_lost);
 #undef ADD
+}
+
+void lr_corpus_summary(const struct lr_corpus *c)
+{
+	char line[1024];
+
+	lr_corpus_summary_text(c, line, sizeof line);
 	fflush(stdout);
 	fprintf(stderr, "longread: extract: %s\n", line);
 }
@@ -230,6 +237,16 @@ int lr_corpus_nothing_read(const struct lr_corpus *c)
 		if (c->docs->v[i]->status == LR_DOC_READ || c->docs->v[i]->status == LR_DOC_PARTIAL)
 			return 0;
 	return st->files_failed > 0 || c->missing > 0;
+}
+
+int lr_corpus_has_text(const struct lr_corpus *c)
+{
+	for (size_t i = 0; i < c->docs->n; i++) {
+		const struct lr_doc *d = c->docs->v[i];
+		if ((d->status == LR_DOC_READ || d->status == LR_DOC_PARTIAL) && d->kind != LR_DOC_TREE)
+			return 1;
+	}
+	return 0;
 }
 
 int lr_corpus_status(const struct lr_corpus *c)

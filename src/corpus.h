@@ -57,6 +57,8 @@ int lr_corpus_extract(struct lr_corpus *c, char *const *paths, int n, const char
 
 /* "longread: extract: 12 files read, ..." on stderr. */
 void lr_corpus_summary(const struct lr_corpus *c);
+/* The same summary ("12 files read, ...") into line (size > 0), NUL-terminated. */
+void lr_corpus_summary_text(const struct lr_corpus *c, char *line, size_t size);
 
 /* The exit status extract's rules give: 0 all read; LR_EXIT_PARTIAL some inputs failed
  * or were damaged; when nothing could be read, the code of the first failure (or 3
@@ -66,5 +68,9 @@ int lr_corpus_status(const struct lr_corpus *c);
 /* 1 when nothing at all could be read: every file failed (none read) and not one
  * input was a readable document (an empty directory still counts as read). */
 int lr_corpus_nothing_read(const struct lr_corpus *c);
+
+/* 1 when at least one input gave a document with text to read: a file read (wholly or
+ * in part), not a directory listing and not a skipped binary or oversized file. */
+int lr_corpus_has_text(const struct lr_corpus *c);
 
 #endif

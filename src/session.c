@@ -272,6 +272,14 @@ int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struc
 	s->t_extract = s->corpus.seconds;
 	if (lr_corpus_nothing_read(&s->corpus))
 		return lr_corpus_status(&s->corpus);   /* each failure is already on stderr */
+	if (!lr_corpus_has_text(&s->corpus)) {
+		/* answering from no documents would be the model's own guess passed off as a
+		 * reading of the inputs: refuse, saying what was skipped */
+		char what[1024];
+		lr_corpus_summary_text(&s->corpus, what, sizeof what);
+		cli_error("no document with text to read in the inputs: %s", what);
+		return LR_EXIT_UNSUPPORTED;
+	}
 	t0 = lr_run_now();
 	if ((rc = lr_pack_new(&s->pack, s->rm.tok, &s->rm.chat, s->corpus.docs, &s->po, err)) ||
 	    (rc = question_room(s, err)))

@@ -150,6 +150,11 @@ run "$LONGREAD" ask -m "$M" c nothere -q x
 expect_fail 3 "cannot open 'nothere'" "a missing input: exit 3"
 run "$LONGREAD" ask -m "$M" --questions nothere.txt c
 expect_fail 3 "cannot open 'nothere.txt'" "a missing questions file: exit 3"
+printf 'ELF\001\000\000\002\000\377\376' >bin.dat
+mkdir -p empty
+run "$LONGREAD" ask -m "$M" bin.dat empty -q x
+expect_fail 5 "no document with text to read in the inputs: 0 files read, 1 skipped (1 binary)" \
+	"only a binary file and an empty directory: exit 5, never an answer from no documents"
 "$GENMODEL" -o nochat.gguf --no-chat-tokens
 run "$LONGREAD" ask -m nochat.gguf c -q x
 expect_fail 5 "no Llama 3 chat tokens" "a model without the chat format: exit 5"

@@ -68,6 +68,10 @@ cp "$L" "$T/new.lrc"
 printf '\002' | dd of="$T/new.lrc" bs=1 seek=8 conv=notrunc 2>/dev/null
 run "$LONGREAD" ask "$T/new.lrc" -q "$Q"
 expect_fail 5 "newer than this longread reads" "a newer format version: exit 5"
+printf '\000\001\002binary\377' >"$T/only.bin"
+run "$LONGREAD" pack -m "$M" "$T/only.bin" -o "$T/none.lrc"
+ok $([ "$rc" -eq 5 ] && [ ! -e "$T/none.lrc" ] && grep -q "no document with text to read" "$T/err"; echo $?) \
+	"packing only a binary file: exit 5 and no file written"
 
 # refresh: reuse the prefix up to the first changed document
 cp "$L" "$T/before.lrc"

@@ -185,6 +185,9 @@ run "$LONGREAD" plan -m "$T/none.gguf" c
 expect_fail 3 "cannot open '$T/none.gguf'" "a missing model: exit 3"
 run "$LONGREAD" plan -m "$M" c nothere
 expect_fail 3 "cannot open 'nothere'" "a missing input: exit 3"
+mkdir -p empty
+run "$LONGREAD" plan -m "$M" empty
+expect_fail 5 "no document with text to read in the inputs: 0 files read" "only an empty directory: exit 5"
 run "$LONGREAD" plan -m "$M" "$SRCDIR/corpora/pdf/gpl-licence-encrypted.pdf"
 expect_fail 9 "encrypted" "only an encrypted PDF: exit 9"
 printf 'garbage, not a PDF\n' >bad.pdf
