@@ -136,6 +136,61 @@ static void test_set(const struct lr_kernels *k)
 	}
 }
 
+/* The multi-row kernels: 5 rows (a pair and a remainder for kernels that pair rows) of
+ * 9 tokens each give bit for bit what the one-row dot gives, and so does each token
+ * alone (decode has its own path for some types: it must not change a result, or a
+ * cached key would depend on how the prompt was batched).  Lengths include an odd
+ * number of 32-blocks, the tail of the paired legacy steps. */
+static void test_rows(const struct lr_kernels *k)
+{
+	enum { R = 5, NT = 9 };
+	static const int64_t lengths[] = { 2048, 2080, 4864 };
+
+	for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+		uint32_t type = types[ti];
+		const struct lr_type_info *info = lr_type_info(type);
+		int same_dot = 1, same_alone = 1, tested = 0;
+
+		if (!k->rows[type] || !k->uses_q8[type])
+			continue;
+		for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+			int64_t n = lengths[li];
+			if (n % info->block_size || n % k->uses_q8[type])
+				continue;
+			uint64_t row_bytes = (uint64_t)(n / info->block_size) * info->type_size;
+			uint8_t *w = malloc(row_bytes * R + 64);
+			float *wf = malloc(sizeof(float) * (size_t)n);
+			float batch[NT * R], one[R], dot[NT];
+			struct acts a;
+
+			for (int r = 0; r < R; r++) {
+				for (int64_t i = 0; i < n; i++)
+					wf[i] = tap_frand() * 0.1f * (i % 61 == 0 ? 20.0f : 1.0f);
+				lr_quant_row(type, wf, w + r * row_bytes, n);
+			}
+			acts_make(&a, n, NT, 1.0f, 1, k->uses_q8[type]);
+			k->rows[type](n, w, row_bytes, R, NT, a.q, a.f, n, batch, R);
+			for (int r = 0; r < R; r++) {
+				k->dot[type](n, w + r * row_bytes, NT, a.q, a.f, n, dot, 1);
+				for (int t = 0; t < NT; t++)
+					same_dot &= memcmp(&dot[t], &batch[t * R + r], sizeof(float)) == 0;
+			}
+			for (int t = 0; t < NT; t++) {
+				k->rows[type](n, w, row_bytes, R, 1, &a.q[t], a.f + t * n, n, one, 1);
+				same_alone &= memcmp(one, &batch[t * R], sizeof one) == 0;
+			}
+			tested++;
+			acts_free(&a);
+			free(wf);
+			free(w);
+		}
+		tap_ok(tested > 0 && same_dot, "%s %s: %d rows of %d tokens: bit-identical to the one-row dot",
+		       k->name, info->name, R, NT);
+		tap_ok(tested > 0 && same_alone, "%s %s: each token alone (decode) gives the batch's results bit for bit",
+		       k->name, info->name);
+	}
+}
+
 static void test_quantize(const struct lr_kernels *k)
 {
 	const int64_t n = 4096;
@@ -186,6 +241,7 @@ int main(void)
 		n_sets++;
 		test_quantize(k);
 		test_set(k);
+		test_rows(k);
 	}
 	tap_ok(lr_kernels_best() != NULL, "a best kernel set is chosen (%s)", lr_kernels_best()->name);
 	if (!n_sets)

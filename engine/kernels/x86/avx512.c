@@ -63,14 +63,17 @@ enum legacy { L_Q4_0, L_Q4_1, L_Q5_0, L_Q5_1, L_Q8_0 };
 
 /* Unpack blocks i, i+1 (pair) or block i alone (then the second half repeats it with
  * scale 0) as signed codes c with value = dw * c + m: q4_0 q - 8, q5_0 q - 16, q8_0 w,
- * q4_1 / q5_1 q (their minimum m is separate).  All codes fit in int8. */
+ * q4_1 / q5_1 q (their minimum m is separate).  All codes fit in int8.  RAW keeps
+ * q4_0 and q5_0 codes unsigned (q, the offset left to the caller). */
 INLINE void legacy_unpack(const void *w, int64_t i, int pair, const int kind, __m512i *codes,
-                          float *dw0, float *dw1, float *m0, float *m1)
+                          float *dw0, float *dw1, float *m0, float *m1, const int RAW)
 {
 	switch (kind) {
 	case L_Q4_0: {
 		const block_q4_0 *b = (const block_q4_0 *)w + i;
-		*codes = _mm512_sub_epi8(nib_pair(b[0].qs, pair ? b[1].qs : b[0].qs), _mm512_set1_epi8(8));
+		*codes = nib_pair(b[0].qs, pair ? b[1].qs : b[0].qs);
+		if (!RAW)
+			*codes = _mm512_sub_epi8(*codes, _mm512_set1_epi8(8));
 		*dw0 = f16(b[0].d); *dw1 = pair ? f16(b[1].d) : 0;
 		break;
 	}
@@ -84,8 +87,9 @@ INLINE void legacy_unpack(const void *w, int64_t i, int pair, const int kind, __
 	case L_Q5_0: {
 		const block_q5_0 *b = (const block_q5_0 *)w + i;
 		const block_q5_0 *b1 = pair ? &b[1] : &b[0];
-		*codes = _mm512_sub_epi8(_mm512_or_si512(nib_pair(b[0].qs, b1->qs), q5_high(b[0].qh, b1->qh)),
-		                         _mm512_set1_epi8(16));
+		*codes = _mm512_or_si512(nib_pair(b[0].qs, b1->qs), q5_high(b[0].qh, b1->qh));
+		if (!RAW)
+			*codes = _mm512_sub_epi8(*codes, _mm512_set1_epi8(16));
 		*dw0 = f16(b[0].d); *dw1 = pair ? f16(b[1].d) : 0;
 		break;
 	}
@@ -130,7 +134,7 @@ INLINE void legacy_step(const uint8_t *w, uint64_t row_bytes, const int NR, int6
 #pragma GCC unroll 2
 	for (int r = 0; r < NR; r++) {
 		float dw0, dw1, m0 = 0, m1 = 0;
-		legacy_unpack(w + (uint64_t)r * row_bytes, i, PAIR, kind, &codes[r], &dw0, &dw1, &m0, &m1);
+		legacy_unpack(w + (uint64_t)r * row_bytes, i, PAIR, kind, &codes[r], &dw0, &dw1, &m0, &m1, 0);
 		wneg[r] = _mm512_sub_epi32(_mm512_setzero_si512(),
 		                           _mm512_dpbusd_epi32(_mm512_setzero_si512(), flip, codes[r]));
 		dwv[r] = pair_ps(dw0, dw1);
@@ -187,13 +191,65 @@ INLINE void legacy_tile(int64_t n, const uint8_t *w, uint64_t row_bytes, const i
 			out[t * stride + r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
+/* Decode (one token) of the 4- and 5-bit types, row by row, with the activation's
+ * share of each 64-value step computed once per call instead of once per row: the
+ * codes stay unsigned (q, not q - off) and become vpdpbusd's unsigned operand, the
+ * activation codes its signed one, and the offset enters as the starting value:
+ *   dpbusd(-off * sum a, q, a) = sum a (q - off),
+ * lane for lane the int32 values legacy_step makes, so the result is the same bit for
+ * bit as prefill's (cached keys and values do not depend on how tokens were batched).
+ * For q4_1 / q5_1 (off 0) the same per-lane sums of a make the minimum term. */
+#define DECODE_MAX_STEPS 1024
+INLINE void legacy_rows_decode(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows,
+                               const struct lr_q8act *aq, float *out, const int kind)
+{
+	const int has_min = kind == L_Q4_1 || kind == L_Q5_1;
+	const int off = kind == L_Q4_0 ? 8 : kind == L_Q5_0 ? 16 : 0;
+	const int64_t nb = n / 32, np = nb / 2;
+	const int8_t *qs = aq->qs;
+	const float *da = aq->d;
+	__m512i sa[DECODE_MAX_STEPS];   /* per 4-byte lane: sum a (has_min), else -off * sum a */
+
+	for (int64_t p = 0; p < np; p++) {
+		__m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(1),
+		                                _mm512_loadu_si512((const void *)(qs + 64 * p)));
+		sa[p] = has_min ? s : _mm512_mullo_epi32(s, _mm512_set1_epi32(-off));
+	}
+	for (int r = 0; r < n_rows; r++) {
+		const uint8_t *row = w + (uint64_t)r * row_bytes;
+		__m512 acc[2][NT_MAX];
+
+		acc[0][0] = _mm512_setzero_ps();
+		for (int64_t p = 0; p < np; p++) {
+			__m512i codes;
+			float dw0, dw1, m0 = 0, m1 = 0;
+			legacy_unpack(row, 2 * p, 1, kind, &codes, &dw0, &dw1, &m0, &m1, 1);
+			__m512 dav = pair_load(da + 2 * p);
+			__m512i dot = _mm512_dpbusd_epi32(has_min ? _mm512_setzero_si512() : sa[p], codes,
+			                                  _mm512_loadu_si512((const void *)(qs + 64 * p)));
+			acc[0][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(pair_ps(dw0, dw1), dav), acc[0][0]);
+			if (has_min)
+				acc[0][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sa[p]), _mm512_mul_ps(pair_ps(m0, m1), dav),
+				                            acc[0][0]);
+		}
+		if (nb % 2)   /* the last block of an odd row, as legacy_tile does it */
+			legacy_step(row, row_bytes, 1, 2 * np, 0, &qs, &da, acc, 1, kind);
+		out[r] = _mm512_reduce_add_ps(acc[0][0]);
+	}
+}
+
 /* Prefill: rows in pairs, tokens in groups of 8 and 4 (pairs share each activation
  * load).  Decode (fewer than 4 tokens): one row at a time, which measured 3x faster
- * than pairs for a single token. */
+ * than pairs for a single token; for one token of a 4- or 5-bit type, see above. */
 INLINE void legacy_rows(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows, int n_tok,
                         const struct lr_q8act *aq, float *out, int64_t stride, const int kind)
 {
 	int r = 0;
+
+	if (n_tok == 1 && kind != L_Q8_0 && n / 64 <= DECODE_MAX_STEPS) {
+		legacy_rows_decode(n, w, row_bytes, n_rows, aq, out, kind);
+		return;
+	}
 
 	for (; r + 2 <= n_rows && n_tok >= 4; r += 2) {
 		int t = 0;
