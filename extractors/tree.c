@@ -400,7 +400,8 @@ static int walk_dir(struct walker *w, const char *fs, const char *rel, int depth
 	}
 	closedir(dir);
 	dir = NULL;
-	qsort(ents, n, sizeof *ents, cmp_name);
+	if (n > 1)   /* an empty directory leaves ents NULL, which qsort may not take */
+		qsort(ents, n, sizeof *ents, cmp_name);
 
 	if (!(x->o.flags & LR_EXTRACT_NO_IGNORE_FILES)) {
 		char *gi = join(fs, ".gitignore"), *ii = join(fs, ".ignore");

@@ -34,7 +34,7 @@ struct acts {
 
 static void acts_make(struct acts *a, int64_t n, int n_tok, float scale, int outliers, int B)
 {
-	a->qs = aligned_alloc(64, (size_t)(n * n_tok + 64));
+	a->qs = aligned_alloc(64, (size_t)((n * n_tok + 127) / 64 * 64));   /* size a multiple of 64 */
 	a->d = malloc(sizeof(float) * (size_t)(n / 32 * n_tok));
 	a->s16 = malloc(sizeof(int16_t) * (size_t)(n / 16 * n_tok));
 	a->f = malloc(sizeof(float) * (size_t)(n * n_tok));
