@@ -116,8 +116,10 @@ INLINE void legacy_unpack(const void *w, int64_t i, int pair, const int kind, __
 INLINE __m512 pair_load(const float *v)
 {
 	const __m512i idx = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+	double two;   /* v is only 4-byte aligned when a row has an odd number of blocks */
 
-	return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(_mm_castpd_ps(_mm_load_sd((const double *)v))));
+	memcpy(&two, v, sizeof two);
+	return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(_mm_castpd_ps(_mm_set_sd(two))));
 }
 
 /* One step of 64 values (PAIR: two blocks) or 32 (the last block of an odd row). */
