@@ -130,17 +130,17 @@ void lr_report_fit(const struct lr_pack *p)
 
 void lr_report_fits_line(const struct lr_pack *p)
 {
-	char a[32], b[32], c[32], d[32];
+	char a[32], b[32], c[32], d[32], e[32];
 	size_t n_in = 0;
 	uint32_t total = lr_pack_total(p);
 
 	for (size_t i = 0; i < p->n_docs; i++)
 		n_in += p->docs[i].fate == LR_PACK_WHOLE || p->docs[i].fate == LR_PACK_SHORTENED;
 	fflush(stdout);
-	fprintf(stderr, "longread: %s of %s tokens (%.0f%%): %zu document%s (%s tokens), question %s, answer <= %"
-	        PRIu32 "%s\n", lr_count(total, a, sizeof a), lr_count(p->o.n_ctx, b, sizeof b),
+	fprintf(stderr, "longread: %s of %s tokens (%.0f%%): %zu document%s (%s tokens), question %s, answer <= %s%s\n",
+	        lr_count(total, a, sizeof a), lr_count(p->o.n_ctx, b, sizeof b),
 	        100.0 * total / p->o.n_ctx, n_in, n_in == 1 ? "" : "s", lr_count(p->n_doc_tokens, c, sizeof c),
-	        lr_count(p->n_question, d, sizeof d), p->o.answer_tokens,
+	        lr_count(p->n_question, d, sizeof d), lr_count(p->o.answer_tokens, e, sizeof e),
 	        p->n_shortened || p->n_dropped ? "; shortened by --fit" : "");
 }
 
