@@ -61,6 +61,11 @@ static void usage(FILE *f)
 		"      --vocab-from FILE copy the tokenizer (tokenizer.* keys) from a GGUF;\n"
 		"                        default: a byte-level vocabulary (256 byte tokens, the\n"
 		"                        Llama 3 special tokens last, unused fillers between)\n"
+		"      --vocab-cut N     with --vocab-from: keep only its first N ordinary tokens\n"
+		"                        (bytes, then merge order), the merges among them, and\n"
+		"                        its first 16 special tokens, renumbered after them\n"
+		"      --weights FILE    take the weights from FILE (float32 tensors by name, as\n"
+		"                        tests/reader/train.py exports them) instead of random\n"
 		"      --tied            no output.weight (logits use token_embd)\n"
 		"      --untied          with output.weight\n"
 		"      --rope-factor F   llama3 rope scaling factor; 0 = no rope_freqs tensor\n"
@@ -114,12 +119,102 @@ struct tensor {
 	float std;
 };
 
+/* ------------------------------------------------------------------ trained weights */
+
+/* A weights file (--weights): "LRWT", u32 version 1, u32 count, then per tensor u32
+ * name length, the name, u32 n_dims, n_dims x u64 sizes (GGUF order: ne[0] first) and
+ * the float32 values, all little-endian.  tests/reader/train.py writes it. */
+struct wtensor {
+	char name[64];
+	uint32_t n_dims;
+	uint64_t ne[2];
+	float *v;
+	int used;
+};
+
+struct weights {
+	struct wtensor *t;
+	uint32_t n;
+};
+
+static void weights_free(struct weights *w)
+{
+	if (!w)
+		return;
+	for (uint32_t i = 0; i < w->n; i++)
+		free(w->t[i].v);
+	free(w->t);
+	free(w);
+}
+
+static int read_u32(FILE *f, uint32_t *v)
+{
+	return fread(v, 4, 1, f) == 1 ? 0 : -1;
+}
+
+static struct weights *weights_load(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct weights *w = calloc(1, sizeof *w);
+	char magic[4];
+	uint32_t version, n;
+
+	if (!f || !w) {
+		fprintf(stderr, "lr-genmodel: cannot open '%s': %s\n", path, strerror(errno));
+		goto fail;
+	}
+	if (fread(magic, 4, 1, f) != 1 || memcmp(magic, "LRWT", 4) || read_u32(f, &version) ||
+	    version != 1 || read_u32(f, &n) || n > 4096)
+		goto bad;
+	w->t = calloc(n ? n : 1, sizeof *w->t);
+	if (!w->t)
+		goto bad;
+	for (; w->n < n; w->n++) {
+		struct wtensor *t = &w->t[w->n];
+		uint32_t len;
+		uint64_t count = 1;
+		if (read_u32(f, &len) || len == 0 || len >= sizeof t->name ||
+		    fread(t->name, 1, len, f) != len || read_u32(f, &t->n_dims) || t->n_dims < 1 ||
+		    t->n_dims > 2)
+			goto bad;
+		t->ne[1] = 1;
+		for (uint32_t d = 0; d < t->n_dims; d++) {
+			if (fread(&t->ne[d], 8, 1, f) != 1 || t->ne[d] == 0 || t->ne[d] > (1u << 24))
+				goto bad;
+			count *= t->ne[d];
+		}
+		t->v = malloc(count * sizeof *t->v);
+		if (!t->v || fread(t->v, sizeof *t->v, count, f) != count)
+			goto bad;
+	}
+	if (fgetc(f) != EOF)
+		goto bad;
+	fclose(f);
+	return w;
+bad:
+	fprintf(stderr, "lr-genmodel: '%s' is not a weights file (or is truncated)\n", path);
+fail:
+	if (f)
+		fclose(f);
+	weights_free(w);
+	return NULL;
+}
+
+static struct wtensor *weights_find(struct weights *w, const char *name)
+{
+	for (uint32_t i = 0; i < w->n; i++)
+		if (strcmp(w->t[i].name, name) == 0)
+			return &w->t[i];
+	return NULL;
+}
+
 struct model {
 	struct shape s;
 	uint64_t seed;
 	struct tensor *t;
 	size_t n_t;
 	float *rope_freqs;      /* [head_dim / 2] */
+	struct weights *w;      /* trained weights, or NULL for random ones */
 };
 
 static void add(struct model *m, enum kind k, uint32_t type, const char *name, int64_t ne0,
@@ -242,24 +337,158 @@ static uint32_t file_type(const char *type_name)
 
 /* ------------------------------------------------------------------ vocabulary */
 
+/* --vocab-cut: the first n_keep ordinary tokens of g (a byte-level BPE vocabulary lists
+ * its 256 byte tokens first and every other token after the two it merges, so any prefix
+ * is a vocabulary of its own), the merges whose parts and result are all kept, in their
+ * order, and the first N_CUT_SPECIALS control tokens, renumbered after the others.
+ * Special-token ids (bos, eos, ...) are remapped; a dropped one is left out. */
+#define N_CUT_SPECIALS 16
+
+struct strset {
+	const char **s;
+	uint64_t *len;
+	size_t cap;
+};
+
+static uint64_t str_hash(const char *s, uint64_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (n--)
+		h = (h ^ (uint8_t)*s++) * 1099511628211ull;
+	return h;
+}
+
+static int strset_has(const struct strset *set, const char *s, uint64_t n)
+{
+	for (size_t i = str_hash(s, n) & (set->cap - 1); set->s[i]; i = (i + 1) & (set->cap - 1))
+		if (set->len[i] == n && memcmp(set->s[i], s, n) == 0)
+			return 1;
+	return 0;
+}
+
+static void strset_add(struct strset *set, const char *s, uint64_t n)
+{
+	size_t i = str_hash(s, n) & (set->cap - 1);
+
+	while (set->s[i])
+		i = (i + 1) & (set->cap - 1);
+	set->s[i] = s;
+	set->len[i] = n;
+}
+
+static int write_cut_vocab(struct gw *w, const struct lr_gguf *g, uint32_t n_keep, int own_template)
+{
+	const struct lr_gguf_kv *tk, *ty, *mg;
+	struct lr_err err = { 0 };
+	uint32_t n_out = n_keep + N_CUT_SPECIALS, k = 0, n_merge = 0;
+	uint64_t *old_id = calloc(n_out, sizeof *old_id);
+	char **tok = calloc(n_out, sizeof *tok), **merge = NULL;
+	int32_t *type = calloc(n_out, sizeof *type);
+	struct strset set = { 0 };
+	int rc = -1;
+
+	if (lr_gguf_get_arr(g, "tokenizer.ggml.tokens", LR_GGUF_STRING, &tk, &err) ||
+	    lr_gguf_get_arr(g, "tokenizer.ggml.token_type", LR_GGUF_I32, &ty, &err) ||
+	    lr_gguf_get_arr(g, "tokenizer.ggml.merges", LR_GGUF_STRING, &mg, &err)) {
+		fprintf(stderr, "lr-genmodel: %s\n", err.msg);
+		goto out;
+	}
+	for (set.cap = 1; set.cap < 2 * (size_t)n_keep; set.cap *= 2)
+		;
+	set.s = calloc(set.cap, sizeof *set.s);
+	set.len = calloc(set.cap, sizeof *set.len);
+	merge = calloc(mg->arr_n ? mg->arr_n : 1, sizeof *merge);
+	if (!old_id || !tok || !type || !set.s || !set.len || !merge)
+		goto out;
+	for (uint64_t i = 0; i < tk->arr_n && k < n_out; i++) {
+		int32_t t = (int32_t)lr_gguf_arr_int(ty, i);
+		uint64_t len;
+		const char *p = lr_gguf_arr_str(g, tk, i, &len);
+		if ((t == 3 && k >= n_keep) || (t != 3 && k < n_keep)) {
+			if (t != 3)
+				strset_add(&set, p, len);
+			old_id[k] = i;
+			type[k] = t;
+			tok[k++] = strndup(p, len);
+		}
+	}
+	if (k != n_out) {
+		fprintf(stderr, "lr-genmodel: the vocabulary has fewer than %" PRIu32 " ordinary and %d "
+			"control tokens\n", n_keep, N_CUT_SPECIALS);
+		goto out;
+	}
+	for (uint64_t i = 0; i < mg->arr_n; i++) {
+		uint64_t len;
+		const char *p = lr_gguf_arr_str(g, mg, i, &len), *sp = memchr(p, ' ', len);
+		char *joined;
+		if (!sp)
+			continue;
+		if (!strset_has(&set, p, (uint64_t)(sp - p)) ||
+		    !strset_has(&set, sp + 1, len - (uint64_t)(sp - p) - 1))
+			continue;
+		joined = malloc(len);
+		memcpy(joined, p, (size_t)(sp - p));
+		memcpy(joined + (sp - p), sp + 1, len - (uint64_t)(sp - p) - 1);
+		if (strset_has(&set, joined, len - 1))
+			merge[n_merge++] = strndup(p, len);
+		free(joined);
+	}
+	for (uint64_t i = 0; i < g->n_kv; i++) {
+		const char *key = g->kv[i].key;
+		size_t kl = strlen(key);
+		if (strncmp(key, "tokenizer.", 10) != 0 || strcmp(key, "tokenizer.ggml.tokens") == 0 ||
+		    strcmp(key, "tokenizer.ggml.token_type") == 0 || strcmp(key, "tokenizer.ggml.merges") == 0 ||
+		    (own_template && strcmp(key, "tokenizer.chat_template") == 0))
+			continue;
+		if (kl > 9 && strcmp(key + kl - 9, "_token_id") == 0) {
+			for (uint32_t j = 0; j < n_out; j++)
+				if (old_id[j] == g->kv[i].v.u)
+					gw_kv_u32(w, key, j);
+			continue;
+		}
+		gw_kv_copy(w, g, &g->kv[i]);
+	}
+	gw_kv_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)tok, n_out);
+	gw_kv_arr_i32(w, "tokenizer.ggml.token_type", type, n_out);
+	gw_kv_arr_str(w, "tokenizer.ggml.merges", (const char *const *)merge, n_merge);
+	rc = 0;
+out:
+	for (uint32_t i = 0; tok && i < n_out; i++)
+		free(tok[i]);
+	for (uint32_t i = 0; merge && i < n_merge; i++)
+		free(merge[i]);
+	free(tok);
+	free(merge);
+	free(type);
+	free(old_id);
+	free(set.s);
+	free(set.len);
+	return rc;
+}
+
 static int write_vocab(struct gw *w, const struct model *m, const char *vocab_from,
-                       const char *chat_template, int no_chat_tokens)
+                       uint32_t vocab_cut, const char *chat_template, int no_chat_tokens)
 {
 	if (chat_template)
 		gw_kv_str(w, "tokenizer.chat_template", chat_template);
 	if (vocab_from) {
 		struct lr_gguf *g = NULL;
 		struct lr_err err = { 0 };
+		int rc = 0;
 		if (lr_gguf_open(&g, vocab_from, &err)) {
 			fprintf(stderr, "lr-genmodel: %s\n", err.msg);
 			return -1;
 		}
-		for (uint64_t i = 0; i < g->n_kv; i++)
-			if (strncmp(g->kv[i].key, "tokenizer.", 10) == 0 &&
-			    !(chat_template && strcmp(g->kv[i].key, "tokenizer.chat_template") == 0))
-				gw_kv_copy(w, g, &g->kv[i]);
+		if (vocab_cut)
+			rc = write_cut_vocab(w, g, vocab_cut, chat_template != NULL);
+		else
+			for (uint64_t i = 0; i < g->n_kv; i++)
+				if (strncmp(g->kv[i].key, "tokenizer.", 10) == 0 &&
+				    !(chat_template && strcmp(g->kv[i].key, "tokenizer.chat_template") == 0))
+					gw_kv_copy(w, g, &g->kv[i]);
 		lr_gguf_close(g);
-		return 0;
+		return rc;
 	}
 
 	uint32_t n = m->s.n_vocab;
@@ -298,6 +527,37 @@ static int write_vocab(struct gw *w, const struct model *m, const char *vocab_fr
 	return 0;
 }
 
+/* Every planned tensor (but rope_freqs, which is computed) must be in the weights file
+ * with the planned shape, and every tensor there must be planned. */
+static int weights_check(struct model *m)
+{
+	for (size_t i = 0; i < m->n_t; i++) {
+		const struct tensor *t = &m->t[i];
+		struct wtensor *wt;
+		if (t->kind == K_ROPE)
+			continue;
+		wt = weights_find(m->w, t->name);
+		if (!wt) {
+			fprintf(stderr, "lr-genmodel: the weights have no tensor '%s'\n", t->name);
+			return -1;
+		}
+		if (wt->ne[0] != (uint64_t)t->ne[0] || wt->ne[1] != (uint64_t)(t->n_dims == 2 ? t->ne[1] : 1)) {
+			fprintf(stderr, "lr-genmodel: tensor '%s' is %" PRIu64 " x %" PRIu64 " in the weights, "
+				"%" PRId64 " x %" PRId64 " in the shape\n", t->name, wt->ne[0], wt->ne[1],
+				t->ne[0], t->n_dims == 2 ? t->ne[1] : 1);
+			return -1;
+		}
+		wt->used = 1;
+	}
+	for (uint32_t i = 0; i < m->w->n; i++)
+		if (!m->w->t[i].used) {
+			fprintf(stderr, "lr-genmodel: the shape has no tensor '%s' (tied or untied?)\n",
+				m->w->t[i].name);
+			return -1;
+		}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ writing */
 
 static int write_data(FILE *f, const struct model *m)
@@ -320,10 +580,14 @@ static int write_data(FILE *f, const struct model *m)
 		uint64_t rng = name_seed(m->seed, t->name), rb, written = 0;
 		int64_t rows = t->n_dims == 2 ? t->ne[1] : 1;
 
+		const struct wtensor *wt = m->w && t->kind != K_ROPE ? weights_find(m->w, t->name) : NULL;
+
 		lr_type_row_bytes(t->type, (uint64_t)t->ne[0], &rb);
 		for (int64_t r = 0; r < rows; r++) {
 			for (int64_t c = 0; c < t->ne[0]; c++) {
-				if (t->kind == K_ROPE)
+				if (wt)
+					row[c] = wt->v[r * t->ne[0] + c];
+				else if (t->kind == K_ROPE)
 					row[c] = m->rope_freqs[c];
 				else if (t->kind == K_NORM)
 					row[c] = 1.0f + t->std * gauss(&rng);
@@ -348,7 +612,8 @@ out:
 int main(int argc, char **argv)
 {
 	enum { O_SEED = 256, O_LAYERS, O_EMBD, O_HEADS, O_KV_HEADS, O_HEAD_DIM, O_FF, O_VOCAB,
-	       O_CTX, O_VOCAB_FROM, O_TIED, O_UNTIED, O_ROPE, O_NAME, O_DESCRIBE, O_TEMPLATE, O_NOCHAT };
+	       O_CTX, O_VOCAB_FROM, O_TIED, O_UNTIED, O_ROPE, O_NAME, O_DESCRIBE, O_TEMPLATE, O_NOCHAT,
+	       O_VOCAB_CUT, O_WEIGHTS };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' }, { "shape", required_argument, NULL, 's' },
 		{ "type", required_argument, NULL, 't' }, { "seed", required_argument, NULL, O_SEED },
@@ -362,11 +627,14 @@ int main(int argc, char **argv)
 		{ "describe", no_argument, NULL, O_DESCRIBE },
 		{ "chat-template", required_argument, NULL, O_TEMPLATE },
 		{ "no-chat-tokens", no_argument, NULL, O_NOCHAT },
+		{ "vocab-cut", required_argument, NULL, O_VOCAB_CUT },
+		{ "weights", required_argument, NULL, O_WEIGHTS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct model m = { .s = shapes[0], .seed = 1001 };
 	const char *out = NULL, *type = "F32", *vocab_from = NULL, *name = NULL, *chat_template = NULL;
-	uint32_t *field;
+	const char *weights = NULL;
+	uint32_t *field, vocab_cut = 0;
 	struct gw w;
 	char tmp[4096], gname[128];
 	FILE *f = NULL;
@@ -406,6 +674,8 @@ int main(int argc, char **argv)
 		case O_DESCRIBE: describe = 1; break;
 		case O_TEMPLATE: chat_template = optarg; break;
 		case O_NOCHAT: no_chat_tokens = 1; break;
+		case O_VOCAB_CUT: field = &vocab_cut; break;
+		case O_WEIGHTS: weights = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -436,8 +706,11 @@ int main(int argc, char **argv)
 			lr_gguf_close(g);
 			return 1;
 		}
-		m.s.n_vocab = (uint32_t)kv->arr_n;
+		m.s.n_vocab = vocab_cut ? vocab_cut + N_CUT_SPECIALS : (uint32_t)kv->arr_n;
 		lr_gguf_close(g);
+	} else if (vocab_cut) {
+		fprintf(stderr, "lr-genmodel: --vocab-cut needs --vocab-from\n");
+		return 2;
 	}
 	if (m.s.n_vocab < 256 + N_SPECIALS || m.s.n_head % m.s.n_head_kv || m.s.head_dim % 2) {
 		fprintf(stderr, "lr-genmodel: inconsistent shape (vocab >= 262, heads a multiple of "
@@ -447,6 +720,11 @@ int main(int argc, char **argv)
 	if (plan(&m, type)) {
 		free(m.t);
 		return 2;
+	}
+	if (weights && (!(m.w = weights_load(weights)) || weights_check(&m))) {
+		weights_free(m.w);
+		free(m.t);
+		return 1;
 	}
 	if (describe) {
 		uint64_t total = 0, rope = 0;
@@ -489,7 +767,7 @@ int main(int argc, char **argv)
 	gw_kv_u32(&w, "general.file_type", file_type(type));
 	gw_kv_u32(&w, "llama.vocab_size", m.s.n_vocab);
 	gw_kv_u32(&w, "llama.rope.dimension_count", m.s.head_dim);
-	if (write_vocab(&w, &m, vocab_from, chat_template, no_chat_tokens))
+	if (write_vocab(&w, &m, vocab_from, vocab_cut, chat_template, no_chat_tokens))
 		goto out;
 	gw_kv_u32(&w, "general.quantization_version", 2);
 	for (size_t i = 0; i < m.n_t; i++)
@@ -524,5 +802,6 @@ out:
 	gw_free(&w);
 	free(m.t);
 	free(m.rope_freqs);
+	weights_free(m.w);
 	return rc;
 }

@@ -64,6 +64,53 @@ is "$(jq -r '"\(.tied_output) \(.n_tensors)"' "$T/out")" "true 21" "--tied: no o
 is "$(jq -r '"\(.n_vocab) \(.tokenizer.n_merges) \(.tokenizer.bos_id) \(.tokenizer.eos_id) \(.tokenizer.chat_template)"' "$T/out")" \
 	"128256 280147 128000 128009 true" "--vocab-from copies the Llama 3 tokenizer"
 
+# --vocab-cut: the first N ordinary tokens of a vocabulary, its merges among them, and
+# its first 16 control tokens renumbered after them (the trained reader's vocabulary)
+"$GENMODEL" -o "$T/cut.gguf" --vocab-from "$GOLDEN/tokenizer/llama3-vocab.gguf" --vocab-cut 1000 \
+	--embd 64 --heads 2 --kv-heads 1 --head-dim 32 --ff 64 --layers 1 && run "$LONGREAD" inspect --json "$T/cut.gguf"
+is "$(jq -r '"\(.n_vocab) \(.tokenizer.bos_id) \(.tokenizer.eos_id) \(.tokenizer.n_merges > 700) \(.tokenizer.chat_template)"' "$T/out")" \
+	"1016 1000 1009 true true" "--vocab-cut 1000: 1,016 tokens, BOS and EOT renumbered, the merges among them kept"
+printf 'The access code of Falcon is 4821.\n' >"$T/cut.txt"
+"$LONGREAD" tokenize -m "$T/cut.gguf" "$T/cut.txt" >"$T/cut.ids"
+"$LONGREAD" tokenize --vocab "$GOLDEN/tokenizer/llama3-vocab.gguf" "$T/cut.txt" >"$T/full.ids"
+ok $([ "$(wc -l <"$T/cut.ids")" -gt "$(wc -l <"$T/full.ids")" ] && awk '$1 >= 1000 { bad++ } END { exit bad }' "$T/cut.ids"; echo $?) \
+	"the cut vocabulary tokenizes with its own tokens only, in more pieces than the whole one"
+is "$(printf '<|eot_id|>' | "$LONGREAD" tokenize -m "$T/cut.gguf" --special -)" "1009" "its control tokens parse"
+
+# --weights: trained float32 tensors by name (tests/reader/train.py's export), written as
+# the type asked; the file must hold exactly the planned tensors
+shape="--vocab 300 --embd 32 --heads 1 --kv-heads 1 --head-dim 32 --ff 32 --layers 1 --tied"
+"$GENMODEL" -o "$T/w0.gguf" $shape --describe >"$T/wplan"
+python3 - "$T/wplan" "$T/w.lrwt" <<'PY'
+import struct, sys
+plan = [l.split() for l in open(sys.argv[1]) if l.startswith("tensor ")]
+with open(sys.argv[2], "wb") as f:
+    ts = [(n, int(a), int(b)) for _, n, _, a, b in plan if n != "rope_freqs.weight"]
+    f.write(b"LRWT" + struct.pack("<II", 1, len(ts)))
+    for k, (n, a, b) in enumerate(ts):
+        dims = [a] if b == 1 and "norm" in n else [a, b]
+        f.write(struct.pack("<I", len(n)) + n.encode() + struct.pack("<I", len(dims)))
+        f.write(struct.pack("<%dQ" % len(dims), *dims))
+        f.write(struct.pack("<%df" % (a * b), *[(k + 1) + i / 1024.0 for i in range(a * b)]))
+        if n == "blk.0.attn_k.weight":
+            print(" ".join("%.9g" % ((k + 1) + i / 1024.0) for i in range(4)), file=open(sys.argv[2] + ".k", "w"))
+PY
+run "$GENMODEL" -o "$T/w.gguf" $shape --weights "$T/w.lrwt"
+ok $rc "--weights: a model from given weights"
+"$LONGREAD" inspect --metadata --json "$T/w.gguf" >"$T/meta.json"
+off=$(jq -r '.data_offset + (.tensors[] | select(.name == "blk.0.attn_k.weight") | .offset)' "$T/meta.json")
+od -A n -t f4 -v -j "$off" -N 16 "$T/w.gguf" | tr -s ' ' '\n' | grep -v '^$' >"$T/w.got"
+tr ' ' '\n' <"$T/w.lrwt.k" | paste "$T/w.got" - >"$T/w.cmp"
+ok $(awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-6 || NF != 2) bad++ } END { exit (NR != 4 || bad) }' "$T/w.cmp"; echo $?) \
+	"the weights are written as given (blk.0.attn_k.weight, F32)"
+head -c 200 "$T/w.lrwt" >"$T/short.lrwt"
+run "$GENMODEL" -o "$T/x.gguf" $shape --weights "$T/short.lrwt"
+ok $([ "$rc" -eq 1 ] && [ ! -e "$T/x.gguf" ] && grep -q 'not a weights file' "$T/err"; echo $?) \
+	"a truncated weights file is refused, nothing written"
+run "$GENMODEL" -o "$T/x.gguf" $shape --untied --weights "$T/w.lrwt"
+ok $([ "$rc" -eq 1 ] && [ ! -e "$T/x.gguf" ] && grep -q "no tensor 'output.weight'" "$T/err"; echo $?) \
+	"weights without a planned tensor are refused"
+
 # bad arguments
 run "$GENMODEL" -o "$T/x.gguf" --type IQ2_XXS
 ok $([ "$rc" -eq 2 ] && [ ! -e "$T/x.gguf" ]; echo $?) "an unsupported type is refused, nothing written"

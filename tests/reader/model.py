@@ -1,0 +1,248 @@
+"""tests/reader/model.py — the reader's transformer in PyTorch: exactly the Llama
+architecture longread runs (RMSNorm, rotary embeddings on adjacent pairs with base
+500,000 and Llama 3.1 frequency factors, grouped-query attention, SwiGLU, tied
+embeddings), with tensors named as in GGUF so export is a rename-free copy.
+Training-data tooling, not part of longread."""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def rope_factors(head_dim, base, factor, orig=8192.0, low=1.0, high=4.0):
+    """Llama 3.1 "llama3" rope scaling as frequency divisors (GGUF rope_freqs), as
+    tests/genmodel.c computes them."""
+    out = []
+    for i in range(head_dim // 2):
+        freq = base ** (-2.0 * i / head_dim)
+        wl = 2 * math.pi / freq
+        if wl < orig / high:
+            out.append(1.0)
+        elif wl > orig / low:
+            out.append(factor)
+        else:
+            smooth = (orig / wl - low) / (high - low)
+            out.append(1.0 / ((1 - smooth) / factor + smooth))
+    return out
+
+
+class Config:
+    def __init__(self, **kw):
+        self.n_vocab = 4096
+        self.n_embd = 256
+        self.n_layer = 4
+        self.n_head = 8
+        self.n_head_kv = 4
+        self.head_dim = 32
+        self.n_ff = 768
+        self.rope_base = 500000.0
+        self.rope_factor = 8.0
+        self.eps = 1e-5
+        self.__dict__.update(kw)
+
+
+def rmsnorm(x, w, eps):
+    return x * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + eps).to(x.dtype) * w
+
+
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        d = c.n_embd
+        self.attn_norm = nn.Parameter(torch.ones(d))
+        self.ffn_norm = nn.Parameter(torch.ones(d))
+        self.attn_q = nn.Linear(d, c.n_head * c.head_dim, bias=False)
+        self.attn_k = nn.Linear(d, c.n_head_kv * c.head_dim, bias=False)
+        self.attn_v = nn.Linear(d, c.n_head_kv * c.head_dim, bias=False)
+        self.attn_output = nn.Linear(c.n_head * c.head_dim, d, bias=False)
+        self.ffn_gate = nn.Linear(d, c.n_ff, bias=False)
+        self.ffn_up = nn.Linear(d, c.n_ff, bias=False)
+        self.ffn_down = nn.Linear(c.n_ff, d, bias=False)
+
+    def forward(self, x, cos, sin, mask):
+        c = self.c
+        B, T, _ = x.shape
+        h = rmsnorm(x, self.attn_norm, c.eps)
+        q = self.attn_q(h).view(B, T, c.n_head, c.head_dim).transpose(1, 2)
+        k = self.attn_k(h).view(B, T, c.n_head_kv, c.head_dim).transpose(1, 2)
+        v = self.attn_v(h).view(B, T, c.n_head_kv, c.head_dim).transpose(1, 2)
+        q, k = rotate(q, cos, sin), rotate(k, cos, sin)
+        g = c.n_head // c.n_head_kv
+        k = k.repeat_interleave(g, 1)
+        v = v.repeat_interleave(g, 1)
+        a = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(c.head_dim)) + mask
+        a = torch.softmax(a.float(), -1).to(v.dtype)
+        o = torch.matmul(a, v).transpose(1, 2).reshape(B, T, -1)
+        x = x + self.attn_output(o)
+        h = rmsnorm(x, self.ffn_norm, c.eps)
+        return x + self.ffn_down(F.silu(self.ffn_gate(h)) * self.ffn_up(h))
+
+
+    def forward_split(self, xp, xb, rp, rb, mask_p, mask_b):
+        """The same layer for a prefix and question/answer branches that each see the
+        prefix and themselves: xp [B, P, d], xb [B, nb, L, d]; rp, rb the (cos, sin) of
+        their positions; mask_p [B, 1, P, P] and mask_b [B, 1, nb, L, P + L] additive.
+        The branches never attend to each other, so their scores against each other are
+        never computed (the dense mask computes them, then throws them away)."""
+        c = self.c
+        B, P, _ = xp.shape
+        nb, L = xb.shape[1], xb.shape[2]
+        g = c.n_head // c.n_head_kv
+
+        def qkv(x, n, cos, sin):
+            h = rmsnorm(x, self.attn_norm, c.eps)
+            q = self.attn_q(h).view(B, n, c.n_head, c.head_dim).transpose(1, 2)
+            k = self.attn_k(h).view(B, n, c.n_head_kv, c.head_dim).transpose(1, 2)
+            v = self.attn_v(h).view(B, n, c.n_head_kv, c.head_dim).transpose(1, 2)
+            return rotate(q, cos, sin), rotate(k, cos, sin).repeat_interleave(g, 1), v.repeat_interleave(g, 1)
+
+        # the score scale is folded into q, and the scores stay in the matmul's precision
+        # (bf16 under autocast: converting [B, H, T, T] to float32 and back took a third
+        # of a training step)
+        scale = 1.0 / math.sqrt(c.head_dim)
+        qp, kp, vp = qkv(xp, P, *rp)                                   # [B, H, P, hd]
+        a = torch.softmax(torch.matmul(qp * scale, kp.transpose(-1, -2)) + mask_p, -1)
+        op = torch.matmul(a, vp).transpose(1, 2).reshape(B, P, -1)
+        outs = [xp + self.attn_output(op)]
+        if nb:
+            qb, kb, vb = qkv(xb.reshape(B, nb * L, -1), nb * L, *rb)   # [B, H, nb*L, hd]
+            qb = qb * scale
+            H = c.n_head
+            s_pre = torch.matmul(qb, kp.transpose(-1, -2)).view(B, H, nb, L, P)
+            qb5, kb5, vb5 = (t.reshape(B, H, nb, L, -1) for t in (qb, kb, vb))
+            s_own = torch.matmul(qb5, kb5.transpose(-1, -2))              # [B, H, nb, L, L]
+            a = torch.softmax(torch.cat((s_pre, s_own), -1) + mask_b, -1)
+            ob = torch.matmul(a[..., :P].reshape(B, H, nb * L, P), vp).view(B, H, nb, L, -1) + \
+                torch.matmul(a[..., P:], vb5)
+            ob = ob.permute(0, 2, 3, 1, 4).reshape(B, nb, L, -1)
+            outs.append(xb + self.attn_output(ob))
+        res = []
+        for x in outs:
+            h = rmsnorm(x, self.ffn_norm, c.eps)
+            res.append(x + self.ffn_down(F.silu(self.ffn_gate(h)) * self.ffn_up(h)))
+        return res[0], (res[1] if nb else xb)
+
+
+def rotate(t, cos, sin):
+    """Rotate adjacent pairs (t[2i], t[2i+1]); cos, sin: [B, 1, T, head_dim/2]."""
+    t0, t1 = t[..., 0::2], t[..., 1::2]
+    return torch.stack((t0 * cos - t1 * sin, t0 * sin + t1 * cos), -1).flatten(-2)
+
+
+class Reader(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        self.token_embd = nn.Embedding(c.n_vocab, c.n_embd)
+        self.blocks = nn.ModuleList(Block(c) for _ in range(c.n_layer))
+        self.output_norm = nn.Parameter(torch.ones(c.n_embd))
+        step = torch.tensor([c.rope_base ** (-2.0 * i / c.head_dim) / f
+                             for i, f in enumerate(rope_factors(c.head_dim, c.rope_base, c.rope_factor))],
+                            dtype=torch.float64)
+        self.register_buffer("rope_step", step, persistent=False)
+        for n, p in self.named_parameters():
+            if p.dim() == 2:
+                std = 0.02
+                if n.endswith("attn_output.weight") or n.endswith("ffn_down.weight"):
+                    std /= math.sqrt(2 * c.n_layer)
+                nn.init.normal_(p, 0.0, std)
+
+    @torch.no_grad()
+    def init_previous_token_heads(self, offsets=(1, 2), pairs=3, strength=9.0):
+        """Start layer 0's KV heads as previous-token heads: KV head g attends to the
+        token offsets[g] back.  Every token embedding gets a constant component (dim 0);
+        the KV head's keys take it into the highest-frequency rotary pairs as (a, 0) and
+        its query heads take it as a rotated by -offset, so the score is
+        a^2 sum_i cos((distance - offset) theta_i): sharpest at the offset.  Induction
+        heads (find the earlier occurrence of this token, copy what followed it) need a
+        previous-token head below them; training both from scratch sits on a long
+        plateau, measured in tests/reader/README.md."""
+        c = self.c
+        e = self.token_embd.weight
+        sd = float(e[:, 1:].std())
+        # rows of equal norm: dim 0 is then the same after RMSNorm for every token
+        e[:, 1:] *= sd * math.sqrt(c.n_embd - 1) / e[:, 1:].norm(dim=1, keepdim=True)
+        x0 = 2.5
+        e[:, 0] = x0 * sd
+        x0 *= math.sqrt(c.n_embd / (c.n_embd - 1 + x0 * x0))   # after RMSNorm
+        a = strength / x0
+        b0 = self.blocks[0]
+        g = c.n_head // c.n_head_kv
+        for kv, off in enumerate(offsets[:c.n_head_kv]):
+            for i in range(pairs):
+                th = float(self.rope_step[i])
+                r = kv * c.head_dim + 2 * i
+                b0.attn_k.weight[r, :] = 0
+                b0.attn_k.weight[r + 1, :] = 0
+                b0.attn_k.weight[r, 0] = a
+                for h in range(kv * g, (kv + 1) * g):
+                    r = h * c.head_dim + 2 * i
+                    b0.attn_q.weight[r, :] = 0
+                    b0.attn_q.weight[r + 1, :] = 0
+                    b0.attn_q.weight[r, 0] = a * math.cos(off * th)
+                    b0.attn_q.weight[r + 1, 0] = -a * math.sin(off * th)
+
+    def rope(self, pos):
+        ang = pos.double()[:, None, :, None] * self.rope_step
+        return ang.cos().float(), ang.sin().float()
+
+    def hidden(self, ids, pos, mask):
+        """Final normalised hidden states [B, T, d]; mask: additive [B, 1, T, T]."""
+        cos, sin = self.rope(pos)
+        x = self.token_embd(ids)
+        for b in self.blocks:
+            x = b(x, cos, sin, mask)
+        return rmsnorm(x, self.output_norm, self.c.eps)
+
+    def hidden_split(self, pre, br):
+        """hidden() for a batch in two parts: pre = (ids, pos, valid) [B, P] and br = (ids,
+        pos, valid) [B, nb, L]; returns final hidden states [B, P, d] and [B, nb, L, d]."""
+        (ip, pp, vp), (ib, pb, vb) = pre, br
+        B, P = ip.shape
+        nb, L = ib.shape[1], ib.shape[2]
+        causal = torch.ones(P, P, dtype=torch.bool).tril()
+        okp = (causal[None] & vp[:, None, :]) | torch.eye(P, dtype=torch.bool)[None]
+        mask_p = torch.zeros(okp.shape).masked_fill_(~okp, float("-inf"))[:, None]
+        own = torch.ones(L, L, dtype=torch.bool).tril()
+        okb = torch.cat((vp[:, None, None, :].expand(B, nb, L, P),
+                         own[None, None] & vb[:, :, None, :]), -1)
+        okb[..., P:] |= torch.eye(L, dtype=torch.bool)
+        mask_b = torch.zeros(okb.shape).masked_fill_(~okb, float("-inf"))[:, None]
+        if torch.is_autocast_cpu_enabled():
+            mask_p, mask_b = mask_p.bfloat16(), mask_b.bfloat16()
+        rp = self.rope(pp)
+        rb = self.rope(pb.reshape(B, nb * L))
+        xp, xb = self.token_embd(ip), self.token_embd(ib)
+        for b in self.blocks:
+            xp, xb = b.forward_split(xp, xb, rp, rb, mask_p, mask_b)
+        return rmsnorm(xp, self.output_norm, self.c.eps), rmsnorm(xb, self.output_norm, self.c.eps)
+
+    def logits(self, h):
+        return h @ self.token_embd.weight.t()
+
+    def gguf_tensors(self):
+        """(GGUF name, float32 tensor in GGUF row order) for every weight."""
+        out = [("token_embd.weight", self.token_embd.weight)]
+        for i, b in enumerate(self.blocks):
+            for name in ("attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm",
+                         "ffn_gate", "ffn_up", "ffn_down"):
+                p = getattr(b, name)
+                out.append(("blk.%d.%s.weight" % (i, name), p if isinstance(p, nn.Parameter) else p.weight))
+        out.append(("output_norm.weight", self.output_norm))
+        return [(n, t.detach().float().contiguous()) for n, t in out]
+
+
+def attention_mask(seg, valid):
+    """Additive mask [B, 1, T, T]: causal, and a question/answer branch (seg > 0) sees the
+    prefix (seg 0) and itself only; padding (valid false) sees and is seen by nothing
+    but itself."""
+    T = seg.shape[1]
+    causal = torch.ones(T, T, dtype=torch.bool).tril()
+    same = (seg[:, None, :] == 0) | (seg[:, None, :] == seg[:, :, None])
+    ok = causal[None] & same & valid[:, None, :]
+    ok |= torch.eye(T, dtype=torch.bool)[None]
+    m = torch.zeros(ok.shape, dtype=torch.float32)
+    m.masked_fill_(~ok, float("-inf"))
+    return m[:, None]
