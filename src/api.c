@@ -340,6 +340,7 @@ int lr_api_models(struct lr_api *a, struct lr_err *err)
 		goto out;
 	}
 	data = json_object_get(root, "data");
+	a->has_list = 1;
 	if (!json_is_array(data)) {
 		rc = lr_errf(err, LR_EREPLY, "the reply to GET '%s/models' is not a model list (no \"data\" array)",
 		             a->shown);
@@ -477,7 +478,7 @@ static int chunk(struct stream *st, const json_t *root, int whole, struct lr_err
 	if (!whole)
 		snprintf(what, sizeof what, "event %zu of the answer stream", st->sse.n_events);
 	if (!json_is_object(root))
-		return lr_errf(err, LR_EREPLY, "%s from '%s' is not a JSON object", what, st->a->shown);
+		return lr_errf(err, LR_EREPLY, "%s from '%s/chat/completions' is not a JSON object", what, st->a->shown);
 	if (e && !json_is_null(e)) {
 		char *dump = json_dumps(root, JSON_COMPACT);
 		server_message(dump ? dump : "", dump ? strlen(dump) : 0, text, sizeof text);
@@ -487,19 +488,19 @@ static int chunk(struct stream *st, const json_t *root, int whole, struct lr_err
 	}
 	ch = json_object_get(root, "choices");
 	if (ch && !json_is_array(ch))
-		return lr_errf(err, LR_EREPLY, "%s from '%s' is malformed: \"choices\" is not a list", what,
+		return lr_errf(err, LR_EREPLY, "%s from '%s/chat/completions' is malformed: \"choices\" is not a list", what,
 		               st->a->shown);
 	if ((c0 = json_array_get(ch, 0))) {
 		if (!json_is_object(c0))
-			return lr_errf(err, LR_EREPLY, "%s from '%s' is malformed: a choice is not an object", what,
+			return lr_errf(err, LR_EREPLY, "%s from '%s/chat/completions' is malformed: a choice is not an object", what,
 			               st->a->shown);
 		msg = json_object_get(c0, whole ? "message" : "delta");
 		if (msg && !json_is_null(msg) && !json_is_object(msg))
-			return lr_errf(err, LR_EREPLY, "%s from '%s' is malformed: \"%s\" is not an object", what,
+			return lr_errf(err, LR_EREPLY, "%s from '%s/chat/completions' is malformed: \"%s\" is not an object", what,
 			               st->a->shown, whole ? "message" : "delta");
 		content = json_object_get(msg, "content");
 		if (content && !json_is_null(content) && !json_is_string(content))
-			return lr_errf(err, LR_EREPLY, "%s from '%s' is malformed: \"content\" is not a string", what,
+			return lr_errf(err, LR_EREPLY, "%s from '%s/chat/completions' is malformed: \"content\" is not a string", what,
 			               st->a->shown);
 		if (json_string_length(content)) {
 			int rc;
@@ -541,7 +542,8 @@ static int on_event(void *ctx, const char *event, const char *data, size_t n, st
 	}
 	if (st->ended)
 		return 0;   /* nothing counts after [DONE] */
-	snprintf(what, sizeof what, "event %zu of the answer stream from '%s'", st->sse.n_events, st->a->shown);
+	snprintf(what, sizeof what, "event %zu of the answer stream from '%s/chat/completions'", st->sse.n_events,
+	         st->a->shown);
 	if ((rc = parse(data, n, &root, what, err)))
 		return rc;
 	rc = chunk(st, root, 0, err);

@@ -47,7 +47,8 @@ struct lr_api {
 	char shown[512];              /* base as messages and records show it (no secrets) */
 	char *model;                  /* the model asked for (after lr_api_models) */
 	uint32_t n_ctx;               /* its window as the server lists it; 0 = not said */
-	int listed;                   /* the model is in the server's list */
+	int has_list;                 /* the server listed its models */
+	int listed;                   /* the model is in that list */
 	enum lr_api_tokenizer tok;
 	unsigned n_requests;
 	/* private */

@@ -174,10 +174,12 @@ int lr_ask_api_start(struct lr_ask_api *x, struct lr_session *s)
 	x->o.key = NULL;
 	s->remote = 1;
 	lr_run_sigint(1);   /* Ctrl-C stops a request cleanly from here on */
-	if ((!x->o.model || !s->run.cp.n_ctx) && lr_api_models(x->api, &err))
+	/* the list even when -c and --api-model make it unnecessary: it checks -c, and a
+	 * wrong key or URL fails here, before the documents are read */
+	if (lr_api_models(x->api, &err))
 		return client_fail(x, &err);
 	s->remote_ctx = x->api->n_ctx;
-	if (x->o.model && x->api->n_requests && !x->api->listed)
+	if (x->o.model && x->api->has_list && !x->api->listed)
 		cli_warn("the server does not list the model '%s'", x->o.model);
 	if (s->run.model || s->vocab) {
 		x->counting = LR_ASK_API_COUNT_LOCAL;

@@ -231,7 +231,8 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
-/* Check the answer's citations and print the answer's record (--json) or the check. */
+/* Check the answer's citations into cites (r->cites) and print the answer's record
+ * (--json) or the check. */
 static int report(struct asker *a, const struct record *r, struct lr_cites *cites, struct lr_err *err)
 {
 	int rc;
@@ -268,6 +269,7 @@ static int answer_remote(struct asker *a, struct record *r, struct lr_err *err)
 	if (rc && !a->answer.n)
 		return rc;   /* nothing came: only the error */
 	r->res = &res;
+	r->cites = &cites;
 	r->error = rc ? err->msg : NULL;
 	if ((rc2 = report(a, r, &cites, rc ? NULL : err))) {
 		lr_cites_release(&cites);

@@ -51,6 +51,7 @@ def log(entry):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True   # each event leaves at once, as a real server's
 
     def log_message(self, fmt, *args):  # quiet
         pass
