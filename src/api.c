@@ -41,6 +41,7 @@ int lr_api_new(struct lr_api **out, const struct lr_api_opts *o, struct lr_err *
 	                           o->interrupted };
 	struct lr_api *a;
 	char *path = NULL;
+	size_t n;
 	int rc;
 
 	*out = NULL;
@@ -56,6 +57,10 @@ int lr_api_new(struct lr_api **out, const struct lr_api_opts *o, struct lr_err *
 		goto fail;
 	}
 	lr_http_url_display(a->base, a->shown, sizeof a->shown);
+	lr_http_url_display(a->origin, a->origin_shown, sizeof a->origin_shown);
+	n = strlen(a->origin_shown);
+	if (n && a->origin_shown[n - 1] == '/')
+		a->origin_shown[n - 1] = '\0';
 	if (o->model && !(a->model = strdup(o->model))) {
 		rc = lr_errf(err, LR_ENOMEM, "out of memory");
 		goto fail;
@@ -119,7 +124,7 @@ static void get_int(const json_t *o, const char *key, int64_t *out)
  * else "". */
 static void server_message(const char *p, size_t n, char *buf, size_t size)
 {
-	json_t *root = json_loadb(p, n, 0, NULL), *e, *v = NULL;
+	json_t *root = p ? json_loadb(p, n, 0, NULL) : NULL, *e, *v = NULL;
 	const char *s = NULL;
 	size_t k = 0;
 
@@ -257,27 +262,29 @@ static int status_error(const struct call *c, const char *url, const struct lr_h
 	               *msg ? ": " : "", msg);
 }
 
-/* GET or POST url and parse a 2xx JSON reply into *root (NULL and *status set for
- * any other status). */
-static int get_json(struct lr_api *a, const char *method, const char *url, const struct lr_api_body *b,
-                    long *status, json_t **root, struct lr_err *err)
+/* GET or POST base + path and parse a 2xx JSON reply into *root; any other status is
+ * an error, but for a 404 when missing_ok (*root stays NULL). */
+static int get_json(struct lr_api *a, const char *method, const char *base, const char *path,
+                    const struct lr_api_body *b, int missing_ok, json_t **root, struct lr_err *err)
 {
 	struct call c = { .a = a };
 	struct lr_http_reply r;
-	char what[600], shown[512];
+	char what[600], shown[512], *url = NULL;
 	int rc;
 
 	*root = NULL;
+	if (asprintf(&url, "%s%s", base, path) < 0)
+		return lr_errf(err, LR_ENOMEM, "out of memory");
 	rc = request(&c, method, url, "application/json", b ? b->p : NULL, b ? b->n : 0, &r, err);
-	*status = r.status;
 	if (!rc && is_ok(r.status)) {
 		lr_http_url_display(url, shown, sizeof shown);
 		snprintf(what, sizeof what, "the reply to %s '%s'", method, shown);
 		rc = parse(c.body.p ? c.body.p : "", c.body.n, root, what, err);
-	} else if (!rc && r.status != 404) {
+	} else if (!rc && (r.status != 404 || !missing_ok)) {
 		rc = status_error(&c, url, &r, err);
 	}
 	lr_buf_release(&c.body);
+	free(url);
 	return rc;
 }
 
@@ -303,15 +310,9 @@ static int llama_props(struct lr_api *a, struct lr_err *err)
 {
 	struct lr_err quiet = { 0 };
 	json_t *root = NULL;
-	char *url = NULL;
-	long status;
 	uint64_t n;
-	int rc;
+	int rc = get_json(a, "GET", a->origin, "/props", NULL, 1, &root, &quiet);
 
-	if (asprintf(&url, "%s/props", a->origin) < 0)
-		return lr_errf(err, LR_ENOMEM, "out of memory");
-	rc = get_json(a, "GET", url, NULL, &status, &root, &quiet);
-	free(url);
 	if (rc == LR_ENET || rc == LR_EINTR || rc == LR_ENOMEM)
 		return lr_errf(err, rc, "%s", quiet.msg);
 	n = get_count(json_object_get(root, "default_generation_settings"), "n_ctx");
@@ -324,14 +325,10 @@ static int llama_props(struct lr_api *a, struct lr_err *err)
 int lr_api_models(struct lr_api *a, struct lr_err *err)
 {
 	json_t *root = NULL, *data, *m, *chosen = NULL;
-	char *url = NULL;
-	long status;
 	size_t i;
 	int rc;
 
-	if (asprintf(&url, "%s/models", a->base) < 0)
-		return lr_errf(err, LR_ENOMEM, "out of memory");
-	if ((rc = get_json(a, "GET", url, NULL, &status, &root, err)))
+	if ((rc = get_json(a, "GET", a->base, "/models", NULL, 1, &root, err)))
 		goto out;
 	if (!root) {   /* 404: no list */
 		if (!a->model)
@@ -380,29 +377,25 @@ int lr_api_models(struct lr_api *a, struct lr_err *err)
 	}
 out:
 	json_decref(root);
-	free(url);
 	return rc;
 }
 
 /* ------------------------------------------------------------------ tokens */
 
-/* POST /tokenize in the given form.  *count = -1 when the reply has no token list. */
-static int tokenize(struct lr_api *a, enum lr_api_tokenizer form, const char *s, size_t n, int64_t *count,
-                    long *status, struct lr_err *err)
+/* POST /tokenize in the given form.  *count = -1 when the reply has no token list (or,
+ * probing, is a 404). */
+static int tokenize(struct lr_api *a, enum lr_api_tokenizer form, const char *s, size_t n, int probing,
+                    int64_t *count, struct lr_err *err)
 {
 	struct lr_api_body b;
 	json_t *root = NULL, *t;
-	char *url = NULL;
 	int rc;
 
 	*count = -1;
-	if (asprintf(&url, "%s/tokenize", a->origin) < 0)
-		return lr_errf(err, LR_ENOMEM, "out of memory");
 	if (!(rc = lr_api_body_tokenize(&b, form == LR_API_TOK_LLAMA, a->model, s, n, err))) {
-		rc = get_json(a, "POST", url, &b, status, &root, err);
+		rc = get_json(a, "POST", a->origin, "/tokenize", &b, probing, &root, err);
 		free(b.p);
 	}
-	free(url);
 	if (rc || !root)
 		return rc;
 	t = json_object_get(root, "tokens");
@@ -419,13 +412,12 @@ int lr_api_probe_tokenizer(struct lr_api *a, struct lr_err *err)
 	static const enum lr_api_tokenizer forms[] = { LR_API_TOK_LLAMA, LR_API_TOK_VLLM };
 	struct lr_err quiet = { 0 };
 	int64_t count;
-	long status;
 
 	a->tok = LR_API_TOK_NONE;
 	for (int i = 0; i < 2; i++) {
 		/* llama-server answers a request without "content" with an empty list, vLLM
 		 * refuses one without "prompt": a count of the probe text tells them apart */
-		int rc = tokenize(a, forms[i], PROBE, strlen(PROBE), &count, &status, &quiet);
+		int rc = tokenize(a, forms[i], PROBE, strlen(PROBE), 1, &count, &quiet);
 		if (rc == LR_ENET || rc == LR_EINTR || rc == LR_ENOMEM)
 			return lr_errf(err, rc, "%s", quiet.msg);
 		if (!rc && count > 0) {
@@ -439,18 +431,15 @@ int lr_api_probe_tokenizer(struct lr_api *a, struct lr_err *err)
 int lr_api_count(struct lr_api *a, const char *s, size_t n, size_t *out, struct lr_err *err)
 {
 	int64_t count;
-	long status;
 	int rc;
 
 	*out = 0;
 	if (!n)
 		return 0;
-	if ((rc = tokenize(a, a->tok, s, n, &count, &status, err)))
+	if ((rc = tokenize(a, a->tok, s, n, 0, &count, err)))
 		return rc;
-	if (status == 404)
-		return lr_errf(err, LR_ESERVER, "the server answered HTTP 404 to '%s/tokenize'", a->origin);
 	if (count < 0)
-		return lr_errf(err, LR_EREPLY, "the reply to POST '%s/tokenize' has no token count", a->origin);
+		return lr_errf(err, LR_EREPLY, "the reply to POST '%s/tokenize' has no token count", a->origin_shown);
 	*out = (size_t)count;
 	return 0;
 }
@@ -490,6 +479,8 @@ static int chunk(struct stream *st, const json_t *root, int whole, struct lr_err
 	if (ch && !json_is_array(ch))
 		return lr_errf(err, LR_EREPLY, "%s from '%s/chat/completions' is malformed: \"choices\" is not a list", what,
 		               st->a->shown);
+	if (whole && !json_array_size(ch))
+		return lr_errf(err, LR_EREPLY, "the reply from '%s/chat/completions' has no choices", st->a->shown);
 	if ((c0 = json_array_get(ch, 0))) {
 		if (!json_is_object(c0))
 			return lr_errf(err, LR_EREPLY, "%s from '%s/chat/completions' is malformed: a choice is not an object", what,

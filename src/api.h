@@ -45,6 +45,7 @@ struct lr_api {
 	char *base;                   /* the URL requests are made under (.../v1) */
 	char *origin;                 /* scheme://host:port: where /tokenize lives */
 	char shown[512];              /* base as messages and records show it (no secrets) */
+	char origin_shown[512];       /* the same for origin */
 	char *model;                  /* the model asked for (after lr_api_models) */
 	uint32_t n_ctx;               /* its window as the server lists it; 0 = not said */
 	int has_list;                 /* the server listed its models */

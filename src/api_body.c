@@ -13,13 +13,18 @@ struct mem {
 	struct json j;
 };
 
-static int open_(struct lr_api_body *b, struct mem *m, struct lr_err *err)
+/* Start the object, with "model" first when there is one. */
+static int open_(struct lr_api_body *b, struct mem *m, const char *model, struct lr_err *err)
 {
 	memset(b, 0, sizeof *b);
 	if (!(m->f = open_memstream(&b->p, &b->n)))
 		return lr_errf(err, LR_ENOMEM, "out of memory");
 	json_init(&m->j, m->f, 0);
 	json_obj(&m->j);
+	if (model) {
+		json_key(&m->j, "model");
+		json_str(&m->j, model);
+	}
 	return 0;
 }
 
@@ -44,15 +49,12 @@ int lr_api_body_tokenize(struct lr_api_body *b, int llama, const char *model, co
 	struct json *j = &m.j;
 	int rc;
 
-	if ((rc = open_(b, &m, err)))
+	if ((rc = open_(b, &m, llama ? NULL : model, err)))
 		return rc;
 	if (llama) {
 		json_key(j, "content"); json_strn(j, s, n);
 		json_key(j, "add_special"); json_bool(j, 0);
 	} else {
-		if (model) {
-			json_key(j, "model"); json_str(j, model);
-		}
 		json_key(j, "prompt"); json_strn(j, s, n);
 		json_key(j, "add_special_tokens"); json_bool(j, 0);
 	}
@@ -74,11 +76,8 @@ int lr_api_body_chat(struct lr_api_body *b, const char *model, const struct lr_a
 	struct json *j = &m.j;
 	int rc;
 
-	if ((rc = open_(b, &m, err)))
+	if ((rc = open_(b, &m, model, err)))
 		return rc;
-	if (model) {
-		json_key(j, "model"); json_str(j, model);
-	}
 	json_key(j, "messages");
 	json_arr(j);
 	if (q->system)
