@@ -203,6 +203,10 @@ ask --api "$URL" c -q "What is beta?" -n 100 --fit --json
 ok $([ "$rc" -eq 0 ] && jq -e '.budget.fits and .budget.total <= 1500 and .budget.shortened + .budget.dropped > 0 and
 	.api.prompt_tokens + 100 <= 1500' "$T/out" >/dev/null; echo $?) \
 	"--fit shortens to the server's window by the server's count, and the server accepts the prompt"
+serve tight --models none --window 1500
+ask --api "$URL" --api-model x -c 3000 c -q "What is beta?" -n 100 --fit
+fails_with 12 "the server answered HTTP 400 to '$URL/v1/chat/completions': This model's maximum context length is 1500 tokens." \
+	"a window (-c) larger than the server's: its HTTP 400 with vLLM's message shape, exit 12"
 rm c/gpl.txt
 
 # ---------------------------------------------------------------- faults: reaching the server
