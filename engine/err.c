@@ -71,6 +71,9 @@ const char *lr_strerror(int code)
 	case LR_EMISMATCH:    return "does not match this model or settings";
 	case LR_EPASSWORD:    return "encrypted; password missing or wrong";
 	case LR_EINTR:        return "interrupted";
+	case LR_ENET:         return "cannot reach the server";
+	case LR_ESERVER:      return "the server answered with an error";
+	case LR_EREPLY:       return "the server's reply is broken or incomplete";
 	}
 	return "unknown error";
 }

@@ -22,6 +22,10 @@ enum lr_errcode {
 	LR_EMISMATCH    = -9,  /* a saved context does not belong to this model or settings */
 	LR_EPASSWORD    = -10, /* encrypted input and no (or a wrong) password */
 	LR_EINTR        = -11, /* interrupted by the user */
+	LR_ENET         = -12, /* a server could not be reached: name lookup, connection, TLS,
+	                          connect timeout */
+	LR_ESERVER      = -13, /* a server answered with an error status (its message kept) */
+	LR_EREPLY       = -14, /* a server's reply stalled, was cut off, or is malformed */
 };
 
 struct lr_err {

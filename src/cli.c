@@ -24,6 +24,9 @@ int cli_exit_code(int lr_code)
 	case LR_EMISMATCH:    return LR_EXIT_MISMATCH;
 	case LR_EPASSWORD:    return LR_EXIT_PASSWORD;
 	case LR_EINTR:        return LR_EXIT_INTERRUPTED;
+	case LR_ENET:         return LR_EXIT_NET;
+	case LR_ESERVER:      return LR_EXIT_SERVER;
+	case LR_EREPLY:       return LR_EXIT_REPLY;
 	}
 	return LR_EXIT_ERROR;
 }

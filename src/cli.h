@@ -21,6 +21,11 @@ enum lr_exit {
 	LR_EXIT_PASSWORD    = 9,   /* encrypted input, password missing or wrong */
 	LR_EXIT_PARTIAL     = 10,  /* finished, but some inputs could not be read or were
 	                              damaged; the others were processed (extract) */
+	LR_EXIT_NET         = 11,  /* an API server could not be reached (DNS, connection,
+	                              TLS, connect timeout) */
+	LR_EXIT_SERVER      = 12,  /* an API server answered with an error status */
+	LR_EXIT_REPLY       = 13,  /* an API server's reply stalled, was cut off or is
+	                              malformed (a partial answer is marked so) */
 	LR_EXIT_INTERRUPTED = 130, /* interrupted (SIGINT) */
 };
 

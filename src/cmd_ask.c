@@ -3,7 +3,8 @@
  * answer each question (-q, --questions FILE, or one per line from standard input)
  * from that same prefix: the cache is rewound to the end of the documents between
  * questions, never prefilled again.  Answers stream to stdout, followed by the check of
- * their citations; --json gives one object per question instead. */
+ * their citations; --json gives one object per question instead.  With --api the
+ * answers come from a server instead (src/ask_api.c): everything else is the same. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "src/ask_api.h"
 #include "src/cite.h"
 #include "src/cli.h"
 #include "src/commands.h"
@@ -27,6 +29,7 @@ static void usage(void)
 {
 	printf("Usage: longread ask -m MODEL.gguf [options] PATH... [-q QUESTION]\n"
 	       "   or: longread ask [-m MODEL.gguf] [options] CORPUS.lrc [-q QUESTION]\n"
+	       "   or: longread ask --api URL [options] PATH... [-q QUESTION]\n"
 	       "\n"
 	       "Put every document in PATH... (PDF, HTML, text, code, directories) into the\n"
 	       "model's context window and answer questions over all of it.  The documents are\n"
@@ -43,17 +46,20 @@ static void usage(void)
 	       "                          terminal\n");
 	lr_session_help(stdout);
 	lr_run_help_sampling(stdout);
+	lr_ask_api_help(stdout);
 	printf("  -h, --help              show this help and exit\n"
 	       "\n"
 	       "Exit status: 0 ok; 6 the documents do not fit (without --fit) or the window is\n"
 	       "too small for the question; 10 answered, but some inputs could not be read;\n"
 	       "130 interrupted; 2 usage; 3 a file cannot be read; 4 malformed model or input;\n"
 	       "5 unsupported model (no Llama 3 chat format) or KV type, or no input with text\n"
-	       "to read; 7 out of memory.\n");
+	       "to read; 7 out of memory.  With --api: 11 the server cannot be reached; 12 it\n"
+	       "answered with an error; 13 its reply stalled, was cut off or is malformed.\n");
 }
 
 struct asker {
 	struct lr_session *s;
+	struct lr_ask_api *x;        /* x->api: answers come from a server */
 	struct lr_ctx *ctx;
 	float *logits;
 	struct lr_tok_ids hist;      /* prefix, question and answer ids (repetition penalty) */
@@ -118,7 +124,37 @@ struct record {
 	const struct lr_cites *cites;
 	uint32_t prefilled;          /* prefix tokens evaluated for this question */
 	double t_prefill, t_question, t_first;
+	const struct lr_api_answer *res;  /* an answer from the server, else NULL */
+	const char *error;           /* why the server's answer is cut off, or NULL */
 };
+
+/* The stop of an answer from the server. */
+static const char *remote_stop(const struct record *r)
+{
+	if (r->res->done)
+		return strcmp(r->res->finish, "length") == 0 ? "length" : "end";
+	return lr_run_interrupted() ? "interrupted" : "cut_off";
+}
+
+/* The parts of the record only an answer from the server has. */
+static void json_remote(struct json *j, const struct asker *a, const struct record *r)
+{
+	const struct lr_api_answer *res = r->res;
+	const struct lr_session *s = a->s;
+
+	json_key(j, "timings");
+	json_obj(j);
+	json_key(j, "extract"); json_num(j, s->t_extract);
+	json_key(j, "tokenize"); json_num(j, s->t_tokenize);
+	json_key(j, "first_token");
+	if (res->t_first) json_num(j, res->t_first - res->t_sent); else json_null(j);
+	json_key(j, "decode"); json_num(j, res->t_first ? res->t_end - res->t_first : 0);
+	json_key(j, "total"); json_num(j, res->t_end - res->t_sent);
+	json_obj_end(j);
+	json_key(j, "model");
+	if (s->rm.m) lr_session_json_model(j, s); else json_null(j);
+	json_key(j, "api"); lr_ask_api_json(j, a->x, s, res);
+}
 
 static void print_json(const struct asker *a, const struct record *r)
 {
@@ -131,7 +167,12 @@ static void print_json(const struct asker *a, const struct record *r)
 	json_obj(&j);
 	json_key(&j, "question"); json_strn(&j, r->question, r->q_len);
 	json_key(&j, "answer"); json_strn(&j, lr_buf_cstr(&a->answer), a->answer.n);
-	json_key(&j, "stop"); json_str(&j, lr_run_stop_name(r->gen->stop));
+	json_key(&j, "stop"); json_str(&j, r->res ? remote_stop(r) : lr_run_stop_name(r->gen->stop));
+	if (r->res) {
+		json_key(&j, "cut_off"); json_bool(&j, !r->res->done);
+		json_key(&j, "error");
+		if (r->error) json_str(&j, r->error); else json_null(&j);
+	}
 	json_key(&j, "citations"); json_citations(&j, r->cites);
 	json_key(&j, "citations_verified"); json_uint(&j, r->cites->n_verified);
 	json_key(&j, "tokens");
@@ -139,6 +180,16 @@ static void print_json(const struct asker *a, const struct record *r)
 	json_key(&j, "documents"); json_uint(&j, p->n_doc_tokens);
 	json_key(&j, "instructions"); json_uint(&j, p->n_fixed);
 	json_key(&j, "question"); json_uint(&j, a->qids.n);
+	if (r->res) {
+		json_key(&j, "answer");
+		if (r->res->completion_tokens >= 0) json_uint(&j, (uint64_t)r->res->completion_tokens); else json_null(&j);
+		json_key(&j, "window"); json_uint(&j, s->window);
+		json_key(&j, "counted"); json_str(&j, lr_ask_api_count_name(a->x->counting));
+		json_key(&j, "estimate"); json_bool(&j, a->x->counting == LR_ASK_API_COUNT_ESTIMATE);
+		json_obj_end(&j);
+		json_remote(&j, a, r);
+		goto common;
+	}
 	json_key(&j, "answer"); json_uint(&j, r->gen->made);
 	json_key(&j, "prefilled"); json_uint(&j, r->prefilled);
 	json_key(&j, "reused"); json_uint(&j, a->prefix - r->prefilled);
@@ -165,6 +216,7 @@ static void print_json(const struct asker *a, const struct record *r)
 	json_key(&j, "min_p"); json_f32(&j, sp->min_p);
 	json_key(&j, "repeat_penalty"); json_f32(&j, sp->repeat_penalty);
 	json_obj_end(&j);
+common:
 	json_key(&j, "budget"); lr_report_json_budget(&j, p);
 	json_key(&j, "corpus"); lr_report_json_documents(&j, p);
 	json_obj_end(&j);
@@ -179,6 +231,66 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
+/* Check the answer's citations into cites (r->cites) and print the answer's record
+ * (--json) or the check. */
+static int report(struct asker *a, const struct record *r, struct lr_cites *cites, struct lr_err *err)
+{
+	int rc;
+
+	if ((rc = lr_cite_check(a->s->pack, lr_buf_cstr(&a->answer), a->answer.n, cites, err)))
+		return rc;
+	if (a->json) {
+		print_json(a, r);
+	} else {
+		putchar('\n');
+		if (r->res && !r->res->done)
+			printf("[answer cut off]\n");
+		print_citations(cites);
+		if (a->echo)
+			putchar('\n');
+		fflush(stdout);
+	}
+	return 0;
+}
+
+/* The question r->question over the API: stream, check, report.  A failure after part
+ * of the answer came still reports that part, marked as cut off, then returns the
+ * failure; Ctrl-C is not a failure (the caller stops asking). */
+static int answer_remote(struct asker *a, struct record *r, struct lr_err *err)
+{
+	struct lr_cites cites = { 0 };
+	struct lr_api_answer res;
+	char n[32], c[32];
+	int rc, rc2;
+
+	rc = lr_ask_api_answer(a->x, a->s, r->question, r->q_len, a->json ? NULL : stdout, &a->answer, &res, err);
+	if (rc == LR_EINTR)
+		rc = 0;
+	if (rc && !a->answer.n)
+		return rc;   /* nothing came: only the error */
+	r->res = &res;
+	r->cites = &cites;
+	r->error = rc ? err->msg : NULL;
+	if ((rc2 = report(a, r, &cites, rc ? NULL : err))) {
+		lr_cites_release(&cites);
+		return rc ? rc : rc2;
+	}
+	lr_cites_release(&cites);
+	if (res.completion_tokens >= 0)
+		snprintf(n, sizeof n, "%" PRId64 " tokens", res.completion_tokens);
+	else
+		snprintf(n, sizeof n, "%zu bytes", res.bytes);
+	fprintf(stderr, "longread: answer %s in %.2f s (%s), first token after %.2f s", n,
+	        res.t_first ? res.t_end - res.t_first : 0.0, remote_stop(r),
+	        res.t_first ? res.t_first - res.t_sent : res.t_end - res.t_sent);
+	if (res.prompt_tokens >= 0)
+		fprintf(stderr, "; prompt %s tokens", lr_count((uint64_t)res.prompt_tokens, c, sizeof c));
+	if (res.cached_tokens >= 0)
+		fprintf(stderr, ", %s from the server's cache", lr_count((uint64_t)res.cached_tokens, c, sizeof c));
+	fputc('\n', stderr);
+	return rc;
+}
+
 /* Answer one question from the prefix.  @return 0 (also when the question was too long
  * and skipped, or the answer interrupted) or an error. */
 static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled, struct lr_err *err)
@@ -187,8 +299,10 @@ static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled
 	struct lr_sampler *smp = NULL;
 	struct lr_cites cites = { 0 };
 	struct lr_run_gen gen;
-	struct record r = { q, len, &gen, &cites, prefilled, prefilled ? a->t_prefill : 0, 0, 0 };
-	uint32_t room = lr_ctx_n_ctx(a->ctx) - a->prefix - s->pack->o.answer_tokens;
+	struct record r = { q, len, &gen, &cites, prefilled, prefilled ? a->t_prefill : 0, 0, 0, NULL, NULL };
+	/* the room after the documents and the answer reserve: in the local context, else
+	 * in the server's window */
+	uint32_t room = (a->ctx ? lr_ctx_n_ctx(a->ctx) : s->window) - a->prefix - s->pack->o.answer_tokens;
 	double t0 = lr_run_now();
 	int rc;
 
@@ -214,6 +328,8 @@ static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled
 		printf("> %.*s\n", (int)len, q);
 		fflush(stdout);
 	}
+	if (a->x->api)
+		return answer_remote(a, &r, err);
 	lr_ctx_rewind(a->ctx, a->prefix);
 	a->hist.n = a->prefix;
 	for (size_t i = 0; i < a->qids.n; i++)
@@ -231,17 +347,8 @@ static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled
 	if (rc)
 		return rc;
 	r.t_first = gen.t_first - (prefilled ? a->t_start : t0);
-	if ((rc = lr_cite_check(s->pack, lr_buf_cstr(&a->answer), a->answer.n, &cites, err)))
+	if ((rc = report(a, &r, &cites, err)))
 		return rc;
-	if (a->json) {
-		print_json(a, &r);
-	} else {
-		putchar('\n');
-		print_citations(&cites);
-		if (a->echo)
-			putchar('\n');
-		fflush(stdout);
-	}
 	fprintf(stderr, "longread: answer %" PRIu64 " tokens in %.2f s (%.1f tok/s, %s), first token after "
 	        "%.2f s, seed %" PRIu64 "\n", gen.made, gen.t_end - gen.t_first,
 	        gen.made / (gen.t_end - gen.t_first > 0 ? gen.t_end - gen.t_first : 1e-9),
@@ -339,13 +446,14 @@ int cmd_ask(int argc, char **argv)
 {
 	enum { O_JSON = 256, O_PROGRESS };
 	static const struct option opts[] = {
-		LR_SESSION_OPTIONS, LR_RUN_SAMPLING_OPTIONS,
+		LR_SESSION_OPTIONS, LR_RUN_SAMPLING_OPTIONS, LR_ASK_API_OPTIONS,
 		{ "json", no_argument, NULL, O_JSON },
 		{ "progress", no_argument, NULL, O_PROGRESS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lr_session s;
+	struct lr_ask_api x;
 	struct asker a;
 	struct lr_err err = { 0 };
 	struct lr_ctx_params cp;
@@ -355,13 +463,26 @@ int cmd_ask(int argc, char **argv)
 	memset(&a, 0, sizeof a);
 	a.t_start = lr_run_now();
 	a.s = &s;
+	a.x = &x;
 	lr_session_init(&s, CMD);
+	lr_ask_api_init(&x, CMD);
 	while ((c = getopt_long(argc, argv, ":" LR_SESSION_SHORT_OPTIONS "h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_JSON: a.json = 1; break;
 		case O_PROGRESS: progress = 1; break;
 		case 'h': usage(); return LR_EXIT_OK;
+		case LR_ASK_API_O_VOCAB: s.vocab = optarg; break;
 		default:
+			if ((rc = lr_ask_api_opt(&x, c, optarg)) != -1) {
+				if (rc)
+					return rc;
+				break;
+			}
+			/* what the server is told: only the sampling options given */
+			x.given |= c == LR_RUN_O_TEMP ? LR_ASK_API_TEMP : c == LR_RUN_O_TOPK ? LR_ASK_API_TOPK :
+			           c == LR_RUN_O_TOPP ? LR_ASK_API_TOPP : c == LR_RUN_O_MINP ? LR_ASK_API_MINP :
+			           c == LR_RUN_O_REP ? LR_ASK_API_REP : c == LR_RUN_O_SEED ? LR_ASK_API_SEED : 0;
+			x.local_only |= c == 't' || c == LR_RUN_O_KV;
 			if ((rc = lr_session_opt(&s, c, optarg, argv)))
 				return rc;
 		}
@@ -372,6 +493,12 @@ int cmd_ask(int argc, char **argv)
 			               "or --questions");
 			goto out;
 		}
+	if ((rc = lr_ask_api_start(&x, &s)))
+		goto out;
+	if (s.vocab && !x.api) {
+		rc = cli_usage(CMD, "--vocab counts tokens for --api; answering here needs the model (-m)");
+		goto out;
+	}
 	if ((rc = lr_session_open(&s, argv + optind, argc - optind, &err)))
 		goto out;
 	if (s.layout_rc && !s.pack->too_small) {
@@ -388,12 +515,18 @@ int cmd_ask(int argc, char **argv)
 		lr_corpus_summary(&s.corpus);
 	lr_report_fit(s.pack);
 	lr_report_fits_line(s.pack);
+	a.prefix = (uint32_t)s.pack->ids.n;
+	if (x.api) {
+		if ((rc = lr_ask_api_ready(&x, &s)))
+			goto out;
+		prefilled = 0;
+		goto ask;
+	}
 
 	cp = s.run.cp;
 	cp.n_ctx = lr_pack_total(s.pack);
 	if (cp.n_ctx > s.rm.m->hp.n_ctx_train)
 		cp.n_ctx = s.rm.m->hp.n_ctx_train;
-	a.prefix = (uint32_t)s.pack->ids.n;
 	if ((rc = lr_run_ctx_new(&a.ctx, s.rm.m, &cp, &err)))
 		goto fail;
 	if (!(a.logits = malloc(sizeof(float) * s.rm.m->hp.n_vocab))) {
@@ -403,6 +536,7 @@ int cmd_ask(int argc, char **argv)
 	if ((rc = s.from_lrc ? restore(&a, &err) : prefill(&a, progress, &err)))
 		goto fail;
 	prefilled = s.from_lrc ? 0 : a.prefix;
+ask:
 	if (s.n_questions) {
 		a.echo = s.n_questions > 1;
 		for (size_t i = 0; i < s.n_questions && !lr_run_interrupted(); i++) {
@@ -430,6 +564,7 @@ out:
 	lr_tok_ids_release(&a.qids);
 	free(a.logits);
 	lr_ctx_free(a.ctx);
+	lr_ask_api_release(&x);
 	lr_session_release(&s);
 	return rc;
 }

@@ -128,18 +128,87 @@ static int order_docs(struct lr_pack *p, const struct lr_doclist *docs, struct l
 
 /* ------------------------------------------------------------------ rendering */
 
-static int encode(const struct lr_pack *p, const char *s, size_t n, struct lr_tok_ids *ids,
-                  struct lr_err *err)
-{
-	return lr_tok_encode(p->tok, s, n, 0, ids, err);
-}
-
 static int count(const struct lr_pack *p, const char *s, size_t n, uint32_t *out, struct lr_err *err)
 {
 	size_t k;
-	int rc = lr_tok_count(p->tok, s, n, 0, &k, err);
+	int rc = p->counter ? p->counter->count(p->counter->ctx, s, n, &k, err) :
+	         lr_tok_count(p->tok, s, n, 0, &k, err);
 
 	*out = rc ? 0 : (uint32_t)(k > MAX_TOKENS ? MAX_TOKENS : k);
+	return rc;
+}
+
+/* n placeholders (counted mode). */
+static int placeholders(struct lr_tok_ids *ids, uint64_t n, struct lr_err *err)
+{
+	for (uint64_t i = 0; i < n; i++)
+		if (lr_tok_ids_push(ids, LR_PACK_NO_ID, err))
+			return LR_ENOMEM;
+	return 0;
+}
+
+static int encode(const struct lr_pack *p, const char *s, size_t n, struct lr_tok_ids *ids,
+                  struct lr_err *err)
+{
+	uint32_t k;
+	int rc;
+
+	if (!p->counter)
+		return lr_tok_encode(p->tok, s, n, 0, ids, err);
+	if ((rc = count(p, s, n, &k, err)))
+		return rc;
+	return placeholders(ids, k, err);
+}
+
+/* The chat markup (engine/chat.h), or in counted mode its size: one per special token,
+ * the role and the text counted as text. */
+static int chat_special(const struct lr_pack *p, int32_t id, struct lr_tok_ids *ids, struct lr_err *err)
+{
+	return lr_tok_ids_push(ids, p->counter ? LR_PACK_NO_ID : id, err);
+}
+
+static int chat_header(const struct lr_pack *p, const char *role, struct lr_tok_ids *ids, struct lr_err *err)
+{
+	int rc;
+
+	if (!p->counter)
+		return lr_chat_header(p->chat, role, ids, err);
+	if ((rc = chat_special(p, 0, ids, err)) || (rc = encode(p, role, strlen(role), ids, err)))
+		return rc;
+	return chat_special(p, 0, ids, err);
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* s[0..*n) without surrounding whitespace. */
+static const char *trim(const char *s, size_t *n)
+{
+	while (*n && is_space(*s))
+		s++, (*n)--;
+	while (*n && is_space(s[*n - 1]))
+		(*n)--;
+	return s;
+}
+
+static int chat_message(const struct lr_pack *p, const char *role, const char *text, size_t len,
+                        struct lr_tok_ids *ids, struct lr_err *err)
+{
+	struct lr_buf b = { 0 };
+	int rc;
+
+	if (!p->counter)
+		return lr_chat_message(p->chat, role, text, len, ids, err);
+	text = trim(text, &len);
+	lr_buf_add(&b, "\n\n", 2);   /* one stretch of text, as lr_chat_text tokenizes it */
+	lr_buf_add(&b, text, len);
+	if (lr_buf_failed(&b))
+		rc = lr_errf(err, LR_ENOMEM, "out of memory");
+	else if (!(rc = chat_header(p, role, ids, err)) && !(rc = encode(p, b.p, b.n, ids, err)))
+		rc = chat_special(p, p->counter ? 0 : p->chat->eot, ids, err);
+	lr_buf_release(&b);
 	return rc;
 }
 
@@ -173,19 +242,32 @@ static int find_cuts(struct lr_pack_doc *pd, const struct lr_pack *p, const uint
 	uint64_t b = 0, total = 0;
 	size_t t = 0, n = d->n_lines > 1 ? (size_t)d->n_lines - 1 : 0;
 
-	for (size_t i = 0; i < pd->ids.n; i++) {
+	for (size_t i = 0; i < pd->ids.n && !p->counter; i++) {
 		size_t len;
 		lr_tok_piece(p->tok, pd->ids.v[i], &len);
 		total += len;
 	}
 	pd->body_tok = 0;
-	if (total != pd->len || !n)
+	if ((total != pd->len && !p->counter) || !n)
 		return 0;  /* pieces do not add up (cannot happen for valid UTF-8): never cut */
 	pd->cut_line = malloc(n * sizeof *pd->cut_line);
 	pd->cut_tok = malloc(n * sizeof *pd->cut_tok);
 	pd->cut_byte = malloc(n * sizeof *pd->cut_byte);
 	if (!pd->cut_line || !pd->cut_tok || !pd->cut_byte)
 		return lr_errf(err, LR_ENOMEM, "out of memory");
+	if (p->counter) {
+		/* no pieces: a line's first token estimated in proportion to its first byte
+		 * (build_doc counts what a cut keeps exactly) */
+		for (uint64_t k = 0; k <= n; k++) {
+			uint64_t pos = line_pos[k], tok = pd->len ? pd->ids.n * pos / pd->len : 0;
+			if (k == 0)
+				pd->body_tok = (uint32_t)tok;
+			else if (tok > pd->body_tok)
+				pd->cut_line[pd->n_cuts] = k, pd->cut_tok[pd->n_cuts] = (uint32_t)tok,
+				pd->cut_byte[pd->n_cuts++] = pos;
+		}
+		return 0;
+	}
 	for (uint64_t k = 0; k <= n; k++) {
 		uint64_t pos = line_pos[k];
 		while (t < pd->ids.n && b < pos) {
@@ -274,6 +356,7 @@ void lr_pack_free(struct lr_pack *p)
 	for (size_t i = 0; i < p->n_docs; i++)
 		release_doc(&p->docs[i]);
 	free(p->docs);
+	free(p->system);
 	lr_tok_ids_release(&p->ids);
 	lr_tok_ids_release(&p->sys_ids);
 	lr_tok_ids_release(&p->open_ids);
@@ -289,11 +372,11 @@ static void fit_note(struct lr_buf *b, size_t shortened, size_t dropped)
 		"the answer may be in what is missing]\n", shortened, dropped);
 }
 
-int lr_pack_new(struct lr_pack **out, const struct lr_tok *tok, const struct lr_chat *chat,
-                const struct lr_doclist *docs, const struct lr_pack_opts *o, struct lr_err *err)
+static int pack_new(struct lr_pack **out, const struct lr_tok *tok, const struct lr_chat *chat,
+                    const struct lr_pack_counter *counter, const struct lr_doclist *docs,
+                    const struct lr_pack_opts *o, struct lr_err *err)
 {
 	struct lr_pack *p;
-	char *sys = NULL;
 	const char *system;
 	struct lr_buf note = { 0 };
 	uint32_t id = 0;
@@ -308,6 +391,7 @@ int lr_pack_new(struct lr_pack **out, const struct lr_tok *tok, const struct lr_
 	}
 	p->tok = tok;
 	p->chat = chat;
+	p->counter = counter;
 	p->o = *o;
 	if (!p->o.line_step)
 		p->o.line_step = LR_PACK_LINE_STEP;
@@ -316,14 +400,14 @@ int lr_pack_new(struct lr_pack **out, const struct lr_tok *tok, const struct lr_
 		goto fail;
 
 	/* the fixed parts */
-	system = o->system;
-	if (!system && !(system = sys = lr_pack_default_system(p->o.line_step))) {
+	if (!(p->system = o->system ? strdup(o->system) : lr_pack_default_system(p->o.line_step))) {
 		rc = lr_errf(err, LR_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((rc = lr_chat_begin(chat, &p->sys_ids, err)) ||
-	    (*system && (rc = lr_chat_message(chat, "system", system, strlen(system), &p->sys_ids, err))) ||
-	    (rc = lr_chat_header(chat, "user", &p->sys_ids, err)) ||
+	system = p->system;
+	if ((rc = chat_special(p, counter ? 0 : chat->bos, &p->sys_ids, err)) ||
+	    (*system && (rc = chat_message(p, "system", system, strlen(system), &p->sys_ids, err))) ||
+	    (rc = chat_header(p, "user", &p->sys_ids, err)) ||
 	    (rc = encode(p, "\n\n", 2, &p->sys_ids, err)) ||
 	    (rc = encode(p, "<documents>\n", 12, &p->open_ids, err)) ||
 	    (rc = encode(p, "</documents>\n\n", 14, &p->end_ids, err)) ||
@@ -347,14 +431,34 @@ int lr_pack_new(struct lr_pack **out, const struct lr_tok *tok, const struct lr_
 			id++;
 	}
 	lr_buf_release(&note);
-	free(sys);
 	*out = p;
 	return 0;
 fail:
 	lr_buf_release(&note);
-	free(sys);
 	lr_pack_free(p);
 	return rc;
+}
+
+int lr_pack_new(struct lr_pack **out, const struct lr_tok *tok, const struct lr_chat *chat,
+                const struct lr_doclist *docs, const struct lr_pack_opts *o, struct lr_err *err)
+{
+	return pack_new(out, tok, chat, NULL, docs, o, err);
+}
+
+int lr_pack_new_counted(struct lr_pack **out, const struct lr_pack_counter *counter,
+                        const struct lr_doclist *docs, const struct lr_pack_opts *o, struct lr_err *err)
+{
+	return pack_new(out, NULL, NULL, counter, docs, o, err);
+}
+
+int lr_pack_question_text(const char *q, size_t len, struct lr_buf *b, struct lr_err *err)
+{
+	q = trim(q, &len);
+	if (!len)
+		return lr_errf(err, LR_EINVAL, "the question is empty");
+	lr_buf_str(b, "Question: ");
+	lr_buf_add(b, q, len);
+	return lr_buf_failed(b) ? lr_errf(err, LR_ENOMEM, "out of memory") : 0;
 }
 
 int lr_pack_question(const struct lr_pack *p, const char *q, size_t len, struct lr_tok_ids *ids,
@@ -363,19 +467,9 @@ int lr_pack_question(const struct lr_pack *p, const char *q, size_t len, struct 
 	struct lr_buf b = { 0 };
 	int rc;
 
-	while (len && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r' || *q == '\f' || *q == '\v'))
-		q++, len--;
-	while (len && (q[len - 1] == ' ' || q[len - 1] == '\t' || q[len - 1] == '\n' || q[len - 1] == '\r' ||
-	               q[len - 1] == '\f' || q[len - 1] == '\v'))
-		len--;
-	if (!len)
-		return lr_errf(err, LR_EINVAL, "the question is empty");
-	lr_buf_str(&b, "Question: ");
-	lr_buf_add(&b, q, len);
-	if (lr_buf_failed(&b))
-		rc = lr_errf(err, LR_ENOMEM, "out of memory");
-	else if (!(rc = encode(p, b.p, b.n, ids, err)) && !(rc = lr_chat_end(p->chat, ids, err)) &&
-	         !(rc = lr_chat_header(p->chat, "assistant", ids, err)))
+	if (!(rc = lr_pack_question_text(q, len, &b, err)) && !(rc = encode(p, b.p, b.n, ids, err)) &&
+	    !(rc = chat_special(p, p->counter ? 0 : p->chat->eot, ids, err)) &&
+	    !(rc = chat_header(p, "assistant", ids, err)))
 		rc = encode(p, "\n\n", 2, ids, err);
 	lr_buf_release(&b);
 	return rc;
@@ -525,8 +619,10 @@ static int build_doc(struct lr_pack *p, struct lr_pack_doc *pd, struct lr_err *e
 		lr_buf_str(&note, "</document>\n");
 		if (lr_buf_failed(&note))
 			return lr_errf(err, LR_ENOMEM, "out of memory");
-		if ((rc = append(&p->ids, pd->ids.v, pd->cut_tok[pd->cut], err)) ||
-		    (rc = encode(p, note.p, note.n, &p->ids, err))) {
+		/* counted mode: the cut's position in tokens was an estimate; count it */
+		rc = p->counter ? encode(p, pd->text, (size_t)pd->cut_byte[pd->cut], &p->ids, err) :
+		     append(&p->ids, pd->ids.v, pd->cut_tok[pd->cut], err);
+		if (rc || (rc = encode(p, note.p, note.n, &p->ids, err))) {
 			lr_buf_release(&note);
 			return rc;
 		}
@@ -575,6 +671,8 @@ static int build(struct lr_pack *p, struct lr_err *err)
 	if (p->ids.n > MAX_TOKENS)
 		return lr_errf(err, LR_ENOFIT, "the documents are %zu tokens: far too many to pack", p->ids.n);
 	p->n_fixed = (uint32_t)p->ids.n - p->n_doc_tokens;
+	if (p->counter)
+		return 0;   /* placeholders: no digest */
 	lr_sha256_init(&h);
 	for (size_t i = 0; i < p->ids.n; i++) {
 		uint32_t v = (uint32_t)p->ids.v[i];
@@ -628,8 +726,9 @@ int lr_pack_layout(struct lr_pack *p, uint32_t n_question, struct lr_err *err)
 	avail = p->o.n_ctx - fixed - reserve;
 	avail = avail > p->note_max ? avail - p->note_max : 0;
 	/* the note's real size never exceeds note_max, nor a cut note its bound: one pass
-	 * fits; the loop only guards against a vocabulary that splits numbers unusually */
-	for (int pass = 0; pass < 4; pass++) {
+	 * fits; the loop only guards against a vocabulary that splits numbers unusually,
+	 * and in counted mode against the estimated cut positions */
+	for (int pass = 0; pass < (p->counter ? 12 : 4); pass++) {
 		uint32_t total;
 		decide(p, avail);
 		if ((rc = build(p, err)))
@@ -642,4 +741,25 @@ int lr_pack_layout(struct lr_pack *p, uint32_t n_question, struct lr_err *err)
 		avail = avail > total - p->o.n_ctx ? avail - (total - p->o.n_ctx) : 0;
 	}
 	return lr_errf(err, LR_ENOFIT, "the documents could not be fitted in %" PRIu32 " tokens", p->o.n_ctx);
+}
+
+/* ------------------------------------------------------------------ the window as text */
+
+int lr_pack_user_text(const struct lr_pack *p, struct lr_buf *b, struct lr_err *err)
+{
+	if (p->n_shortened || p->n_dropped)
+		fit_note(b, p->n_shortened, p->n_dropped);
+	lr_buf_str(b, "<documents>\n");
+	for (size_t i = 0; i < p->n_docs; i++) {
+		const struct lr_pack_doc *pd = &p->docs[i];
+		if (pd->fate == LR_PACK_WHOLE) {
+			lr_buf_add(b, pd->text, pd->len);
+		} else if (pd->fate == LR_PACK_SHORTENED) {
+			lr_buf_add(b, pd->text, (size_t)pd->cut_byte[pd->cut]);
+			cut_note(b, pd->doc, pd->n_lines_kept, page_after(pd->doc, pd->n_lines_kept));
+			lr_buf_str(b, "</document>\n");
+		}
+	}
+	lr_buf_str(b, "</documents>\n\n");
+	return lr_buf_failed(b) ? lr_errf(err, LR_ENOMEM, "out of memory") : 0;
 }

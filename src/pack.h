@@ -22,7 +22,14 @@
  *
  * Workload: a few to a few thousand documents, up to some million tokens before
  * fitting; everything is tokenized once, fitting is arithmetic on per-line token
- * offsets.  Issue 8 (.lrc files) reuses the ids, the offsets and the digests. */
+ * offsets.  Issue 8 (.lrc files) reuses the ids, the offsets and the digests.
+ *
+ * Counted mode (lr_pack_new_counted: the --api client without a local tokenizer): the
+ * same layout and budget, with tokens counted by a function (a server's tokenizer, or
+ * an estimate) instead of a vocabulary.  Each special token counts one.  The ids are
+ * then LR_PACK_NO_ID placeholders, one per token counted: only their number means
+ * anything, and the window leaves as text (lr_pack_user_text).  Where a document can be
+ * cut is estimated in proportion to bytes; what a cut keeps is counted again exactly. */
 #ifndef LR_PACK_H
 #define LR_PACK_H
 
@@ -33,10 +40,19 @@
 #include "engine/digest.h"
 #include "engine/tok.h"
 #include "extractors/extract.h"
+#include "src/buf.h"
 
 #define LR_PACK_LINE_STEP     10   /* number every 10th line by default (docs/ask.md) */
 #define LR_PACK_QUESTION_ROOM 256  /* tokens kept for a question not known in advance */
 #define LR_PACK_MIN_BODY      512  /* a shortened document keeps at least this much text */
+#define LR_PACK_NO_ID         (-1) /* a counted token (counted mode): not a real id */
+
+/* Counted mode's tokenizer: *out = the tokens of s[0..n) (no BOS).  @return 0 or an
+ * LR_E* code with err filled. */
+struct lr_pack_counter {
+	int (*count)(void *ctx, const char *s, size_t n, size_t *out, struct lr_err *err);
+	void *ctx;
+};
 
 enum lr_pack_order {
 	LR_PACK_ORDER_GIVEN,   /* as extracted: arguments in order, trees depth first */
@@ -98,9 +114,11 @@ struct lr_pack_doc {
 };
 
 struct lr_pack {
-	const struct lr_tok *tok;    /* borrowed */
-	const struct lr_chat *chat;  /* borrowed */
+	const struct lr_tok *tok;    /* borrowed; NULL in counted mode */
+	const struct lr_chat *chat;  /* borrowed; NULL in counted mode */
+	const struct lr_pack_counter *counter;  /* borrowed; counted mode, else NULL */
 	struct lr_pack_opts o;
+	char *system;                /* the system prompt in effect ("" = no system turn) */
 	struct lr_pack_doc *docs;    /* [n_docs] in window order */
 	size_t n_docs;
 
@@ -114,7 +132,8 @@ struct lr_pack {
 	int fits;                    /* 1 when prefix + question + answer <= n_ctx */
 	int too_small;               /* the window cannot hold even the instructions, the
 	                                question and the answer reserve */
-	uint8_t digest[LR_SHA256_BYTES]; /* SHA-256 of the prefix ids (int32 little-endian) */
+	uint8_t digest[LR_SHA256_BYTES]; /* SHA-256 of the prefix ids (int32 little-endian);
+	                                    zero in counted mode */
 
 	/* private */
 	struct lr_tok_ids sys_ids;   /* BOS, system turn, user header, "\n\n" */
@@ -130,6 +149,22 @@ struct lr_pack {
 int lr_pack_new(struct lr_pack **out, const struct lr_tok *tok, const struct lr_chat *chat,
                 const struct lr_doclist *docs, const struct lr_pack_opts *o, struct lr_err *err);
 void lr_pack_free(struct lr_pack *p);
+
+/* The same in counted mode: tokens counted by counter (borrowed: it must outlive the
+ * pack), no vocabulary.  Errors: as lr_pack_new, and those of the counter. */
+int lr_pack_new_counted(struct lr_pack **out, const struct lr_pack_counter *counter,
+                        const struct lr_doclist *docs, const struct lr_pack_opts *o, struct lr_err *err);
+
+/* Append the text of the prefix's user turn, as laid out (after lr_pack_layout built
+ * it): the --fit note, "<documents>\n", each document whole or cut with its note,
+ * "</documents>\n\n".  With the system prompt and the question's text this is the
+ * window as text: what a server's chat template turns into the same tokens.  Errors:
+ * LR_ENOMEM. */
+int lr_pack_user_text(const struct lr_pack *p, struct lr_buf *b, struct lr_err *err);
+
+/* Append the question's text as the window holds it: "Question: " and the question,
+ * surrounding whitespace trimmed.  Errors: LR_EINVAL (empty), LR_ENOMEM. */
+int lr_pack_question_text(const char *q, size_t len, struct lr_buf *b, struct lr_err *err);
 
 /* Append the question's segment to ids: "Question: " and the question (surrounding
  * whitespace trimmed), <|eot_id|>, the assistant header and "\n\n".  Errors: LR_EINVAL

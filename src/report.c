@@ -201,7 +201,7 @@ void lr_report_json_budget(struct json *j, const struct lr_pack *p)
 	json_key(j, "order"); json_str(j, lr_pack_order_name(p->o.order));
 	json_key(j, "line_step"); json_uint(j, p->o.line_step);
 	json_key(j, "prefix_digest");
-	if (p->ids.n) {
+	if (p->ids.n && !p->counter) {
 		lr_sha256_hex(p->digest, hex);
 		json_str(j, hex);
 	} else {

@@ -237,13 +237,51 @@ static int open_lrc(struct lr_session *s, const char *path, struct lr_err *err)
 	return 0;
 }
 
+/* A tokenizer without a model (--vocab): its Llama 3 chat tokens are required. */
+static int open_vocab(struct lr_session *s, const char *path, struct lr_err *err)
+{
+	struct lr_gguf *g = NULL;
+	int rc;
+
+	memset(&s->rm, 0, sizeof s->rm);
+	if (!(rc = lr_gguf_open(&g, path, err)) && !(rc = lr_tok_new(&s->rm.tok, g, err)))
+		rc = lr_chat_init(&s->rm.chat, s->rm.tok, err);
+	lr_gguf_close(g);
+	if (rc) {
+		if (rc != LR_EIO)
+			lr_err_prefix(err, "'%s': ", path);
+		return cli_fail(err);
+	}
+	return 0;
+}
+
+/* The window: -c, else the server's, else the model's (at most LR_SESSION_MAX_WINDOW). */
+static int window(struct lr_session *s)
+{
+	uint32_t model_ctx = s->rm.m ? s->rm.m->hp.n_ctx_train : 0;
+	uint32_t limit = s->remote && s->remote_ctx ? s->remote_ctx : model_ctx;
+	const char *whose = s->remote && s->remote_ctx ? "server's" : "model's";
+
+	if (s->run.cp.n_ctx && limit && s->run.cp.n_ctx > limit)
+		return cli_usage(s->cmd, "-c %" PRIu32 " exceeds the %s %" PRIu32 "-token context",
+		                 s->run.cp.n_ctx, whose, limit);
+	if (!s->run.cp.n_ctx && !limit)
+		return cli_usage(s->cmd, "the window is unknown (the server does not say it): give it with -c");
+	s->window = s->run.cp.n_ctx ? s->run.cp.n_ctx :
+	            limit < LR_SESSION_MAX_WINDOW ? limit : LR_SESSION_MAX_WINDOW;
+	s->window_from = s->run.cp.n_ctx ? "-c" : s->remote && s->remote_ctx ? "server" : "model";
+	return 0;
+}
+
 int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struct lr_err *err)
 {
-	uint32_t model_ctx;
 	double t0;
 	int rc;
 
 	lr_run_opts_seed(&s->run);
+	if (s->remote && n_paths == 1 && lr_session_is_lrc(paths[0]))
+		return cli_usage(s->cmd, "a saved context (.lrc) holds a local cache: answer it without --api, "
+		                 "or give --api the documents");
 	if (n_paths == 1 && lr_session_is_lrc(paths[0])) {
 		if ((rc = questions(s, paths, n_paths, err)))
 			return rc;
@@ -254,16 +292,13 @@ int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struc
 	}
 	if ((rc = lr_corpus_args(s->cmd, paths, n_paths)) || (rc = questions(s, paths, n_paths, err)))
 		return rc;
-	if (!s->run.model)
+	if (s->run.model && s->vocab)
+		return cli_usage(s->cmd, "give -m or --vocab, not both");
+	if (!s->run.model && !s->vocab && !s->remote)
 		return cli_usage(s->cmd, "missing model (-m)");
-	if ((rc = open_model(s, s->run.model, err)))
+	if ((s->run.model && (rc = open_model(s, s->run.model, err))) ||
+	    (s->vocab && (rc = open_vocab(s, s->vocab, err))) || (rc = window(s)))
 		return rc;
-	model_ctx = s->rm.m->hp.n_ctx_train;
-	if (s->run.cp.n_ctx > model_ctx)
-		return cli_usage(s->cmd, "-c %" PRIu32 " exceeds the model's %" PRIu32 "-token context",
-		                 s->run.cp.n_ctx, model_ctx);
-	s->window = s->run.cp.n_ctx ? s->run.cp.n_ctx :
-	            model_ctx < LR_SESSION_MAX_WINDOW ? model_ctx : LR_SESSION_MAX_WINDOW;
 	s->po.n_ctx = s->window;
 	s->po.answer_tokens = s->run.n_gen > UINT32_MAX / 4 ? UINT32_MAX / 4 : (uint32_t)s->run.n_gen;
 
@@ -281,8 +316,9 @@ int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struc
 		return LR_EXIT_UNSUPPORTED;
 	}
 	t0 = lr_run_now();
-	if ((rc = lr_pack_new(&s->pack, s->rm.tok, &s->rm.chat, s->corpus.docs, &s->po, err)) ||
-	    (rc = question_room(s, err)))
+	rc = s->rm.tok ? lr_pack_new(&s->pack, s->rm.tok, &s->rm.chat, s->corpus.docs, &s->po, err) :
+	     lr_pack_new_counted(&s->pack, s->counter, s->corpus.docs, &s->po, err);
+	if (rc || (rc = question_room(s, err)))
 		return cli_fail(err);
 	s->layout_rc = lr_pack_layout(s->pack, s->n_question, err);
 	s->t_tokenize = lr_run_now() - t0;

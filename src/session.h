@@ -53,6 +53,14 @@ struct lr_session {
 	int layout_rc;                   /* lr_pack_layout's result */
 	struct lr_lrc lrc;               /* from_lrc: the saved context */
 	int from_lrc;                    /* the only PATH was a .lrc file */
+
+	/* a remote engine (ask --api): set before lr_session_open */
+	int remote;                      /* -m is optional; nothing runs locally */
+	const char *vocab;               /* --vocab: a tokenizer without a model */
+	uint32_t remote_ctx;             /* the server's window, 0 = not known */
+	const struct lr_pack_counter *counter;  /* counts tokens without -m or --vocab */
+	const char *window_from;         /* where the window came from: "-c", "model",
+	                                    "server" */
 };
 
 void lr_session_init(struct lr_session *s, const char *cmd);
@@ -65,7 +73,10 @@ int lr_session_opt(struct lr_session *s, int c, const char *arg, char **argv);
 void lr_session_help(FILE *f);
 
 /* After option parsing: check the arguments (model, PATHs), read --questions, open the
- * model, extract, pack and lay out the window.  When the only PATH is a .lrc file
+ * model, extract, pack and lay out the window.  When remote, the model is optional:
+ * the tokenizer is the model's (-m) or the vocabulary's (--vocab), else tokens are
+ * counted by counter (counted mode, see pack.h); the window is -c, else the server's
+ * (remote_ctx), else the model's, else a usage error.  When the only PATH is a .lrc file
  * (from_lrc), the documents, packing options and model path come from it instead (the
  * model may still be given with -m) and the window is rebuilt from them; it must
  * reproduce the saved prefix token for token (else LR_EMISMATCH).  The layout's own verdict (LR_ENOFIT) is
