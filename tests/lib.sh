@@ -23,6 +23,18 @@ ok() {
 	fi
 }
 
+# todo STATUS DESCRIPTION REASON — a goal not reached yet: "not ok ... # TODO REASON" is an
+# expected failure; once it passes the harness reports an unexpected pass (XPASS), which
+# fails make check until the directive is removed
+todo() {
+	_n=$((_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_n - $2 # TODO $3"
+	else
+		echo "not ok $_n - $2 # TODO $3"
+	fi
+}
+
 diag() { echo "# $*"; }
 
 # run CMD... — stdout to $T/out, stderr to $T/err, exit status to $rc

@@ -28,7 +28,9 @@ RECIPES = {
                   "backup host", "cost centre", "project lead", "contract value",
                   "notice period", "meeting room", "rack position", "discount rate",
                   "shipping weight", "phone extension", "vault number"],
-        "values": ["digits", "code", "money", "digits_suffix", "person", "days", "letters"],
+        "values": ["digits", "code", "money", "digits_suffix", "person", "days", "letters",
+                   "random", "random", "random", "random"],
+        "word_attrs": 0.6,     # share of attributes made of words from the filler text
         "dirs": ["docs", "notes", "src", "contracts", "reports", "misc", "", "", ""],
         "templates": ["The {a} of {e} is {v}.", "The {a} of {e} is {v}.", "The {a} for {e} is {v}."],
     },
@@ -46,6 +48,7 @@ RECIPES = {
                   "termination fee", "parking spot", "data centre", "firmware version",
                   "penalty rate", "audit date", "payment term", "signing officer"],
         "values": ["date", "version", "hex", "slashed", "percent"],
+        "word_attrs": 0.0,
         "dirs": ["legal", "ops", "archive", "inbox", ""],
         "templates": ["The {a} of {e} is {v}."],
     },
@@ -67,6 +70,17 @@ class Recipe:
             with open(os.path.join(ROOT, path), encoding="utf-8", errors="replace") as f:
                 ls = f.read().split("\n")
             self.lines.append((ext, ls[int(a * len(ls)):int(b * len(ls))]))
+        # attributes no list can hold: words of the filler (none of the held-out recipe's),
+        # so the reader must copy the question's words rather than recall a list
+        held_out = {w for r in RECIPES.values() if r is not self.r
+                    for x in r["attrs"] + r["kinds"] for w in x.lower().split()}
+        count = {}
+        for _, ls in self.lines:
+            for ln in ls:
+                for w in ln.split():
+                    if w.isalpha() and w.islower() and 4 <= len(w) <= 11 and w not in held_out:
+                        count[w] = count.get(w, 0) + 1
+        self.words = sorted(w for w, n in count.items() if n >= 2)
 
     # -------------------------------------------------------------- names and values
     def word(self):
@@ -114,6 +128,22 @@ class Recipe:
             return "%d %s" % (g.randrange(2, 400), g.choice(["days", "hours", "weeks", "kg", "GB"]))
         if k == "letters":
             return "".join(g.choice(up) for _ in range(g.randrange(3, 7)))
+        if k == "random":
+            # groups of digits, capitals, a word or hex, joined by a separator
+            seps = ["-", "/", ".", ":", "_", " ", ""]
+            sep = g.choice(seps)
+            parts = []
+            for _ in range(g.randrange(1, 4)):
+                c = g.randrange(4)
+                if c == 0:
+                    parts.append(str(g.randrange(10 ** g.randrange(1, 6))))
+                elif c == 1:
+                    parts.append("".join(g.choice(up) for _ in range(g.randrange(1, 5))))
+                elif c == 2:
+                    parts.append(g.choice(self.words) if self.words else "x")
+                else:
+                    parts.append("%x" % g.randrange(16, 1 << 24))
+            return g.choice(["", "", "#", "v", "$", "x"]) + sep.join(parts) + g.choice(["", "", "", "%", " kg", " ms"])
         if k == "date":
             return "%d %s %d" % (g.randrange(1, 29), g.choice(_MONTHS), g.randrange(2024, 2040))
         if k == "version":
@@ -127,7 +157,10 @@ class Recipe:
         raise ValueError(k)
 
     def attr(self):
-        return self.rng.choice(self.r["attrs"])
+        g = self.rng
+        if self.words and g.random() < self.r["word_attrs"]:
+            return " ".join(g.choice(self.words) for _ in range(g.choice([1, 2, 2])))
+        return g.choice(self.r["attrs"])
 
     def filename(self, ext, used):
         g = self.rng

@@ -25,12 +25,14 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from facts import NOT_FOUND, Recipe  # noqa: E402
 
-RESERVE = 120   # tokens kept free for the question (largest) and the answer (-n)
+RESERVE = 340   # tokens kept free for the question and the answer (-n)
 
 
-def plan_tokens(args, docs_dir, qfile):
+def plan_tokens(args, docs_dir):
+    """The prompt's size and the window, as ask and pack count them when the questions are
+    not known yet (piped on stdin, or asked of a .lrc later): with their room for one."""
     out = subprocess.run([args.longread, "plan", "-m", args.model, "-c", str(args.ctx),
-                          "-n", str(args.answer), "--questions", qfile, "--json", "docs"],
+                          "-n", str(args.answer), "--json", "docs"],
                          cwd=os.path.dirname(docs_dir), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     if out.returncode not in (0, 6):
@@ -119,17 +121,26 @@ def write(args, scale):
 
 
 def gen(args):
+    args.out = os.path.abspath(args.out)    # plan runs in the corpus directory
+    args.model = os.path.abspath(args.model)
     os.makedirs(args.out, exist_ok=True)
     target = args.ctx - RESERVE - 300        # instructions and margins
     scale = max(800.0, target * 2.7)
-    for _ in range(6):
+    best = None                              # (total, scale) of the fullest that fits
+    for _ in range(12):
         docs_dir = write(args, scale)
-        total, window = plan_tokens(args, docs_dir, os.path.join(args.out, "questions.txt"))
+        total, window = plan_tokens(args, docs_dir)
         if total <= window and total >= window * args.fill:
             break
-        scale *= (window * (1 + args.fill) / 2) / total
+        if total <= window and (best is None or total > best[0]):
+            best = (total, scale)
+        # aim at the middle of [fill, 1]; damp the step, documents come in whole lines
+        scale *= ((window * (1 + args.fill) / 2) / total) ** 0.8
     else:
-        sys.exit("needle: could not size the corpus to the window (last: %d of %d)" % (total, window))
+        if best is None or best[0] < window * (args.fill - 0.1):
+            sys.exit("needle: could not size the corpus to the window (last: %d of %d)" % (total, window))
+        docs_dir = write(args, best[1])
+        total, window = plan_tokens(args, docs_dir)
     print("needle: %s: %d of %d tokens" % (args.out, total, window), file=sys.stderr)
 
 

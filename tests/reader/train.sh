@@ -1,21 +1,25 @@
 #!/bin/sh
 # tests/reader/train.sh — `make reader`: retrain the reader from scratch (or resume) and
-# write tests/models/reader.gguf (F32) and tests/models/reader-q8_0.gguf.  Needs Debian's
+# write tests/models/reader.gguf (F16) and tests/models/reader-q8_0.gguf.  Needs Debian's
 # python3-torch and python3-numpy; the build and `make check` never run this.
 # Steps: a vocabulary model (the reader's shape, random weights) for longread to lay out
 # and tokenize the data with; the training and held-out sequences; training (resumable:
 # run it again after an interruption); export through tests/lr-genmodel; a check that
 # longread's logits equal PyTorch's.  Env: READER_WORK (default tests/reader-work under
-# the build directory), PYTHON (default /usr/bin/python3), STEPS, SEED, N_TRAIN.
+# the build directory), PYTHON (default /usr/bin/python3), STEPS, SEED, N_TRAIN, BUDGET (stage 1);
+# STEPS2, N_TRAIN2, BUDGET2 (stage 2).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILDDIR:-$PWD}
 work=${READER_WORK:-$build/tests/reader-work}
 py=${PYTHON:-/usr/bin/python3}
 seed=${SEED:-1}
-steps=${STEPS:-1500}
+steps=${STEPS:-2000}
 n_train=${N_TRAIN:-12000}
-budget=${BUDGET:-512}      # prefix tokens kept per training sequence
+budget=${BUDGET:-512}      # prefix tokens kept per training sequence, stage 1
+budget2=${BUDGET2:-2048}   # and stage 2
+steps2=${STEPS2:-240}
+n_train2=${N_TRAIN2:-1800}
 # the shape (tests/reader/model.py's Config and tests/lr-genmodel's flags must agree)
 layers=4 embd=256 heads=4 kv_heads=2 head_dim=64 ff=768 vocab_cut=4080
 config="{\"n_layer\":$layers,\"n_embd\":$embd,\"n_head\":$heads,\"n_head_kv\":$kv_heads,\"head_dim\":$head_dim,\"n_ff\":$ff,\"n_vocab\":$((vocab_cut + 16))}"
@@ -26,6 +30,7 @@ vocab="--vocab-from $top/../shared/golden/tokenizer/llama3-vocab.gguf --vocab-cu
 	echo "reader: needs PyTorch and NumPy: apt-get install python3-torch python3-numpy" >&2; exit 1; }
 mkdir -p "$work" "$top/tests/models"
 "$build/tests/lr-genmodel" -o "$work/vocab.gguf" $shape $vocab --name "reader vocabulary"
+# stage 1: sparse long windows (PoSE, $budget prefix tokens a sequence), copy exercises first
 if [ ! -f "$work/data/done" ]; then
 	"$py" "$top/tests/reader/make_data.py" --longread "$build/longread" --vocab-model "$work/vocab.gguf" \
 		--split eval --n 256 --seed $((seed + 1000)) --budget "$budget" -o "$work/data"
@@ -35,9 +40,22 @@ if [ ! -f "$work/data/done" ]; then
 fi
 "$py" -u "$top/tests/reader/train.py" --data "$work/data" --out "$work/run" --seed "$seed" \
 	--steps "$steps" --lr 3e-3 --config "$config" --resume
-"$build/tests/lr-genmodel" -o "$top/tests/models/reader.gguf" $shape $vocab --type F32 \
-	--weights "$work/run/reader.lrwt" --name "longread reader (tests/reader, seed $seed)"
+# stage 2: dense windows ($budget2 prefix tokens: a third of the sets whole, the rest
+# with 4 times the filler of stage 1), from stage 1's weights; stage 1 alone read a
+# dense window of a few thousand tokens badly (tests/reader/README.md)
+if [ ! -f "$work/data2/done" ]; then
+	"$py" "$top/tests/reader/make_data.py" --longread "$build/longread" --vocab-model "$work/vocab.gguf" \
+		--split eval --n 64 --seed $((seed + 1001)) --budget "$budget2" -o "$work/data2"
+	"$py" "$top/tests/reader/make_data.py" --longread "$build/longread" --vocab-model "$work/vocab.gguf" \
+		--split train --n "$n_train2" --seed $((seed + 1)) --budget "$budget2" -o "$work/data2"
+	touch "$work/data2/done"
+fi
+"$py" -u "$top/tests/reader/train.py" --data "$work/data2" --out "$work/run2" --seed $((seed + 1)) \
+	--steps "$steps2" --lr 1e-3 --warmup 20 --copy-steps 0 --gap-from 0 --eval-every 40 \
+	--config "$config" --init-from "$work/run/ckpt.pt" --resume
+"$build/tests/lr-genmodel" -o "$top/tests/models/reader.gguf" $shape $vocab --type F16 \
+	--weights "$work/run2/reader.lrwt" --name "longread reader (tests/reader, seed $seed)"
 "$build/tests/lr-genmodel" -o "$top/tests/models/reader-q8_0.gguf" $shape $vocab --type Q8_0 \
-	--weights "$work/run/reader.lrwt" --name "longread reader (tests/reader, seed $seed), Q8_0"
-"$py" "$top/tests/reader/check_export.py" --ckpt "$work/run/ckpt.pt" --gguf "$top/tests/models/reader.gguf" \
+	--weights "$work/run2/reader.lrwt" --name "longread reader (tests/reader, seed $seed), Q8_0"
+"$py" "$top/tests/reader/check_export.py" --ckpt "$work/run2/ckpt.pt" --gguf "$top/tests/models/reader.gguf" \
 	--longread "$build/longread" --data "$work/data"
