@@ -157,7 +157,7 @@ static struct weights *weights_load(const char *path)
 	FILE *f = fopen(path, "rb");
 	struct weights *w = calloc(1, sizeof *w);
 	char magic[4];
-	uint32_t version, n;
+	uint32_t version, n = 0;
 
 	if (!f || !w) {
 		fprintf(stderr, "lr-genmodel: cannot open '%s': %s\n", path, strerror(errno));
@@ -193,6 +193,8 @@ static struct weights *weights_load(const char *path)
 	return w;
 bad:
 	fprintf(stderr, "lr-genmodel: '%s' is not a weights file (or is truncated)\n", path);
+	if (w->t && w->n < n)
+		free(w->t[w->n].v);     /* the tensor being read (not yet counted in w->n) */
 fail:
 	if (f)
 		fclose(f);
