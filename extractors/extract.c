@@ -94,7 +94,9 @@ void lr_extract_free(struct lr_extract *x)
 
 const struct lr_extract_stats *lr_extract_stats(const struct lr_extract *x)
 {
-	return &x->st;
+	static const struct lr_extract_stats none;
+
+	return x ? &x->st : &none;
 }
 
 /* ------------------------------------------------------------------ sniffing */

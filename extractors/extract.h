@@ -246,7 +246,8 @@ int lr_extract_path(struct lr_extract *x, const char *path, struct lr_doclist *l
 int lr_extract_buffer(struct lr_extract *x, const char *name, const void *data, size_t len,
                       struct lr_doclist *list, struct lr_err *err);
 
-/* Counters accumulated by every call so far.  Borrowed; valid until lr_extract_free. */
+/* Counters accumulated by every call so far.  Borrowed; valid until lr_extract_free.  NULL
+ * (no context: documents that came from elsewhere, e.g. a saved window) gives all zeros. */
 const struct lr_extract_stats *lr_extract_stats(const struct lr_extract *x);
 
 /* ------------------------------------------------------------------ rendering */

@@ -23,6 +23,16 @@ ok $([ "$rc" -eq 0 ] && [ -s "$L" ] && grep -q "^longread: packed 4 documents, .
 ok $(ls "$T" | grep -q 'c.lrc.tmp' && echo 1 || echo 0) "no temporary file is left"
 ok $(grep -q '^longread: KV cache q8: ' "$T/err"; echo $?) "the cache size is reported before the work"
 
+# plan reads a saved window too (it crashed: no extraction context behind its documents)
+run "$LONGREAD" plan "$L"
+ok $([ "$rc" -eq 0 ] && grep -q '3-terms.txt' "$T/out" && grep -q '^total .* fits' "$T/out"; echo $?) \
+	"plan CORPUS.lrc: the saved window's table and totals (exit $rc)"
+run "$LONGREAD" plan "$L" --json
+ok $([ "$rc" -eq 0 ] && jq -e '.kv == "q8"' "$T/out" >/dev/null; echo $?) "plan CORPUS.lrc --json (exit $rc)"
+run "$LONGREAD" plan "$L" --show-prompt
+ok $([ "$rc" -eq 0 ] && grep -q 'The renewal term is twelve months.' "$T/out"; echo $?) \
+	"plan CORPUS.lrc --show-prompt (exit $rc)"
+
 # the saved window answers exactly like a fresh one, without prefilling
 run "$LONGREAD" ask "$L" -q "$Q" -n 12 --temp 0
 cp "$T/out" "$T/a.saved"
