@@ -44,7 +44,7 @@ static void usage(void)
 	       "                          counts, timings, model, corpus manifest), one per line\n"
 	       "      --progress          show the prefill progress even when stderr is not a\n"
 	       "                          terminal\n");
-	lr_session_help(stdout);
+	lr_session_help(stdout, 1);
 	lr_run_help_sampling(stdout);
 	lr_ask_api_help(stdout);
 	printf("  -h, --help              show this help and exit\n"

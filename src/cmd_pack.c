@@ -39,7 +39,7 @@ static void usage(void)
 	       "                          see docs/lrc-format.md)\n"
 	       "      --progress          show the prefill progress even when stderr is not a\n"
 	       "                          terminal\n");
-	lr_session_help(stdout);
+	lr_session_help(stdout, 0);
 	printf("  -h, --help              show this help and exit\n"
 	       "\n"
 	       "-n sets the answer room kept in the saved window's budget (ask may ask for more).\n"

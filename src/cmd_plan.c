@@ -35,7 +35,7 @@ static void usage(void)
 	       "      --show-ids          print the prompt's token ids instead, one per line\n"
 	       "      --measure           measure the prefill speed now (up to %d tokens of\n"
 	       "                          this corpus) and record it\n", MEASURE_TOKENS);
-	lr_session_help(stdout);
+	lr_session_help(stdout, 1);
 	printf("  -h, --help              show this help and exit\n"
 	       "\n"
 	       "Exit status: 0 fits; 6 does not fit (the table says by how much); 10 fits but\n"

@@ -70,13 +70,15 @@ int lr_session_opt(struct lr_session *s, int c, const char *arg, char **argv)
 	return cli_opt_error(s->cmd, c, argv);
 }
 
-void lr_session_help(FILE *f)
+void lr_session_help(FILE *f, int questions)
 {
 	lr_run_help(f, "answer length: at most N tokens, kept free in the window (default 1024)",
 	            "the window (default: the model's context length, at most 131072)");
+	if (questions)
+		fprintf(f,
+		       "  -q, --question TEXT     the question\n"
+		       "      --questions FILE    one question per line ('-' = standard input)\n");
 	fprintf(f,
-	       "  -q, --question TEXT     the question\n"
-	       "      --questions FILE    one question per line ('-' = standard input)\n"
 	       "      --system TEXT       replace the system prompt (\"\" = none)\n"
 	       "      --fit               shorten or leave out documents to fit the window, and\n"
 	       "                          say exactly what (default: fail with exit 6)\n"

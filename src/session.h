@@ -69,8 +69,8 @@ void lr_session_release(struct lr_session *s);
 /* Handle option c from getopt_long (argv for its error message).  @return 0, or
  * LR_EXIT_USAGE after printing the usage error (an unknown option included). */
 int lr_session_opt(struct lr_session *s, int c, const char *arg, char **argv);
-/* The help lines of the session's options. */
-void lr_session_help(FILE *f);
+/* The help lines of the session's options; questions: with -q and --questions (not pack). */
+void lr_session_help(FILE *f, int questions);
 
 /* After option parsing: check the arguments (model, PATHs), read --questions, open the
  * model, extract, pack and lay out the window.  When remote, the model is optional:

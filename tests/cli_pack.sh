@@ -23,6 +23,11 @@ ok $([ "$rc" -eq 0 ] && [ -s "$L" ] && grep -q "^longread: packed 4 documents, .
 ok $(ls "$T" | grep -q 'c.lrc.tmp' && echo 1 || echo 0) "no temporary file is left"
 ok $(grep -q '^longread: KV cache q8: ' "$T/err"; echo $?) "the cache size is reported before the work"
 
+# pack's help lists only what pack takes: no questions
+run "$LONGREAD" pack --help
+ok $([ "$rc" -eq 0 ] && grep -q -- '--fit' "$T/out" && ! grep -q -- '--question' "$T/out"; echo $?) \
+	"pack --help does not offer -q or --questions, which pack refuses"
+
 # plan reads a saved window too (it crashed: no extraction context behind its documents)
 run "$LONGREAD" plan "$L"
 ok $([ "$rc" -eq 0 ] && grep -q '3-terms.txt' "$T/out" && grep -q '^total .* fits' "$T/out"; echo $?) \
