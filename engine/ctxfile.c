@@ -159,20 +159,48 @@ out:
 	free(base_copy);
 }
 
+/* The file a new context replaces: through a symbolic link its target (the link stays a
+ * link); anything but a regular file is refused, since renaming over a device, a pipe or
+ * a directory would put the context where that was.  *real: malloc'd. */
+static int target(const char *path, char **real, struct lr_err *err)
+{
+	struct stat st;
+
+	*real = NULL;
+	if (stat(path, &st) != 0) {
+		if (errno != ENOENT)
+			return lr_errf_sys(err, errno, "cannot write '%s'", path);
+		if (lstat(path, &st) == 0)     /* a dangling link: write a file where it points */
+			return lr_errf_sys(err, ENOENT, "cannot write '%s' (a link to a missing file)", path);
+		*real = strdup(path);
+	} else if (!S_ISREG(st.st_mode)) {
+		return lr_errf(err, LR_EIO, "cannot write '%s': not a regular file (a saved context is "
+		               "written beside it and renamed over it)", path);
+	} else {
+		*real = realpath(path, NULL);
+	}
+	return *real ? 0 : lr_errf(err, LR_ENOMEM, "out of memory");
+}
+
 int lr_ctxw_open(struct lr_ctxw **out, const char *path, struct lr_err *err)
 {
 	struct lr_ctxw *w;
-	size_t n = strlen(path) + 32;
+	char *real;
+	size_t n;
 	int rc;
 
 	*out = NULL;
+	if ((rc = target(path, &real, err)))
+		return rc;
+	path = real;
+	n = strlen(path) + 32;
 	w = calloc(1, sizeof *w);
-	if (!w || !(w->path = strdup(path)) || !(w->tmp = malloc(n))) {
-		if (w)
-			free(w->path);
+	if (!w || !(w->tmp = malloc(n))) {
+		free(real);
 		free(w);
 		return lr_errf(err, LR_ENOMEM, "out of memory");
 	}
+	w->path = real;
 	snprintf(w->tmp, n, "%s.tmp.%ld", path, (long)getpid());
 	remove_stale(path);
 	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

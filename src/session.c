@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "src/cli.h"
@@ -142,7 +143,9 @@ int lr_session_is_lrc(const char *path)
 {
 	static const uint8_t magic[8] = { 'L', 'R', 'C', 'T', 'X', '\r', '\n', 0x1a };
 	uint8_t b[8];
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : NULL;
+	struct stat st;
+	/* only a regular file: a pipe's first bytes would be lost to the documents */
+	FILE *f = strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode) ? fopen(path, "rb") : NULL;
 	int is = f && fread(b, 1, 8, f) == 8 && memcmp(b, magic, 8) == 0;
 
 	if (f)

@@ -28,6 +28,20 @@ run "$LONGREAD" pack --help
 ok $([ "$rc" -eq 0 ] && grep -q -- '--fit' "$T/out" && ! grep -q -- '--question' "$T/out"; echo $?) \
 	"pack --help does not offer -q or --questions, which pack refuses"
 
+# -o something that is not a regular file: refused before any work, left as it was
+mkfifo "$T/fifo"
+run "$LONGREAD" pack -m "$M" "$C" -o "$T/fifo"
+expect_fail 3 "not a regular file" "pack -o a FIFO: exit 3, one line"
+ok $([ -p "$T/fifo" ]; echo $?) "... the FIFO is still a FIFO (nothing renamed over it)"
+# -o a symbolic link: the file it points to is written, the link stays
+ln -s "$T/target.lrc" "$T/link.lrc"
+run "$LONGREAD" pack -m "$M" "$C" -o "$T/link.lrc"
+expect_fail 3 "a link to a missing file" "pack -o a dangling link: exit 3, one line"
+cp "$L" "$T/target.lrc"
+run "$LONGREAD" pack -m "$M" "$C" -o "$T/link.lrc"
+ok $([ "$rc" -eq 0 ] && [ -L "$T/link.lrc" ] && cmp -s "$L" "$T/target.lrc"; echo $?) \
+	"pack -o a link: the target is written (the same window), the link stays a link"
+
 # plan reads a saved window too (it crashed: no extraction context behind its documents)
 run "$LONGREAD" plan "$L"
 ok $([ "$rc" -eq 0 ] && grep -q '3-terms.txt' "$T/out" && grep -q '^total .* fits' "$T/out"; echo $?) \
