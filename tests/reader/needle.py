@@ -208,19 +208,30 @@ def table(args):
             x[0] += n
             x[1] += e
             x[2] += ci
+        # answers word for word the same as the f32 cache's (every question, absent too)
+        ref = os.path.join(os.path.dirname(path), "f32.jsonl")
+        mine = path[:-len(".score")] + ".jsonl"
+        if os.path.exists(ref) and os.path.exists(mine):
+            with open(ref, encoding="utf-8") as fa, open(mine, encoding="utf-8") as fb:
+                pairs = list(zip(fa, fb))
+            c["same"] = c.get("same", 0) + sum(json.loads(a)["answer"] == json.loads(b)["answer"]
+                                               for a, b in pairs)
+            c["asked"] = c.get("asked", 0) + len(pairs)
     order = {"f32": 0, "f16": 1, "q8": 2, "q4": 3}
     depths = sorted({d for c in cells.values() for d in c["depths"]})
     print("\nexact answers, %% of the facts planted at each depth (n per cell: %s)\n"
           % ", ".join(sorted({str(c["depths"][d][0]) for c in cells.values() for d in c["depths"]})))
-    print("| window | KV | " + " | ".join("%d%%" % d for d in depths) + " | all | cited | absent |")
-    print("|---|---|" + "---:|" * (len(depths) + 3))
+    print("| window | KV | " + " | ".join("%d%%" % d for d in depths)
+          + " | all | cited | absent | same as f32 |")
+    print("|---|---|" + "---:|" * (len(depths) + 4))
     for (w, kv) in sorted(cells, key=lambda k: (k[0], order.get(k[1], 9))):
         c = cells[(w, kv)]
         row = ["%.0f" % (100.0 * c["depths"][d][1] / c["depths"][d][0]) if d in c["depths"] else "-"
                for d in depths]
-        print("| {:,} | {} | {} | {:.1f} | {:.1f} | {}/{} |".format(
+        same = "%.1f" % (100.0 * c["same"] / c["asked"]) if c.get("asked") else "-"
+        print("| {:,} | {} | {} | {:.1f} | {:.1f} | {}/{} | {} |".format(
             w, kv, " | ".join(row), 100.0 * c["exact"] / max(1, c["found"]),
-            100.0 * c["cited"] / max(1, c["found"]), c["absent_ok"], c["absent"]))
+            100.0 * c["cited"] / max(1, c["found"]), c["absent_ok"], c["absent"], same))
 
 
 def main():
