@@ -34,6 +34,19 @@ void lr_session_release(struct lr_session *s)
 	s->questions_text = NULL;
 }
 
+static const char *extract_opt_name(int c)
+{
+	switch (c) {
+	case LR_CORPUS_O_PASSWORD: return "--password";
+	case LR_CORPUS_O_INCLUDE: return "--include";
+	case LR_CORPUS_O_EXCLUDE: return "--exclude";
+	case LR_CORPUS_O_MAXSIZE: return "--max-file-size";
+	case LR_CORPUS_O_FOLLOW: return "--follow-symlinks";
+	case LR_CORPUS_O_NOIGNORE: return "--no-ignore";
+	default: return "--no-default-excludes";
+	}
+}
+
 int lr_session_opt(struct lr_session *s, int c, const char *arg, char **argv)
 {
 	uint64_t v;
@@ -65,9 +78,13 @@ int lr_session_opt(struct lr_session *s, int c, const char *arg, char **argv)
 		s->po.line_step = (uint32_t)v;
 		return 0;
 	}
-	if ((rc = lr_run_opt(&s->run, s->cmd, c, arg)) != -1 ||
-	    (rc = lr_corpus_opt(&s->corpus, s->cmd, c, arg)) != -1)
+	if ((rc = lr_run_opt(&s->run, s->cmd, c, arg)) != -1)
 		return rc;
+	if ((rc = lr_corpus_opt(&s->corpus, s->cmd, c, arg)) != -1) {
+		if (!s->extract_opt)
+			s->extract_opt = extract_opt_name(c);   /* a saved context refuses it */
+		return rc;
+	}
 	return cli_opt_error(s->cmd, c, argv);
 }
 
@@ -192,10 +209,14 @@ static int open_lrc(struct lr_session *s, const char *path, struct lr_err *err)
 	struct lr_lrc *f = &s->lrc;
 	const struct lr_lrc_meta *meta;
 	const char *model;
+	uint32_t room;
 	int rc;
 
 	if (s->po.fit || s->po.n_focus || s->po.system || s->po.order || s->po.line_step != LR_PACK_LINE_STEP)
 		return cli_usage(s->cmd, "packing options cannot change a saved context; pack it again instead");
+	if (s->extract_opt)
+		return cli_usage(s->cmd, "'%s': a saved context holds its documents already extracted; "
+		                 "pack them again with it instead", s->extract_opt);
 	if ((rc = lr_lrc_open(f, path, err)))
 		return cli_fail(err);
 	s->from_lrc = 1;
@@ -218,6 +239,9 @@ static int open_lrc(struct lr_session *s, const char *path, struct lr_err *err)
 	/* the same layout as when it was packed: documents already in window order */
 	s->corpus.docs = f->docs;
 	f->docs = NULL;
+	if (s->run.cp.n_ctx && s->run.cp.n_ctx != meta->window)
+		return cli_usage(s->cmd, "-c %" PRIu32 ": '%s' holds a window of %" PRIu32 " tokens; pack it "
+		                 "again with -c %" PRIu32 " instead", s->run.cp.n_ctx, path, meta->window, s->run.cp.n_ctx);
 	s->window = meta->window;
 	s->po.n_ctx = meta->window;
 	s->po.answer_tokens = meta->answer_tokens;
@@ -237,8 +261,18 @@ static int open_lrc(struct lr_session *s, const char *path, struct lr_err *err)
 			"(pack it again)", path);
 		return cli_fail(err);
 	}
-	/* answers as long as asked for now */
-	s->pack->o.answer_tokens = s->run.n_gen > UINT32_MAX / 4 ? UINT32_MAX / 4 : (uint32_t)s->run.n_gen;
+	/* answers as long as asked for now, within the saved window: by default what it
+	 * leaves after the documents and the question room, -n beyond that does not fit */
+	room = meta->window > meta->n_prefix + meta->n_question ? meta->window - meta->n_prefix - meta->n_question : 0;
+	if (s->run.n_gen_given && s->run.n_gen > room) {
+		lr_errf(err, LR_ENOFIT, "-n %" PRIu64 ": '%s' has room for %" PRIu32 " answer tokens in its "
+		        "%" PRIu32 "-token window (pack it again with a larger -c, or ask for fewer)",
+		        s->run.n_gen, path, room, meta->window);
+		return cli_fail(err);
+	}
+	if (!s->run.n_gen_given && s->run.n_gen > room)
+		s->run.n_gen = room;
+	s->pack->o.answer_tokens = (uint32_t)s->run.n_gen;
 	return 0;
 }
 

@@ -53,6 +53,7 @@ struct lr_session {
 	int layout_rc;                   /* lr_pack_layout's result */
 	struct lr_lrc lrc;               /* from_lrc: the saved context */
 	int from_lrc;                    /* the only PATH was a .lrc file */
+	const char *extract_opt;         /* the first extraction option given (--include ...) */
 
 	/* a remote engine (ask --api): set before lr_session_open */
 	int remote;                      /* -m is optional; nothing runs locally */

@@ -42,6 +42,14 @@ run "$LONGREAD" pack -m "$M" "$C" -o "$T/link.lrc"
 ok $([ "$rc" -eq 0 ] && [ -L "$T/link.lrc" ] && cmp -s "$L" "$T/target.lrc"; echo $?) \
 	"pack -o a link: the target is written (the same window), the link stays a link"
 
+# options a saved window cannot honour are refused, not ignored (issue 16, defect 3)
+run "$LONGREAD" ask "$L" -c 4096 -q "$Q"
+expect_usage "holds a window of" ask "ask CORPUS.lrc -c with another window: a usage error"
+run "$LONGREAD" ask "$L" --include '*.py' -q "$Q"
+expect_usage "'--include': a saved context holds its documents" ask "ask CORPUS.lrc --include: a usage error"
+run "$LONGREAD" ask "$L" -n 1000000 -q "$Q"
+expect_fail 6 "answer tokens in its" "ask CORPUS.lrc -n beyond the saved window's room: exit 6, one line"
+
 # plan reads a saved window too (it crashed: no extraction context behind its documents)
 run "$LONGREAD" plan "$L"
 ok $([ "$rc" -eq 0 ] && grep -q '3-terms.txt' "$T/out" && grep -q '^total .* fits' "$T/out"; echo $?) \
