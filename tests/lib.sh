@@ -12,28 +12,22 @@ GOLDEN="$SHARED/golden"
 _n=0
 _failed=0
 
+# _tap STATUS DESCRIPTION [DIRECTIVE] — one TAP line
+_tap() {
+	_n=$((_n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $_n - $2${3:-}"; else echo "not ok $_n - $2${3:-}"; fi
+}
+
 # ok STATUS DESCRIPTION — STATUS 0 is a pass
 ok() {
-	_n=$((_n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $_n - $2"
-	else
-		echo "not ok $_n - $2"
-		_failed=$((_failed + 1))
-	fi
+	_tap "$1" "$2"
+	[ "$1" -eq 0 ] || _failed=$((_failed + 1))
 }
 
 # todo STATUS DESCRIPTION REASON — a goal not reached yet: "not ok ... # TODO REASON" is an
 # expected failure; once it passes the harness reports an unexpected pass (XPASS), which
 # fails make check until the directive is removed
-todo() {
-	_n=$((_n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $_n - $2 # TODO $3"
-	else
-		echo "not ok $_n - $2 # TODO $3"
-	fi
-}
+todo() { _tap "$1" "$2" " # TODO $3"; }
 
 diag() { echo "# $*"; }
 
