@@ -173,13 +173,23 @@ static int target(const char *path, char **real, struct lr_err *err)
 		if (lstat(path, &st) == 0)     /* a dangling link: write a file where it points */
 			return lr_errf_sys(err, ENOENT, "cannot write '%s' (a link to a missing file)", path);
 		*real = strdup(path);
+	} else if (S_ISDIR(st.st_mode)) {
+		return lr_errf_sys(err, EISDIR, "cannot write '%s'", path);
 	} else if (!S_ISREG(st.st_mode)) {
-		return lr_errf(err, LR_EIO, "cannot write '%s': not a regular file (a saved context is "
-		               "written beside it and renamed over it)", path);
+		return lr_errf(err, LR_EIO, "cannot write '%s': not a regular file", path);
 	} else {
 		*real = realpath(path, NULL);
 	}
 	return *real ? 0 : lr_errf(err, LR_ENOMEM, "out of memory");
+}
+
+int lr_ctxw_check(const char *path, struct lr_err *err)
+{
+	char *real;
+	int rc = target(path, &real, err);
+
+	free(real);
+	return rc;
 }
 
 int lr_ctxw_open(struct lr_ctxw **out, const char *path, struct lr_err *err)

@@ -56,7 +56,13 @@ struct lr_ctx_secinfo {
 
 struct lr_ctxw;
 
-/* Start writing PATH (nothing at PATH changes until lr_ctxw_commit). */
+/* Whether PATH can take a context: a new path or a regular file, through a symbolic link
+ * its target (the file is written beside it and renamed over it).  A directory (EISDIR),
+ * device or pipe (LR_EIO) or dangling link (ENOENT) is refused.  lr_ctxw_open checks the
+ * same; this lets a caller refuse before any work. */
+int lr_ctxw_check(const char *path, struct lr_err *err);
+
+/* Start writing PATH (nothing at PATH changes until lr_ctxw_commit); lr_ctxw_check's rules. */
 int lr_ctxw_open(struct lr_ctxw **out, const char *path, struct lr_err *err);
 
 /* Sections, one at a time: begin, any number of writes, end. */

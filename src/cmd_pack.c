@@ -4,7 +4,6 @@
  * its cache up to the first token that differs (the first changed document) and
  * prefills only from there.  The file is replaced atomically: an interrupted pack
  * leaves the old one as it was. */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -136,17 +135,7 @@ int cmd_pack(int argc, char **argv)
 		rc = cli_usage(CMD, "'%s' is already a context file; pack the documents themselves", argv[optind]);
 		goto out;
 	}
-	if (stat(out, &st) != 0 && lstat(out, &st) == 0) {
-		lr_errf_sys(&err, ENOENT, "cannot write '%s' (a link to a missing file)", out);
-		rc = cli_fail(&err);
-		goto out;
-	}
-	if (stat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
-		/* before any work: the file is written beside it and renamed over it */
-		if (S_ISDIR(st.st_mode))
-			lr_errf_sys(&err, EISDIR, "cannot write '%s'", out);
-		else
-			lr_errf(&err, LR_EIO, "cannot write '%s': not a regular file", out);
+	if (lr_ctxw_check(out, &err)) {   /* before any work */
 		rc = cli_fail(&err);
 		goto out;
 	}

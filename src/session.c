@@ -221,6 +221,9 @@ static int open_lrc(struct lr_session *s, const char *path, struct lr_err *err)
 		return cli_fail(err);
 	s->from_lrc = 1;
 	meta = &f->meta;
+	if (s->run.cp.n_ctx && s->run.cp.n_ctx != meta->window)
+		return cli_usage(s->cmd, "-c %" PRIu32 ": '%s' holds a window of %" PRIu32 " tokens; pack it "
+		                 "again with -c %" PRIu32 " instead", s->run.cp.n_ctx, path, meta->window, s->run.cp.n_ctx);
 	model = s->run.model ? s->run.model : meta->model_path;
 	if (!s->run.model && access(model, R_OK) != 0) {
 		lr_errf_sys(err, errno, "'%s' was packed with '%s', which cannot be read (give the model with -m)",
@@ -239,9 +242,6 @@ static int open_lrc(struct lr_session *s, const char *path, struct lr_err *err)
 	/* the same layout as when it was packed: documents already in window order */
 	s->corpus.docs = f->docs;
 	f->docs = NULL;
-	if (s->run.cp.n_ctx && s->run.cp.n_ctx != meta->window)
-		return cli_usage(s->cmd, "-c %" PRIu32 ": '%s' holds a window of %" PRIu32 " tokens; pack it "
-		                 "again with -c %" PRIu32 " instead", s->run.cp.n_ctx, path, meta->window, s->run.cp.n_ctx);
 	s->window = meta->window;
 	s->po.n_ctx = meta->window;
 	s->po.answer_tokens = meta->answer_tokens;
