@@ -20,18 +20,11 @@
 #include "src/http.h"
 #include "src/api_body.h"
 #include "src/sse.h"
+#include "src/run.h"
 
 #define MAX_BODY ((size_t)64 << 20)   /* a whole (not streamed) reply: a token list, a
                                          model list */
 #define PROBE "Hello world"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* ------------------------------------------------------------------ the client */
 
@@ -201,10 +194,10 @@ static int call_sink(void *ctx, const struct lr_http_reply *r, const char *p, si
 /* Sleep for s seconds in short steps, so Ctrl-C is noticed. */
 static int pause_for(const struct lr_api *a, double s, struct lr_err *err)
 {
-	double end = now() + s;
+	double end = lr_run_now() + s;
 
-	while (now() < end) {
-		double left = end - now();
+	while (lr_run_now() < end) {
+		double left = end - lr_run_now();
 		struct timespec ts = { 0, (long)((left < 0.1 ? left : 0.1) * 1e9) };
 		if (a->o.interrupted && a->o.interrupted())
 			return lr_errf(err, LR_EINTR, "interrupted");
@@ -225,7 +218,7 @@ static int request(struct call *c, const char *method, const char *url, const ch
 	for (unsigned attempt = 0;; attempt++) {
 		double wait;
 		lr_buf_clear(&c->body);
-		c->t_start = now();
+		c->t_start = lr_run_now();
 		a->n_requests++;
 		if ((rc = lr_http_request(a->http, method, url, accept, body, len, call_sink, c, r, err)))
 			return rc;
@@ -496,7 +489,7 @@ static int chunk(struct stream *st, const json_t *root, int whole, struct lr_err
 		if (json_string_length(content)) {
 			int rc;
 			if (!res->t_first)
-				res->t_first = now();
+				res->t_first = lr_run_now();
 			res->bytes += json_string_length(content);
 			if ((rc = st->on_text(st->ctx, json_string_value(content), json_string_length(content), err)))
 				return rc;
@@ -593,7 +586,7 @@ int lr_api_chat(struct lr_api *a, const struct lr_api_chat *req, lr_api_text on_
 		             "did (no finish reason, no [DONE])", a->shown);
 	}
 out:
-	res->t_end = now();
+	res->t_end = lr_run_now();
 	json_decref(root);
 	lr_buf_release(&c.body);
 	lr_sse_release(&st.sse);

@@ -14,6 +14,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "src/run.h"
+
 enum why { WHY_NONE, WHY_IDLE, WHY_INTR };
 
 struct lr_http {
@@ -36,14 +38,6 @@ struct lr_http {
 };
 
 static int n_users;                 /* lr_http objects alive: curl_global_* pairs */
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* ------------------------------------------------------------------ URLs */
 
@@ -123,7 +117,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *user)
 	struct lr_http *h = user;
 	size_t len = size * n;
 
-	h->last = now();
+	h->last = lr_run_now();
 	h->r->bytes += len;
 	if (!h->sink || !len)
 		return len;
@@ -152,7 +146,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *user)
 	size_t len = size * n, k;
 	char line[256];
 
-	h->last = now();
+	h->last = lr_run_now();
 	k = len < sizeof line - 1 ? len : sizeof line - 1;
 	memcpy(line, p, k);
 	line[k] = '\0';
@@ -177,14 +171,14 @@ static int on_connected(void *user, char *ip, char *local_ip, int port, int loca
 
 	(void)ip, (void)local_ip, (void)port, (void)local_port;
 	h->connected = 1;
-	h->last = now();
+	h->last = lr_run_now();
 	return CURL_PREREQFUNC_OK;
 }
 
 static int on_progress(void *user, curl_off_t dl_total, curl_off_t dl, curl_off_t ul_total, curl_off_t ul)
 {
 	struct lr_http *h = user;
-	double t = now();
+	double t = lr_run_now();
 
 	(void)dl_total, (void)ul_total;
 	if (h->o.interrupted && h->o.interrupted()) {
@@ -332,7 +326,7 @@ int lr_http_request(struct lr_http *h, const char *method, const char *url, cons
 	h->sink_rc = 0;
 	h->why = WHY_NONE;
 	h->connected = 0;
-	h->last = now();
+	h->last = lr_run_now();
 	h->dl = h->ul = 0;
 	h->errbuf[0] = '\0';
 	lr_http_url_display(url, shown, sizeof shown);
