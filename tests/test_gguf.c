@@ -5,12 +5,12 @@
  * with the right code and a message, never a crash.
  * With LR_WRITE_CORPUS=DIR set, the malformed cases are also written there as seeds
  * for the fuzz corpus (tests/fuzz/gguf). */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -22,9 +22,6 @@
 #include "tests/tap.h"
 
 /* ------------------------------------------------------------------ golden files */
-
-/* MANIFEST.tsv columns used here (0-based): 0 file, 1 kind, 6 tensor_types,
- * 7 n_tensors, 8 n_params, 9 bytes. */
 
 /* The GGUF files stored in golden/models (the manifest must name each: the golden set grows). */
 static int count_gguf_files(void)
@@ -45,6 +42,9 @@ static int count_gguf_files(void)
 	closedir(d);
 	return n;
 }
+
+/* MANIFEST.tsv columns used here (0-based): 0 file, 1 kind, 6 tensor_types,
+ * 7 n_tensors, 8 n_params, 9 bytes. */
 static void test_manifest(void)
 {
 	char path[1024], *buf, *line, *save = NULL;
