@@ -730,6 +730,7 @@ int lr_pack_layout(struct lr_pack *p, uint32_t n_question, struct lr_err *err)
 	 * and in counted mode against the estimated cut positions */
 	for (int pass = 0; pass < (p->counter ? 12 : 4); pass++) {
 		uint32_t total;
+		uint64_t step;
 		decide(p, avail);
 		if ((rc = build(p, err)))
 			return rc;
@@ -738,7 +739,10 @@ int lr_pack_layout(struct lr_pack *p, uint32_t n_question, struct lr_err *err)
 			p->fits = 1;
 			return 0;
 		}
-		avail = avail > total - p->o.n_ctx ? avail - (total - p->o.n_ctx) : 0;
+		/* shrink by the excess, and by a margin that doubles with each pass: in counted
+		 * mode the cut positions are estimates, and a smaller cap can keep the same cut */
+		step = (uint64_t)(total - p->o.n_ctx) + ((uint64_t)1 << pass) - 1;
+		avail = avail > step ? avail - step : 0;
 	}
 	return lr_errf(err, LR_ENOFIT, "the documents could not be fitted in %" PRIu32 " tokens", p->o.n_ctx);
 }
