@@ -217,6 +217,10 @@ static void print_json(const struct asker *a, const struct record *r)
 	json_key(&j, "repeat_penalty"); json_f32(&j, sp->repeat_penalty);
 	json_obj_end(&j);
 common:
+	if (s->from_lrc) {
+		json_key(&j, "sources");
+		lr_session_json_sources(&j, s);
+	}
 	json_key(&j, "budget"); lr_report_json_budget(&j, p);
 	json_key(&j, "corpus"); lr_report_json_documents(&j, p);
 	json_obj_end(&j);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "src/buf.h"
 #include "src/cli.h"
 #include "src/commands.h"
 #include "src/lrc.h"
@@ -46,6 +47,36 @@ static void usage(void)
 	       "some inputs could not be read; 130 interrupted (the old CORPUS.lrc is kept);\n"
 	       "2 usage; 3 a file cannot be read or written; 4 malformed input; 5 unsupported\n"
 	       "model, or no input with text to read; 7 out of memory.\n");
+}
+
+/* argv as a shell command line (each argument quoted where the shell would split or
+ * expand it), for the file's record of how it was packed.  NULL when out of memory. */
+static char *command_line(int argc, char **argv)
+{
+	struct lr_buf b = { 0 };
+
+	lr_buf_str(&b, "longread");
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		lr_buf_str(&b, " ");
+		if (*a && strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./=:,+-@%") == strlen(a)) {
+			lr_buf_str(&b, a);
+			continue;
+		}
+		lr_buf_str(&b, "'");
+		for (; *a; a++)
+			if (*a == '\'')
+				lr_buf_str(&b, "'\\''");
+			else
+				lr_buf_add(&b, a, 1);
+		lr_buf_str(&b, "'");
+	}
+	lr_buf_add(&b, "", 1);
+	if (lr_buf_failed(&b)) {
+		lr_buf_release(&b);
+		return NULL;
+	}
+	return b.p;
 }
 
 /* Reuse what an existing file at path holds: the number of leading prefix tokens it
@@ -99,6 +130,7 @@ int cmd_pack(int argc, char **argv)
 	struct lr_progress pg;
 	const char *out = NULL;
 	int fresh = 0, progress = 0, zstd = 0, c, rc;
+	char *command = NULL;
 	uint32_t prefix, reused = 0, done = 0;
 	double t0, t_prefill;
 	struct stat st;
@@ -170,8 +202,9 @@ int cmd_pack(int argc, char **argv)
 	lr_progress_end(&pg, done);
 	t_prefill = lr_run_now() - t0;
 	t0 = lr_run_now();
+	command = command_line(argc, argv);
 	if ((rc = lr_lrc_write(out, s.pack, s.n_question, s.run.model, s.fp, ctx, zstd ? LR_CTX_ZSTD : LR_CTX_RAW,
-	                       &err)))
+	                       command, &err)))
 		goto fail;
 	if (stat(out, &st) != 0)
 		st.st_size = 0;
@@ -187,5 +220,6 @@ out:
 	lr_run_sigint(0);
 	lr_ctx_free(ctx);
 	lr_session_release(&s);
+	free(command);
 	return rc;
 }

@@ -1,13 +1,18 @@
 /* src/lrc.c — writing and reading .lrc context files at the session level. */
 #include "src/lrc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "engine/digest.h"
 #include "engine/kv.h"
 
 /* META is a list of fields: u32 key, u64 length, bytes (numbers as decimal text, so
@@ -15,6 +20,8 @@
 enum meta_key {
 	M_MODEL = 1, M_VERSION, M_CREATED, M_WINDOW, M_ANSWER, M_QUESTION, M_LINE_STEP,
 	M_PREFIX, M_FIT, M_SYSTEM, M_FOCUS, M_ORDER,
+	M_SOURCE,    /* one per document, window order: "SIZE MTIME_NS SHA256 PATH", or "-" */
+	M_COMMAND, M_CWD,
 };
 
 struct mbuf {
@@ -68,6 +75,185 @@ static void field_num(struct mbuf *b, enum meta_key k, uint64_t v)
 	field_str(b, k, s);
 }
 
+static int num(const uint8_t *s, uint64_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (n == 0 || n > 20)
+		return -1;
+	for (uint64_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static char *dup_n(const uint8_t *s, uint64_t n)
+{
+	char *d;
+
+	if (memchr(s, 0, (size_t)n))
+		return NULL;
+	d = malloc((size_t)n + 1);
+	if (d) {
+		memcpy(d, s, (size_t)n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+/* ------------------------------------------------------------------ sources */
+
+/* The size, modification time and SHA-256 of the regular file at path, from one open
+ * file.  @return 0, or an errno value. */
+static int source_stat(const char *path, uint64_t *size, int64_t *mtime_ns, uint8_t sha[32])
+{
+	static uint8_t buf[1 << 16];
+	struct lr_sha256 h;
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), e = 0;
+
+	if (fd < 0)
+		return errno;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		e = S_ISREG(st.st_mode) ? errno : EINVAL;
+		close(fd);
+		return e;
+	}
+	*size = (uint64_t)st.st_size;
+	*mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	lr_sha256_init(&h);
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			e = errno;
+			break;
+		}
+		lr_sha256_update(&h, buf, (size_t)n);
+	}
+	lr_sha256_final(&h, sha);
+	close(fd);
+	return e;
+}
+
+/* The META field of doc's source: what the file is now, and if it no longer has the
+ * size it was extracted at, an impossible time and digest (so it reads as changed). */
+static void field_source(struct mbuf *b, const struct lr_doc *d)
+{
+	char *abs = NULL, hex[LR_SHA256_HEX], *s;
+	uint8_t sha[32];
+	uint64_t size = 0;
+	int64_t mtime = 0;
+	size_t n;
+
+	if (d->kind == LR_DOC_TREE || strcmp(d->path, "-") == 0 || !(abs = realpath(d->path, NULL)) ||
+	    source_stat(abs, &size, &mtime, sha) != 0) {
+		free(abs);
+		field_str(b, M_SOURCE, "-");
+		return;
+	}
+	if (size != d->file_bytes) {
+		mtime = -1;
+		memset(sha, 0, sizeof sha);
+	}
+	lr_sha256_hex(sha, hex);
+	n = strlen(abs) + 96;
+	if (!(s = malloc(n))) {
+		b->oom = 1;
+		free(abs);
+		return;
+	}
+	snprintf(s, n, "%" PRIu64 " %" PRId64 " %s %s", size, mtime, hex, abs);
+	field_str(b, M_SOURCE, s);
+	free(s);
+	free(abs);
+}
+
+static int parse_source(struct lr_lrc_source *src, const uint8_t *p, uint64_t n)
+{
+	char *s = dup_n(p, n), *e;
+	unsigned long long size;
+	long long mtime;
+	int rc = -1;
+
+	memset(src, 0, sizeof *src);
+	if (!s)
+		return -1;
+	if (strcmp(s, "-") == 0) {
+		free(s);
+		return 0;
+	}
+	errno = 0;
+	size = strtoull(s, &e, 10);
+	if (errno || *e != ' ')
+		goto out;
+	mtime = strtoll(e + 1, &e, 10);
+	if (errno || *e != ' ' || strlen(e + 1) < 66 || e[65] != ' ' || e[66] != '/')
+		goto out;
+	for (int i = 0; i < 32; i++) {
+		unsigned v;
+		if (sscanf(e + 1 + 2 * i, "%2x", &v) != 1)
+			goto out;
+		src->sha256[i] = (uint8_t)v;
+	}
+	if (!(src->path = strdup(e + 66)))
+		goto out;
+	src->size = size;
+	src->mtime_ns = mtime;
+	rc = 0;
+out:
+	free(s);
+	return rc;
+}
+
+int lr_lrc_check_sources(const struct lr_lrc_meta *meta, size_t n_docs, struct lr_lrc_stale *st,
+                         struct lr_err *err)
+{
+	memset(st, 0, sizeof *st);
+	if (meta->n_sources != n_docs || !n_docs)
+		return 0;    /* an older file: nothing recorded */
+	st->checked = 1;
+	st->changed = malloc(n_docs * sizeof *st->changed);
+	st->missing = malloc(n_docs * sizeof *st->missing);
+	if (!st->changed || !st->missing) {
+		lr_lrc_stale_free(st);
+		return lr_errf(err, LR_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n_docs; i++) {
+		const struct lr_lrc_source *src = &meta->sources[i];
+		struct stat sb;
+		uint8_t sha[32];
+		uint64_t size;
+		int64_t mtime;
+		if (!src->path)
+			continue;
+		st->n_files++;
+		if (stat(src->path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+			st->missing[st->n_missing++] = i;
+			continue;
+		}
+		if ((uint64_t)sb.st_size == src->size &&
+		    (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec == src->mtime_ns)
+			continue;
+		if (source_stat(src->path, &size, &mtime, sha) != 0)
+			st->missing[st->n_missing++] = i;
+		else if (size != src->size || memcmp(sha, src->sha256, 32) != 0)
+			st->changed[st->n_changed++] = i;
+	}
+	return 0;
+}
+
+void lr_lrc_stale_free(struct lr_lrc_stale *st)
+{
+	free(st->changed);
+	free(st->missing);
+	memset(st, 0, sizeof *st);
+}
+
 static int put_kv(void *arg, const void *data, uint64_t len, struct lr_err *err)
 {
 	return lr_ctxw_write(arg, data, len, err);
@@ -75,7 +261,7 @@ static int put_kv(void *arg, const void *data, uint64_t len, struct lr_err *err)
 
 int lr_lrc_write(const char *path, const struct lr_pack *p, uint32_t n_question, const char *model_path,
                  const uint8_t fingerprint[32], const struct lr_ctx *ctx, enum lr_ctx_codec kv_codec,
-                 struct lr_err *err)
+                 const char *command, struct lr_err *err)
 {
 	const struct lr_model *m = lr_ctx_model(ctx);
 	const struct lr_hparams *hp = &m->hp;
@@ -104,6 +290,15 @@ int lr_lrc_write(const char *path, const struct lr_pack *p, uint32_t n_question,
 	for (size_t i = 0; i < p->o.n_focus; i++)
 		field_str(&meta, M_FOCUS, p->o.focus[i]);
 	field_str(&meta, M_ORDER, lr_pack_order_name(p->o.order));
+	if (command) {
+		char *cwd = getcwd(NULL, 0);
+		field_str(&meta, M_COMMAND, command);
+		if (cwd)
+			field_str(&meta, M_CWD, cwd);
+		free(cwd);
+	}
+	for (size_t i = 0; i < p->n_docs; i++)
+		field_source(&meta, p->docs[i].doc);
 	if (meta.oom) {
 		rc = lr_errf(err, LR_ENOMEM, "out of memory");
 		goto out;
@@ -158,35 +353,6 @@ out:
 
 /* ------------------------------------------------------------------ reading */
 
-static int num(const uint8_t *s, uint64_t n, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (n == 0 || n > 20)
-		return -1;
-	for (uint64_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-static char *dup_n(const uint8_t *s, uint64_t n)
-{
-	char *d;
-
-	if (memchr(s, 0, (size_t)n))
-		return NULL;
-	d = malloc((size_t)n + 1);
-	if (d) {
-		memcpy(d, s, (size_t)n);
-		d[n] = '\0';
-	}
-	return d;
-}
-
 static int parse_meta(struct lr_lrc_meta *m, const uint8_t *p, uint64_t len, struct lr_err *err)
 {
 	uint64_t have = 0;
@@ -205,7 +371,17 @@ static int parse_meta(struct lr_lrc_meta *m, const uint8_t *p, uint64_t len, str
 		if (n > len)
 			return lr_errf(err, LR_EFORMAT, "damaged context file (a META field runs past its end)");
 		switch (k) {
-		case M_MODEL: case M_VERSION: case M_SYSTEM: case M_ORDER: case M_FOCUS: {
+		case M_SOURCE: {
+			struct lr_lrc_source *sv = realloc(m->sources, (m->n_sources + 1) * sizeof *sv);
+			if (!sv)
+				return lr_errf(err, LR_ENOMEM, "out of memory");
+			m->sources = sv;
+			if (parse_source(&sv[m->n_sources], p, n))
+				return lr_errf(err, LR_EFORMAT, "damaged context file (a document's source record)");
+			m->n_sources++;
+			break;
+		}
+		case M_MODEL: case M_VERSION: case M_SYSTEM: case M_ORDER: case M_FOCUS: case M_COMMAND: case M_CWD: {
 			char *s = dup_n(p, n);
 			if (!s)
 				return lr_errf(err, LR_EFORMAT, "damaged context file (a META string holds NUL)");
@@ -220,7 +396,8 @@ static int parse_meta(struct lr_lrc_meta *m, const uint8_t *p, uint64_t len, str
 				break;
 			}
 			char **dst = k == M_MODEL ? &m->model_path : k == M_VERSION ? &m->version :
-			             k == M_SYSTEM ? &m->system : &m->order;
+			             k == M_SYSTEM ? &m->system : k == M_COMMAND ? &m->command :
+			             k == M_CWD ? &m->cwd : &m->order;
 			free(*dst);
 			*dst = s;
 			break;
@@ -267,6 +444,11 @@ int lr_lrc_open(struct lr_lrc *f, const char *path, struct lr_err *err)
 	    (rc = lr_ctxr_section(f->r, LR_CTX_SEC_KV, &f->kv, &f->kv_len, err)))
 		goto fail;
 	f->tokens = data;
+	if (f->meta.n_sources && f->meta.n_sources != f->docs->n) {
+		rc = lr_errf(err, LR_EFORMAT, "damaged context file (%zu source records for %zu documents)",
+		             f->meta.n_sources, f->docs->n);
+		goto fail;
+	}
 	if (len != (uint64_t)f->meta.n_prefix * sizeof(int32_t) || f->meta.n_prefix != lr_ctxr_header(f->r)->n_tokens ||
 	    f->meta.n_prefix == 0) {
 		rc = lr_errf(err, LR_EFORMAT, "damaged context file (token count mismatch)");
@@ -290,6 +472,11 @@ void lr_lrc_close(struct lr_lrc *f)
 	for (size_t i = 0; i < f->meta.n_focus; i++)
 		free(f->meta.focus[i]);
 	free(f->meta.focus);
+	free(f->meta.command);
+	free(f->meta.cwd);
+	for (size_t i = 0; i < f->meta.n_sources; i++)
+		free(f->meta.sources[i].path);
+	free(f->meta.sources);
 	lr_doclist_free(f->docs);
 	lr_ctxr_close(f->r);
 	memset(f, 0, sizeof *f);

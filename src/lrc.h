@@ -14,6 +14,16 @@
 #include "extractors/extract.h"
 #include "src/pack.h"
 
+/* A document's source file as it was when packed (META records one per document, in
+ * window order): what `ask CORPUS.lrc` checks to tell that the documents changed. */
+struct lr_lrc_source {
+	char *path;          /* absolute; NULL: no file to check (standard input, a directory
+	                        listing) */
+	uint64_t size;
+	int64_t mtime_ns;
+	uint8_t sha256[32];  /* of the file's bytes */
+};
+
 /* The META section. */
 struct lr_lrc_meta {
 	char *model_path;        /* the model file, absolute, when packed */
@@ -30,6 +40,19 @@ struct lr_lrc_meta {
 	size_t n_focus;
 	char *order;             /* the --order it was packed with (the saved documents are
 	                            already in window order) */
+	char *command;           /* the pack command line (shell-quoted), or NULL (older files) */
+	char *cwd;               /* the directory it ran in, or NULL */
+	struct lr_lrc_source *sources;   /* [n_sources]: one per document, or none (older files) */
+	size_t n_sources;
+};
+
+/* What lr_lrc_check_sources found: indices (window order) of documents whose file
+ * changed, and of those whose file is gone or cannot be read. */
+struct lr_lrc_stale {
+	int checked;                 /* the file records its sources */
+	size_t n_files;              /* documents with a file to check */
+	size_t *changed, n_changed;
+	size_t *missing, n_missing;
 };
 
 struct lr_lrc {
@@ -43,15 +66,26 @@ struct lr_lrc {
 
 /* Write path atomically from a packed session: the pack p (its prefix ids, options,
  * documents in window order), the model path and fingerprint, and ctx's KV cache of
- * the p->ids.n prefix tokens.  kv_codec: LR_CTX_RAW (default) or LR_CTX_ZSTD. */
+ * the p->ids.n prefix tokens.  kv_codec: LR_CTX_RAW (default) or LR_CTX_ZSTD.  command:
+ * the pack command line to record (or NULL).  Each document's source file is recorded
+ * (size, modification time, SHA-256 of its bytes); a file that no longer has the size
+ * it was extracted at is recorded as changed. */
 int lr_lrc_write(const char *path, const struct lr_pack *p, uint32_t n_question, const char *model_path,
                  const uint8_t fingerprint[32], const struct lr_ctx *ctx, enum lr_ctx_codec kv_codec,
-                 struct lr_err *err);
+                 const char *command, struct lr_err *err);
 
 /* Open and validate path (container, META, MANIFEST, TOKENS present and consistent).
  * The model is checked separately (lr_lrc_check).  Release with lr_lrc_close. */
 int lr_lrc_open(struct lr_lrc *f, const char *path, struct lr_err *err);
 void lr_lrc_close(struct lr_lrc *f);
+
+/* Compare the recorded sources with the files now: size and modification time first,
+ * the SHA-256 of the bytes when either differs (so a file touched but not changed is
+ * not stale).  docs: the file's documents in window order (names for the caller).
+ * Release with lr_lrc_stale_free.  @return 0 or LR_ENOMEM. */
+int lr_lrc_check_sources(const struct lr_lrc_meta *meta, size_t n_docs, struct lr_lrc_stale *st,
+                         struct lr_err *err);
+void lr_lrc_stale_free(struct lr_lrc_stale *st);
 
 /* Does the file belong to model m (fingerprint fp) and can it be loaded with KV type
  * kv_type and a window of n_ctx tokens?  LR_EMISMATCH (message says what differs:

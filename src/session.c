@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "src/buf.h"
 #include "src/cli.h"
 
 void lr_session_init(struct lr_session *s, const char *cmd)
@@ -24,6 +26,7 @@ void lr_session_init(struct lr_session *s, const char *cmd)
 void lr_session_release(struct lr_session *s)
 {
 	lr_lrc_close(&s->lrc);
+	lr_lrc_stale_free(&s->stale);
 	lr_pack_free(s->pack);
 	lr_run_model_close(&s->rm);
 	lr_corpus_release(&s->corpus);
@@ -61,6 +64,7 @@ int lr_session_opt(struct lr_session *s, int c, const char *arg, char **argv)
 	case LR_SESSION_O_QUESTIONS: s->questions_file = arg; return 0;
 	case LR_SESSION_O_SYSTEM: s->po.system = arg; return 0;
 	case LR_SESSION_O_FIT: s->po.fit = 1; return 0;
+	case LR_SESSION_O_NO_SOURCE_CHECK: s->no_source_check = 1; return 0;
 	case LR_SESSION_O_FOCUS:
 		if (s->po.n_focus >= LR_SESSION_MAX_FOCUS)
 			return cli_usage(s->cmd, "too many --focus globs (at most %d)", LR_SESSION_MAX_FOCUS);
@@ -107,6 +111,10 @@ void lr_session_help(FILE *f, int questions)
 	       "                          name), name, size (largest last), mtime (newest last)\n"
 	       "      --line-numbers N    number line 1 and every Nth line of text and code\n"
 	       "                          (default 10; 1 = every line: 13-25%% more tokens)\n");
+	if (questions)
+		fprintf(f,
+		       "      --no-source-check   CORPUS.lrc: do not check whether the packed documents'\n"
+		       "                          files changed since (default: check, and warn)\n");
 	lr_corpus_help(f);
 }
 
@@ -203,6 +211,87 @@ static int open_model(struct lr_session *s, const char *path, struct lr_err *err
 	return 0;
 }
 
+/* Up to three of the documents at idx[0..n) by name, then how many more, into b. */
+static void some_names(struct lr_buf *b, const struct lr_doclist *docs, const size_t *idx, size_t n)
+{
+	for (size_t i = 0; i < n && i < 3; i++) {
+		lr_buf_str(b, i ? ", " : "");
+		lr_buf_str(b, docs->v[idx[i]]->name);
+	}
+	if (n > 3)
+		lr_buf_printf(b, " and %zu more", n - 3);
+}
+
+/* Say what the check of a saved context's sources found: nothing when all is as packed. */
+static void warn_stale(const struct lr_session *s, const char *path, const struct lr_doclist *docs)
+{
+	const struct lr_lrc_meta *meta = &s->lrc.meta;
+	const struct lr_lrc_stale *st = &s->stale;
+	struct lr_buf b = { 0 };
+	char when[32] = "";
+	time_t t = (time_t)meta->created;
+	struct tm tm;
+
+	if (s->no_source_check)
+		return;
+	if (!st->checked) {
+		fprintf(stderr, "longread: '%s' does not record its documents' files (packed by an older "
+		        "longread): not checked for changes\n", path);
+		return;
+	}
+	if (!st->n_changed && !st->n_missing)
+		return;
+	if (localtime_r(&t, &tm))
+		strftime(when, sizeof when, " on %Y-%m-%d at %H:%M", &tm);
+	lr_buf_printf(&b, "longread: '%s' is out of date: ", path);
+	if (st->n_changed) {
+		lr_buf_printf(&b, "%zu of its %zu document files changed since it was packed%s (", st->n_changed,
+		              st->n_files, when);
+		some_names(&b, docs, st->changed, st->n_changed);
+		lr_buf_str(&b, st->n_missing ? "); " : ")");
+	}
+	if (st->n_missing) {
+		lr_buf_printf(&b, "%zu %s gone or unreadable (", st->n_missing, st->n_missing == 1 ? "is" : "are");
+		some_names(&b, docs, st->missing, st->n_missing);
+		lr_buf_str(&b, ")");
+	}
+	lr_buf_str(&b, "; the answers read the copies packed then\n");
+	if (meta->command)
+		lr_buf_printf(&b, "longread: refresh it with: %s%s%s%s\n", meta->cwd ? "cd " : "",
+		              meta->cwd ? meta->cwd : "", meta->cwd ? " && " : "", meta->command);
+	lr_buf_str(&b, "longread: (--no-source-check skips this check)\n");
+	if (!lr_buf_failed(&b))
+		fputs(lr_buf_cstr(&b), stderr);
+	lr_buf_release(&b);
+}
+
+void lr_session_json_sources(struct json *j, const struct lr_session *s)
+{
+	const struct lr_doclist *docs = s->corpus.docs;
+
+	json_obj(j);
+	json_key(j, "checked");
+	json_bool(j, s->stale.checked);
+	if (s->stale.checked) {
+		json_key(j, "files");
+		json_uint(j, s->stale.n_files);
+		json_key(j, "changed");
+		json_arr(j);
+		for (size_t i = 0; i < s->stale.n_changed; i++)
+			json_str(j, docs->v[s->stale.changed[i]]->name);
+		json_arr_end(j);
+		json_key(j, "missing");
+		json_arr(j);
+		for (size_t i = 0; i < s->stale.n_missing; i++)
+			json_str(j, docs->v[s->stale.missing[i]]->name);
+		json_arr_end(j);
+	} else {
+		json_key(j, "why");
+		json_str(j, s->no_source_check ? "--no-source-check" : "the file does not record them");
+	}
+	json_obj_end(j);
+}
+
 /* The window from a saved context: its documents, options and prefix. */
 static int open_lrc(struct lr_session *s, const char *path, struct lr_err *err)
 {
@@ -221,6 +310,9 @@ static int open_lrc(struct lr_session *s, const char *path, struct lr_err *err)
 		return cli_fail(err);
 	s->from_lrc = 1;
 	meta = &f->meta;
+	if (!s->no_source_check && lr_lrc_check_sources(meta, f->docs->n, &s->stale, err))
+		return cli_fail(err);
+	warn_stale(s, path, f->docs);
 	if (s->run.cp.n_ctx && s->run.cp.n_ctx != meta->window)
 		return cli_usage(s->cmd, "-c %" PRIu32 ": '%s' holds a window of %" PRIu32 " tokens; pack it "
 		                 "again with -c %" PRIu32 " instead", s->run.cp.n_ctx, path, meta->window, s->run.cp.n_ctx);

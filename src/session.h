@@ -17,7 +17,7 @@
 
 enum {
 	LR_SESSION_O_SYSTEM = 3000, LR_SESSION_O_FIT, LR_SESSION_O_FOCUS, LR_SESSION_O_ORDER,
-	LR_SESSION_O_LINES, LR_SESSION_O_QUESTIONS,
+	LR_SESSION_O_LINES, LR_SESSION_O_QUESTIONS, LR_SESSION_O_NO_SOURCE_CHECK,
 };
 
 #define LR_SESSION_OPTIONS \
@@ -28,7 +28,8 @@ enum {
 	{ "fit", no_argument, NULL, LR_SESSION_O_FIT }, \
 	{ "focus", required_argument, NULL, LR_SESSION_O_FOCUS }, \
 	{ "order", required_argument, NULL, LR_SESSION_O_ORDER }, \
-	{ "line-numbers", required_argument, NULL, LR_SESSION_O_LINES }
+	{ "line-numbers", required_argument, NULL, LR_SESSION_O_LINES }, \
+	{ "no-source-check", no_argument, NULL, LR_SESSION_O_NO_SOURCE_CHECK }
 #define LR_SESSION_SHORT_OPTIONS LR_RUN_SHORT_OPTIONS "q:"
 
 struct lr_session {
@@ -54,6 +55,8 @@ struct lr_session {
 	struct lr_lrc lrc;               /* from_lrc: the saved context */
 	int from_lrc;                    /* the only PATH was a .lrc file */
 	const char *extract_opt;         /* the first extraction option given (--include ...) */
+	int no_source_check;             /* --no-source-check */
+	struct lr_lrc_stale stale;       /* from_lrc: what changed in the packed documents' files */
 
 	/* a remote engine (ask --api): set before lr_session_open */
 	int remote;                      /* -m is optional; nothing runs locally */
@@ -87,6 +90,10 @@ int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struc
 
 /* 1 if path is a longread context file (by its magic, not its name). */
 int lr_session_is_lrc(const char *path);
+
+/* A saved context's check of its documents' files (from_lrc) as a JSON object:
+ * checked, changed and missing (document names). */
+void lr_session_json_sources(struct json *j, const struct lr_session *s);
 
 /* The model as a JSON object: file, name, fingerprint, bytes, context_length. */
 void lr_session_json_model(struct json *j, const struct lr_session *s);

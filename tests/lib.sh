@@ -31,6 +31,18 @@ todo() { _tap "$1" "$2" " # TODO $3"; }
 
 diag() { echo "# $*"; }
 
+# jq -e with no input at all exits 0 (jq 1.6), so a check on an empty file would pass:
+# with -e, no output is a failure
+jq() {
+	case " $* " in
+	*" -e "*)
+		_jq_out=$(command jq "$@") || return $?
+		[ -n "$_jq_out" ] || return 1
+		printf '%s\n' "$_jq_out" ;;
+	*) command jq "$@" ;;
+	esac
+}
+
 # run CMD... — stdout to $T/out, stderr to $T/err, exit status to $rc
 run() {
 	"$@" >"$T/out" 2>"$T/err"
