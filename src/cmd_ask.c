@@ -295,6 +295,56 @@ static int answer_remote(struct asker *a, struct record *r, struct lr_err *err)
 	return rc;
 }
 
+struct membuf {
+	uint8_t *p;
+	uint64_t n, cap;
+};
+
+static int put_mem(void *arg, const void *data, uint64_t len, struct lr_err *err)
+{
+	struct membuf *m = arg;
+
+	if (m->n + len > m->cap) {
+		uint64_t cap = m->cap ? m->cap : 1 << 20;
+		uint8_t *p;
+		while (cap < m->n + len)
+			cap *= 2;
+		if (cap > SIZE_MAX || !(p = realloc(m->p, (size_t)cap)))
+			return lr_errf(err, LR_ENOMEM, "out of memory");
+		m->p = p;
+		m->cap = cap;
+	}
+	memcpy(m->p + m->n, data, (size_t)len);
+	m->n += len;
+	return 0;
+}
+
+/* Make the local context hold n_ctx tokens, keeping the documents' cache: it was sized
+ * for the question room the layout reserved, and a longer question may still fit the
+ * window.  The cache is copied out, the old context freed, a larger one made and the
+ * copy loaded (about twice the documents' cache at the peak). */
+static int grow(struct asker *a, uint32_t n_ctx, struct lr_err *err)
+{
+	struct lr_session *s = a->s;
+	struct lr_ctx_params cp = s->run.cp;
+	struct membuf m = { 0 };
+	char b1[32], b2[32];
+	int rc;
+
+	cp.n_ctx = n_ctx;
+	if ((rc = lr_ctx_kv_save(a->ctx, a->prefix, put_mem, &m, err)) == 0) {
+		lr_ctx_free(a->ctx);
+		a->ctx = NULL;
+		if (!(rc = lr_ctx_new(&a->ctx, s->rm.m, &cp, err)))
+			rc = lr_ctx_kv_load(a->ctx, a->prefix, a->prefix, m.p, m.n, err);
+	}
+	free(m.p);
+	if (!rc)
+		fprintf(stderr, "longread: the cache grows to %s tokens for the question (%s)\n",
+		        lr_count(n_ctx, b1, sizeof b1), cli_bytes(lr_kv_bytes(&s->rm.m->hp, cp.kv_type, n_ctx), b2, sizeof b2));
+	return rc;
+}
+
 /* Answer one question from the prefix.  @return 0 (also when the question was too long
  * and skipped, or the answer interrupted) or an error. */
 static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled, struct lr_err *err)
@@ -307,6 +357,10 @@ static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled
 	/* the room after the documents and the answer reserve: in the local context, else
 	 * in the server's window */
 	uint32_t room = (a->ctx ? lr_ctx_n_ctx(a->ctx) : s->window) - a->prefix - s->pack->o.answer_tokens;
+	/* a local context holds the room the layout reserved; the window may hold more */
+	uint32_t limit = a->ctx && s->rm.m->hp.n_ctx_train < s->window ? s->rm.m->hp.n_ctx_train : s->window;
+	uint32_t window_room = limit > a->prefix + s->pack->o.answer_tokens ?
+	                       limit - a->prefix - s->pack->o.answer_tokens : 0;
 	double t0 = lr_run_now();
 	int rc;
 
@@ -322,12 +376,15 @@ static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled
 	a->n_asked++;
 	if ((rc = lr_pack_question(s->pack, q, len, &a->qids, err)))
 		return rc;
-	if (a->qids.n > room) {
+	if (a->qids.n > window_room || (a->qids.n > room && !a->ctx)) {
 		cli_error("question %zu is %zu tokens; the window has room for %" PRIu32 " (after the "
-		          "documents and the answer reserve): skipped", a->n_asked, a->qids.n, room);
+		          "documents and the answer reserve): skipped", a->n_asked, a->qids.n,
+		          a->ctx ? window_room : room);
 		a->skipped = 1;
 		return 0;
 	}
+	if (a->qids.n > room && (rc = grow(a, a->prefix + (uint32_t)a->qids.n + s->pack->o.answer_tokens, err)))
+		return rc;
 	if (a->echo && !a->json) {
 		printf("> %.*s\n", (int)len, q);
 		fflush(stdout);
