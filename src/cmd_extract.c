@@ -13,6 +13,7 @@
 #include "src/commands.h"
 #include "src/corpus.h"
 #include "src/json.h"
+#include "src/pack.h"
 
 #define CMD "extract"
 
@@ -20,7 +21,8 @@ static void usage(void)
 {
 	printf("Usage: longread extract [options] PATH...\n"
 	       "\n"
-	       "Print exactly what the model would read from each PATH: PDF files, HTML pages,\n"
+	       "Print exactly what the model reads from each PATH (in a window packed in the\n"
+	       "default order; 'plan --show-prompt' shows the whole prompt): PDF files, HTML pages,\n"
 	       "text and code files, and directories (walked recursively, honouring .gitignore,\n"
 	       ".ignore and .git/info/exclude).  '-' reads standard input.  A summary of what\n"
 	       "was read, skipped and why goes to standard error.\n"
@@ -28,7 +30,9 @@ static void usage(void)
 	       "Options:\n"
 	       "  --json                print the documents' structure (text, anchors, problems)\n");
 	lr_corpus_help(stdout);
-	printf("  --no-line-numbers     do not number the lines of text and code files\n"
+	printf("  --line-numbers N      number line 1 and every Nth line of text and code, as\n"
+	       "                        ask and pack do (default 10; 1 = every line)\n"
+	       "  --no-line-numbers     do not number the lines of text and code files\n"
 	       "  -h, --help            show this help and exit\n"
 	       "\n"
 	       "Globs follow .gitignore rules: '*' and '?' stay within a name, '**' spans\n"
@@ -42,21 +46,23 @@ static void usage(void)
 
 /* ------------------------------------------------------------------ output */
 
-static void print_text(const struct lr_doclist *docs, unsigned flags)
+/* The documents as the model reads them in a window packed in the default order: the
+ * same headers with their ids, the same line numbers (plan --show-prompt shows the
+ * whole prompt, instructions and question included). */
+static void print_text(const struct lr_doclist *docs, unsigned flags, uint32_t line_step)
 {
-	int first = 1;
+	uint32_t id = 0;
 
 	for (size_t i = 0; i < docs->n; i++) {
+		struct lr_render_opts ro = { .flags = flags, .line_step = line_step };
 		char *s;
 		size_t n;
-		if (lr_doc_render(docs->v[i], flags, &s, &n, NULL))
+		ro.id = id + 1;
+		if (lr_doc_render_with(docs->v[i], &ro, &s, &n, NULL))
 			continue;
-		if (n) {
-			if (!first)
-				putchar('\n');
-			fwrite(s, 1, n, stdout);
-			first = 0;
-		}
+		if (n)   /* a document with nothing to render gets no id in a window either */
+			id++;
+		fwrite(s, 1, n, stdout);
 		free(s);
 	}
 }
@@ -164,17 +170,20 @@ static void print_json(const struct lr_doclist *docs, const struct lr_extract_st
 
 int cmd_extract(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_NOLINES };
+	enum { O_JSON = 256, O_NOLINES, O_LINES };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		LR_CORPUS_OPTIONS,
 		{ "no-line-numbers", no_argument, NULL, O_NOLINES },
+		{ "line-numbers", required_argument, NULL, O_LINES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lr_corpus cp;
 	struct lr_err err = { 0 };
 	unsigned render = LR_RENDER_LINE_NUMBERS | LR_RENDER_OUTLINE;
+	uint32_t line_step = LR_PACK_LINE_STEP;
+	uint64_t v;
 	int json = 0, c, rc;
 
 	lr_corpus_init(&cp);
@@ -182,6 +191,11 @@ int cmd_extract(int argc, char **argv)
 		switch (c) {
 		case O_JSON: json = 1; break;
 		case O_NOLINES: render &= ~(unsigned)LR_RENDER_LINE_NUMBERS; break;
+		case O_LINES:
+			if ((rc = cli_parse_u64(CMD, "--line-numbers", optarg, 1, 1000, &v)))
+				return rc;
+			line_step = (uint32_t)v;
+			break;
 		case 'h': usage(); return LR_EXIT_OK;
 		default:
 			if ((rc = lr_corpus_opt(&cp, CMD, c, optarg)) == -1)
@@ -199,7 +213,7 @@ int cmd_extract(int argc, char **argv)
 	if (json)
 		print_json(cp.docs, lr_extract_stats(cp.x));
 	else
-		print_text(cp.docs, render);
+		print_text(cp.docs, render, line_step);
 	lr_corpus_summary(&cp);
 	rc = lr_corpus_status(&cp);
 out:
