@@ -30,7 +30,8 @@ static void usage(void)
 	       "Extract and pack every document in PATH..., prefill the model's window with them\n"
 	       "once, and save it as CORPUS.lrc: 'longread ask CORPUS.lrc -q ...' then answers\n"
 	       "without prefilling again.  If CORPUS.lrc exists (same model and cache type), its\n"
-	       "cache is reused up to the first document that changed.\n"
+	       "cache is reused up to the first document that changed, and its model is the\n"
+	       "default for -m.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -o, --output FILE       the context file to write (replaced atomically)\n"
@@ -130,7 +131,7 @@ int cmd_pack(int argc, char **argv)
 	struct lr_progress pg;
 	const char *out = NULL;
 	int fresh = 0, progress = 0, zstd = 0, c, rc;
-	char *command = NULL;
+	char *command = NULL, *old_model = NULL;
 	uint32_t prefix, reused = 0, done = 0;
 	double t0, t_prefill;
 	struct stat st;
@@ -170,6 +171,18 @@ int cmd_pack(int argc, char **argv)
 	if (lr_ctxw_check(out, &err)) {   /* before any work */
 		rc = cli_fail(&err);
 		goto out;
+	}
+	/* packing onto an existing file: its model, unless -m says otherwise */
+	if (!s.run.model && lr_session_is_lrc(out)) {
+		struct lr_lrc old;
+		if (lr_lrc_open(&old, out, &err) == 0) {
+			old_model = strdup(old.meta.model_path);
+			lr_lrc_close(&old);
+			if (old_model) {
+				s.run.model = old_model;
+				fprintf(stderr, "longread: the model '%s', which '%s' was packed with\n", old_model, out);
+			}
+		}
 	}
 	if ((rc = lr_session_open(&s, argv + optind, argc - optind, &err)))
 		goto out;
@@ -221,5 +234,6 @@ out:
 	lr_ctx_free(ctx);
 	lr_session_release(&s);
 	free(command);
+	free(old_model);
 	return rc;
 }

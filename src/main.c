@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "engine/version.h"
@@ -62,6 +63,41 @@ static void print_version(void)
 	printf("libraries: %s, %s\n", extract, engine);
 }
 
+/* Standard output through a stream that remembers why its first write failed: stdio
+ * keeps only an error flag, and errno is long overwritten by the time the program
+ * ends (a full disk read "write error: unknown error"). */
+static int out_errno;
+
+static ssize_t out_write(void *cookie, const char *buf, size_t n)
+{
+	size_t done = 0;
+
+	(void)cookie;
+	while (done < n) {
+		ssize_t k = write(STDOUT_FILENO, buf + done, n - done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (!out_errno)
+				out_errno = k < 0 ? errno : EIO;
+			return done ? (ssize_t)done : -1;
+		}
+		done += (size_t)k;
+	}
+	return (ssize_t)done;
+}
+
+static void wrap_stdout(void)
+{
+	static const cookie_io_functions_t io = { .write = out_write };
+	FILE *f = fopencookie(NULL, "w", io);
+
+	if (f) {
+		setvbuf(f, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ);
+		stdout = f;
+	}
+}
+
 /* Flush stdout and report a write error (disk full, closed pipe) as a failure. */
 static int close_stdout(int rc)
 {
@@ -69,7 +105,7 @@ static int close_stdout(int rc)
 
 	errno = 0;
 	bad = fflush(stdout) != 0 || ferror(stdout);
-	e = errno;
+	e = out_errno ? out_errno : errno;
 
 	if (fclose(stdout) != 0 && !bad) {
 		bad = 1;
@@ -88,6 +124,7 @@ int main(int argc, char **argv)
 	const char *name;
 	int rc;
 
+	wrap_stdout();
 	if (argc < 2)
 		return cli_usage(NULL, "missing command");
 	name = argv[1];

@@ -45,6 +45,12 @@ if [ -w /dev/full ]; then
 	"$LONGREAD" inspect "$GOLDEN/models/nano-F32.gguf" >/dev/full 2>"$T/err"
 	rc=$?
 	ok $([ "$rc" -eq 1 ] && grep -q 'write error' "$T/err"; echo $?) "inspect into a full disk fails with exit 1"
+	# output larger than stdio's buffer fails mid-run, long before the end: the reason
+	# is still the system's (issue 16: it read "unknown error")
+	"$LONGREAD" extract "$SRCDIR/corpora/text/GPL-3.txt" >/dev/full 2>"$T/err"
+	rc=$?
+	ok $([ "$rc" -eq 1 ] && grep -q '^longread: write error: No space left on device$' "$T/err"; echo $?) \
+		"a write that fails mid-run names the system's reason"
 fi
 
 done_testing

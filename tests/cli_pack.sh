@@ -124,6 +124,12 @@ cp "$T/out" "$T/a.refreshed"
 run "$LONGREAD" pack -m "$M" "$C" -o "$T/fresh.lrc" --fresh
 run "$LONGREAD" ask "$T/fresh.lrc" -q "$Q" -n 12 --temp 0
 ok $(cmp -s "$T/out" "$T/a.refreshed"; echo $?) "the refreshed file answers as a fresh pack of the changed corpus"
+# packing onto an existing file takes its model when -m is left out (issue 16)
+run "$LONGREAD" pack "$C" -o "$T/fresh.lrc"
+ok $([ "$rc" -eq 0 ] && grep -q "^longread: the model '.*m.gguf', which '$T/fresh.lrc' was packed with$" "$T/err" &&
+	grep -q "^longread: reusing " "$T/err"; echo $?) "pack onto an existing file without -m: its model, its cache reused"
+run "$LONGREAD" pack "$C" -o "$T/other.lrc"
+expect_usage "missing model (-m)" pack "pack to a new file without -m: usage error"
 printf 'A new first paragraph.\n' >"$C/0-preface.txt"
 run "$LONGREAD" pack -m "$M" "$C" -o "$L"
 reused=$(sed -n "s/^longread: reusing \([0-9,]*\) of .*/\1/p" "$T/err" | tr -d ,)
