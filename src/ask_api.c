@@ -44,9 +44,14 @@ int lr_ask_api_opt(struct lr_ask_api *x, int c, const char *arg)
 
 	switch (c) {
 	case LR_ASK_API_O_URL:
+	case LR_ASK_API_O_ESCALATE:
 		if (!*arg)
-			return cli_usage(x->cmd, "empty URL for --api");
+			return cli_usage(x->cmd, "empty URL for %s", c == LR_ASK_API_O_URL ? "--api" : "--escalate-api");
+		if (x->url && x->escalate != (c == LR_ASK_API_O_ESCALATE))
+			return cli_usage(x->cmd, "--api and --escalate-api: give one (--api answers every question on "
+			                 "the server, --escalate-api only those the local answer fails)");
 		x->url = arg;
+		x->escalate = c == LR_ASK_API_O_ESCALATE;
 		return 0;
 	case LR_ASK_API_O_MODEL:
 		if (!*arg)
@@ -84,9 +89,18 @@ void lr_ask_api_help(FILE *f)
 	       "      --api-idle-timeout S  seconds without a byte from the server before giving up,\n"
 	       "                          the wait for the first token included (default %g)\n"
 	       "      --api-retries N     retries after HTTP 429 or 503 (default %d), waiting as\n"
-	       "                          Retry-After says (at most %g s), else 1, 2, 4, ... s\n",
+	       "                          Retry-After says (at most %g s), else 1, 2, 4, ... s\n"
+	       "      --escalate-api URL  answer with the local model (-m); when its answer cites\n"
+	       "                          nothing or a citation does not verify, ask this server\n"
+	       "                          the same question over the same window and print both\n"
+	       "                          (the --api-* options apply to it)\n",
 	       LR_ASK_API_BYTES_PER_TOKEN, LR_ASK_API_CONNECT_TIMEOUT, LR_ASK_API_IDLE_TIMEOUT, LR_API_RETRIES,
 	       LR_API_MAX_WAIT);
+}
+
+int lr_ask_api_remote(const struct lr_ask_api *x)
+{
+	return x->api && !x->escalate;
 }
 
 const char *lr_ask_api_count_name(enum lr_ask_api_count c)
@@ -160,8 +174,10 @@ int lr_ask_api_start(struct lr_ask_api *x, struct lr_session *s)
 			return cli_usage(x->cmd, "--api-model needs --api URL (or LONGREAD_API_URL)");
 		return 0;
 	}
-	if (x->local_only)
+	if (x->local_only && !x->escalate)
 		return cli_usage(x->cmd, "-t and --kv set up the local engine: they mean nothing with --api");
+	if (x->escalate && s->vocab)
+		return cli_usage(x->cmd, "--vocab counts tokens for --api; --escalate-api uses the local model's");
 	x->o.url = x->url;
 	if (!(x->o.key = getenv_set("LONGREAD_API_KEY")))
 		x->o.key = getenv_set("OPENAI_API_KEY");
@@ -172,8 +188,17 @@ int lr_ask_api_start(struct lr_ask_api *x, struct lr_session *s)
 	if (x->o.key && plain_remote(x->api->origin))
 		cli_warn("the API key goes unencrypted (plain http) to '%s'", x->api->shown);
 	x->o.key = NULL;
-	s->remote = 1;
 	lr_run_sigint(1);   /* Ctrl-C stops a request cleanly from here on */
+	if (x->escalate) {
+		/* the local engine answers first: its model counts the tokens, its window holds */
+		if (lr_api_models(x->api, &err))
+			return client_fail(x, &err);
+		if (x->o.model && x->api->has_list && !x->api->listed)
+			cli_warn("the server does not list the model '%s'", x->o.model);
+		x->counting = LR_ASK_API_COUNT_LOCAL;
+		return 0;
+	}
+	s->remote = 1;
 	/* the list even when -c and --api-model make it unnecessary: it checks -c, and a
 	 * wrong key or URL fails here, before the documents are read */
 	if (lr_api_models(x->api, &err))
@@ -199,6 +224,15 @@ int lr_ask_api_ready(struct lr_ask_api *x, const struct lr_session *s)
 	struct lr_err err = { 0 };
 	char w[32], how[96];
 
+	if (x->escalate) {
+		uint32_t need = lr_pack_total(s->pack);
+		fprintf(stderr, "longread: escalation API '%s', model '%s': asked when a local answer cites nothing "
+		        "or a citation does not verify\n", x->api->shown, x->api->model);
+		if (x->api->n_ctx && x->api->n_ctx < need)
+			cli_warn("the server's window (%s tokens) is smaller than this one (%s): it may refuse the "
+			         "escalated questions", lr_count(x->api->n_ctx, w, sizeof w), lr_count(need, how, sizeof how));
+		goto text;
+	}
 	if (x->counting == LR_ASK_API_COUNT_LOCAL)
 		snprintf(how, sizeof how, "tokens counted by the %s's tokenizer", s->run.model ? "model" : "vocabulary");
 	else if (x->counting == LR_ASK_API_COUNT_SERVER)
@@ -210,6 +244,7 @@ int lr_ask_api_ready(struct lr_ask_api *x, const struct lr_session *s)
 	        x->api->model, lr_count(s->window, w, sizeof w),
 	        strcmp(s->window_from, "server") == 0 ? "the server's" :
 	        strcmp(s->window_from, "model") == 0 ? "the model file's" : "-c", how);
+text:
 	if (lr_pack_user_text(s->pack, &x->prefix, &err))
 		return cli_fail(&err);
 	for (size_t i = 0; i < sizeof specials / sizeof *specials; i++)

@@ -20,7 +20,7 @@
 
 enum {
 	LR_ASK_API_O_URL = 4000, LR_ASK_API_O_MODEL, LR_ASK_API_O_TIMEOUT, LR_ASK_API_O_IDLE,
-	LR_ASK_API_O_RETRIES, LR_ASK_API_O_VOCAB,
+	LR_ASK_API_O_RETRIES, LR_ASK_API_O_VOCAB, LR_ASK_API_O_ESCALATE,
 };
 
 #define LR_ASK_API_OPTIONS \
@@ -29,7 +29,8 @@ enum {
 	{ "api-timeout", required_argument, NULL, LR_ASK_API_O_TIMEOUT }, \
 	{ "api-idle-timeout", required_argument, NULL, LR_ASK_API_O_IDLE }, \
 	{ "api-retries", required_argument, NULL, LR_ASK_API_O_RETRIES }, \
-	{ "vocab", required_argument, NULL, LR_ASK_API_O_VOCAB }
+	{ "vocab", required_argument, NULL, LR_ASK_API_O_VOCAB }, \
+	{ "escalate-api", required_argument, NULL, LR_ASK_API_O_ESCALATE }
 
 /* Sampling options given on the command line: only these are sent. */
 enum {
@@ -45,6 +46,8 @@ enum lr_ask_api_count {
 
 struct lr_ask_api {
 	const char *url;             /* --api, else $LONGREAD_API_URL; NULL = local */
+	int escalate;                /* url is --escalate-api's: the local engine answers, the
+	                                server when a local answer's citations fail */
 	struct lr_api_opts o;
 	unsigned given;              /* LR_ASK_API_* sampling options given */
 	int local_only;              /* an option that means nothing remotely (-t, --kv) */
@@ -67,12 +70,13 @@ void lr_ask_api_help(FILE *f);
 /* After option parsing, before lr_session_open: the URL from the environment when not
  * given; in API mode, the key, the model and its window (GET /v1/models, unless -c and
  * --api-model make it unnecessary), and how tokens will be counted; s is set up for a
- * remote engine.  @return 0 (also when not in API mode: x->url is NULL) or an exit
+ * remote engine (with --escalate-api it stays local: the model's tokenizer counts).  @return 0 (also when not in API mode: x->url is NULL) or an exit
  * status (the error printed). */
 int lr_ask_api_start(struct lr_ask_api *x, struct lr_session *s);
 
 /* After packing: the line that says where the answers come from and how the tokens
- * were counted, and the window's text.  @return 0 or an exit status (printed). */
+ * were counted (with --escalate-api: when the server is asked), and the window's text.
+ * @return 0 or an exit status (printed). */
 int lr_ask_api_ready(struct lr_ask_api *x, const struct lr_session *s);
 
 /* Ask one question (q[0..len), not empty) over the API: the answer streams to out (if
@@ -85,6 +89,10 @@ int lr_ask_api_answer(struct lr_ask_api *x, const struct lr_session *s, const ch
  * how tokens were counted, the server's usage and prefix-cache figures. */
 void lr_ask_api_json(struct json *j, const struct lr_ask_api *x, const struct lr_session *s,
                      const struct lr_api_answer *res);
+
+/* Whether the server answers every question (--api), rather than none or only
+ * escalated ones. */
+int lr_ask_api_remote(const struct lr_ask_api *x);
 
 /* "local", "server", "estimate". */
 const char *lr_ask_api_count_name(enum lr_ask_api_count c);

@@ -126,14 +126,52 @@ struct record {
 	double t_prefill, t_question, t_first;
 	const struct lr_api_answer *res;  /* an answer from the server, else NULL */
 	const char *error;           /* why the server's answer is cut off, or NULL */
+	const struct escalation *esc;     /* --escalate-api: the server's answer too, or NULL */
+};
+
+/* A question the local answer failed, asked again on the server (--escalate-api). */
+struct escalation {
+	const char *why;
+	struct lr_buf answer;
+	struct lr_api_answer res;
+	struct lr_cites cites;
+	const char *error;           /* why the server's answer is missing or cut off */
 };
 
 /* The stop of an answer from the server. */
+static const char *res_stop(const struct lr_api_answer *res)
+{
+	if (res->done)
+		return strcmp(res->finish, "length") == 0 ? "length" : "end";
+	return lr_run_interrupted() ? "interrupted" : "cut_off";
+}
+
 static const char *remote_stop(const struct record *r)
 {
-	if (r->res->done)
-		return strcmp(r->res->finish, "length") == 0 ? "length" : "end";
-	return lr_run_interrupted() ? "interrupted" : "cut_off";
+	return res_stop(r->res);
+}
+
+/* The "escalation" object of a record: the server's answer to a question the local
+ * answer failed. */
+static void json_escalation(struct json *j, const struct asker *a, const struct escalation *e)
+{
+	json_obj(j);
+	json_key(j, "reason"); json_str(j, e->why);
+	json_key(j, "answer"); json_strn(j, lr_buf_cstr(&e->answer), e->answer.n);
+	json_key(j, "stop"); json_str(j, res_stop(&e->res));
+	json_key(j, "cut_off"); json_bool(j, !e->res.done);
+	json_key(j, "error");
+	if (e->error) json_str(j, e->error); else json_null(j);
+	json_key(j, "citations"); json_citations(j, &e->cites);
+	json_key(j, "citations_verified"); json_uint(j, e->cites.n_verified);
+	json_key(j, "timings");
+	json_obj(j);
+	json_key(j, "first_token");
+	if (e->res.t_first) json_num(j, e->res.t_first - e->res.t_sent); else json_null(j);
+	json_key(j, "total"); json_num(j, e->res.t_end - e->res.t_sent);
+	json_obj_end(j);
+	json_key(j, "api"); lr_ask_api_json(j, a->x, a->s, &e->res);
+	json_obj_end(j);
 }
 
 /* The parts of the record only an answer from the server has. */
@@ -175,6 +213,10 @@ static void print_json(const struct asker *a, const struct record *r)
 	}
 	json_key(&j, "citations"); json_citations(&j, r->cites);
 	json_key(&j, "citations_verified"); json_uint(&j, r->cites->n_verified);
+	if (a->x->escalate) {
+		json_key(&j, "escalation");
+		if (r->esc) json_escalation(&j, a, r->esc); else json_null(&j);
+	}
 	json_key(&j, "tokens");
 	json_obj(&j);
 	json_key(&j, "documents"); json_uint(&j, p->n_doc_tokens);
@@ -235,6 +277,22 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
+/* The answer's record (--json) or its citation check (r->cites, checked). */
+static void emit(struct asker *a, const struct record *r)
+{
+	if (a->json) {
+		print_json(a, r);
+	} else {
+		putchar('\n');
+		if (r->res && !r->res->done)
+			printf("[answer cut off]\n");
+		print_citations(r->cites);
+		if (a->echo && !r->esc)
+			putchar('\n');
+		fflush(stdout);
+	}
+}
+
 /* Check the answer's citations into cites (r->cites) and print the answer's record
  * (--json) or the check. */
 static int report(struct asker *a, const struct record *r, struct lr_cites *cites, struct lr_err *err)
@@ -243,18 +301,27 @@ static int report(struct asker *a, const struct record *r, struct lr_cites *cite
 
 	if ((rc = lr_cite_check(a->s->pack, lr_buf_cstr(&a->answer), a->answer.n, cites, err)))
 		return rc;
-	if (a->json) {
-		print_json(a, r);
-	} else {
-		putchar('\n');
-		if (r->res && !r->res->done)
-			printf("[answer cut off]\n");
-		print_citations(cites);
-		if (a->echo)
-			putchar('\n');
-		fflush(stdout);
-	}
+	emit(a, r);
 	return 0;
+}
+
+/* The line on stderr after an answer from the server. */
+static void answer_line(const struct lr_api_answer *res)
+{
+	char n[32], c[32];
+
+	if (res->completion_tokens >= 0)
+		snprintf(n, sizeof n, "%" PRId64 " tokens", res->completion_tokens);
+	else
+		snprintf(n, sizeof n, "%zu bytes", res->bytes);
+	fprintf(stderr, "longread: answer %s in %.2f s (%s), first token after %.2f s", n,
+	        res->t_first ? res->t_end - res->t_first : 0.0, res_stop(res),
+	        res->t_first ? res->t_first - res->t_sent : res->t_end - res->t_sent);
+	if (res->prompt_tokens >= 0)
+		fprintf(stderr, "; prompt %s tokens", lr_count((uint64_t)res->prompt_tokens, c, sizeof c));
+	if (res->cached_tokens >= 0)
+		fprintf(stderr, ", %s from the server's cache", lr_count((uint64_t)res->cached_tokens, c, sizeof c));
+	fputc('\n', stderr);
 }
 
 /* The question r->question over the API: stream, check, report.  A failure after part
@@ -264,7 +331,6 @@ static int answer_remote(struct asker *a, struct record *r, struct lr_err *err)
 {
 	struct lr_cites cites = { 0 };
 	struct lr_api_answer res;
-	char n[32], c[32];
 	int rc, rc2;
 
 	rc = lr_ask_api_answer(a->x, a->s, r->question, r->q_len, a->json ? NULL : stdout, &a->answer, &res, err);
@@ -280,19 +346,65 @@ static int answer_remote(struct asker *a, struct record *r, struct lr_err *err)
 		return rc ? rc : rc2;
 	}
 	lr_cites_release(&cites);
-	if (res.completion_tokens >= 0)
-		snprintf(n, sizeof n, "%" PRId64 " tokens", res.completion_tokens);
-	else
-		snprintf(n, sizeof n, "%zu bytes", res.bytes);
-	fprintf(stderr, "longread: answer %s in %.2f s (%s), first token after %.2f s", n,
-	        res.t_first ? res.t_end - res.t_first : 0.0, remote_stop(r),
-	        res.t_first ? res.t_first - res.t_sent : res.t_end - res.t_sent);
-	if (res.prompt_tokens >= 0)
-		fprintf(stderr, "; prompt %s tokens", lr_count((uint64_t)res.prompt_tokens, c, sizeof c));
-	if (res.cached_tokens >= 0)
-		fprintf(stderr, ", %s from the server's cache", lr_count((uint64_t)res.cached_tokens, c, sizeof c));
-	fputc('\n', stderr);
+	answer_line(&res);
 	return rc;
+}
+
+/* The local answer (its record r, citations checked) failed: cites nothing, or not all
+ * verify.  Ask the server the same question over the same window; print both, the
+ * server's marked, or one --json record with both.  @return 0 or the server's error
+ * (what came of its answer is still reported). */
+static int escalate(struct asker *a, struct record *r, struct lr_err *err)
+{
+	struct escalation e = { 0 };
+	char why[96];
+	int rc, rc2 = 0;
+
+	if (!r->cites->n)
+		snprintf(why, sizeof why, "the local answer cites nothing");
+	else
+		snprintf(why, sizeof why, "%zu of the local answer's %zu citations did not verify",
+		         r->cites->n - r->cites->n_verified, r->cites->n);
+	e.why = why;
+	fprintf(stderr, "longread: escalating to '%s' at '%s': %s\n", a->x->api->model, a->x->api->shown, why);
+	if (!a->json) {
+		emit(a, r);
+		printf("\n[escalated: %s; the answer of '%s':]\n", why, a->x->api->model);
+		fflush(stdout);
+	}
+	rc = lr_ask_api_answer(a->x, a->s, r->question, r->q_len, a->json ? NULL : stdout, &e.answer, &e.res, err);
+	if (rc == LR_EINTR)
+		rc = 0;
+	e.error = rc ? err->msg : NULL;
+	if (e.answer.n || !rc)
+		rc2 = lr_cite_check(a->s->pack, lr_buf_cstr(&e.answer), e.answer.n, &e.cites, rc ? NULL : err);
+	r->esc = &e;
+	if (a->json) {
+		print_json(a, r);
+	} else if (e.answer.n || !rc) {
+		putchar('\n');
+		if (!e.res.done)
+			printf("[answer cut off]\n");
+		print_citations(&e.cites);
+		if (a->echo)
+			putchar('\n');
+		fflush(stdout);
+	}
+	if (e.answer.n || !rc)
+		answer_line(&e.res);
+	r->esc = NULL;
+	lr_cites_release(&e.cites);
+	lr_buf_release(&e.answer);
+	return rc ? rc : rc2;
+}
+
+/* The line on stderr after a local answer. */
+static void local_line(const struct lr_run_gen *gen, const struct record *r, const struct lr_session *s)
+{
+	fprintf(stderr, "longread: answer %" PRIu64 " tokens in %.2f s (%.1f tok/s, %s), first token after "
+	        "%.2f s, seed %" PRIu64 "\n", gen->made, gen->t_end - gen->t_first,
+	        gen->made / (gen->t_end - gen->t_first > 0 ? gen->t_end - gen->t_first : 1e-9),
+	        lr_run_stop_name(gen->stop), r->t_first, s->run.sp.seed);
 }
 
 struct membuf {
@@ -353,7 +465,7 @@ static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled
 	struct lr_sampler *smp = NULL;
 	struct lr_cites cites = { 0 };
 	struct lr_run_gen gen;
-	struct record r = { q, len, &gen, &cites, prefilled, prefilled ? a->t_prefill : 0, 0, 0, NULL, NULL };
+	struct record r = { q, len, &gen, &cites, prefilled, prefilled ? a->t_prefill : 0, 0, 0, NULL, NULL, NULL };
 	/* the room after the documents and the answer reserve: in the local context, else
 	 * in the server's window */
 	uint32_t room = (a->ctx ? lr_ctx_n_ctx(a->ctx) : s->window) - a->prefix - s->pack->o.answer_tokens;
@@ -389,7 +501,7 @@ static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled
 		printf("> %.*s\n", (int)len, q);
 		fflush(stdout);
 	}
-	if (a->x->api)
+	if (lr_ask_api_remote(a->x))
 		return answer_remote(a, &r, err);
 	lr_ctx_rewind(a->ctx, a->prefix);
 	a->hist.n = a->prefix;
@@ -408,12 +520,16 @@ static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled
 	if (rc)
 		return rc;
 	r.t_first = gen.t_first - (prefilled ? a->t_start : t0);
-	if ((rc = report(a, &r, &cites, err)))
+	if ((rc = lr_cite_check(s->pack, lr_buf_cstr(&a->answer), a->answer.n, &cites, err)))
 		return rc;
-	fprintf(stderr, "longread: answer %" PRIu64 " tokens in %.2f s (%.1f tok/s, %s), first token after "
-	        "%.2f s, seed %" PRIu64 "\n", gen.made, gen.t_end - gen.t_first,
-	        gen.made / (gen.t_end - gen.t_first > 0 ? gen.t_end - gen.t_first : 1e-9),
-	        lr_run_stop_name(gen.stop), r.t_first, s->run.sp.seed);
+	if (a->x->escalate && (!cites.n || cites.n_verified < cites.n)) {
+		local_line(&gen, &r, s);
+		rc = escalate(a, &r, err);
+		lr_cites_release(&cites);
+		return rc;
+	}
+	emit(a, &r);
+	local_line(&gen, &r, s);
 	lr_cites_release(&cites);
 	return 0;
 }
@@ -556,7 +672,7 @@ int cmd_ask(int argc, char **argv)
 		}
 	if ((rc = lr_ask_api_start(&x, &s)))
 		goto out;
-	if (s.vocab && !x.api) {
+	if (s.vocab && !lr_ask_api_remote(&x)) {
 		rc = cli_usage(CMD, "--vocab counts tokens for --api; answering here needs the model (-m)");
 		goto out;
 	}
@@ -577,9 +693,9 @@ int cmd_ask(int argc, char **argv)
 	lr_report_fit(s.pack);
 	lr_report_fits_line(s.pack);
 	a.prefix = (uint32_t)s.pack->ids.n;
-	if (x.api) {
-		if ((rc = lr_ask_api_ready(&x, &s)))
-			goto out;
+	if (x.api && (rc = lr_ask_api_ready(&x, &s)))
+		goto out;
+	if (lr_ask_api_remote(&x)) {
 		prefilled = 0;
 		goto ask;
 	}

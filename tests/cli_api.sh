@@ -298,6 +298,37 @@ ask --api "$URL" c -q "What is beta?"
 ok $([ "$rc" -eq 0 ] && grep -q '^citations: 1 of 1 verified$' "$T/out"; echo $?) \
 	"a server that ignores \"stream\" and sends one JSON reply: answered"
 
+# ---------------------------------------------------------------- --escalate-api: local first, the server when it fails
+# the generated model's answers cite nothing, so each question goes on to the server
+serve esc
+ask -m "$M" -c 4096 -n 6 --temp 0 c -q "What is beta?" --escalate-api "$URL"
+ok $([ "$rc" -eq 0 ] && grep -q '^longread: prefill ' "$T/err" &&
+	grep -q "^longread: escalation API '$URL/v1', model 'test-model': asked when a local answer cites nothing or a citation does not verify$" "$T/err" &&
+	grep -q "^longread: escalating to 'test-model' at '$URL/v1': the local answer cites nothing$" "$T/err"; echo $?) \
+	"--escalate-api: prefilled and answered locally, then escalated because the answer cites nothing"
+ok $(grep -q '^(no citations)$' "$T/out" &&
+	grep -q "^\[escalated: the local answer cites nothing; the answer of 'test-model':\]$" "$T/out" &&
+	grep -q '^The second line says "beta" \[a.txt:2\].$' "$T/out" && grep -q '^citations: 1 of 1 verified$' "$T/out" &&
+	[ "$(grep -n '^(no citations)$' "$T/out" | cut -d: -f1)" -lt "$(grep -n '^\[escalated' "$T/out" | cut -d: -f1)" ]
+	echo $?) "... both answers printed, the local one and its check first, the server's marked, with its own check"
+ok $([ "$(chats esc | wc -l)" -eq 1 ] && chats esc | jq -e '.max_tokens == 6 and .temperature == 0 and
+	(.messages[1].content | endswith("</documents>\n\nQuestion: What is beta?"))' >/dev/null; echo $?) \
+	"... the server got the same window and question, with the options given"
+printf 'What is alpha?\nWhat is gamma?\n' >q2.txt
+ask -m "$M" -c 4096 -n 6 --temp 0 c --questions q2.txt --escalate-api "$URL" --json
+ok $([ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 2 ] && [ "$(grep -c '^longread: prefill ' "$T/err")" -eq 1 ] &&
+	jq -s -e 'all(.[]; (.answer | type) == "string" and .citations_verified == 0 and .tokens.prefilled >= 0
+	and (.escalation | .reason == "the local answer cites nothing" and .stop == "end" and .error == null
+	     and .answer == "The second line says \"beta\" [a.txt:2]." and .citations_verified == 1
+	     and .api.model == "test-model" and (.timings.total | type) == "number"))' "$T/out" >/dev/null; echo $?) \
+	"--json: one record a question, the local answer and the escalation (reason, answer, citations, api)"
+ask -m "$M" -c 4096 -n 6 c -q "What is beta?" --escalate-api "http://127.0.0.1:$P"
+expect_fail 11 "cannot reach 'http://127.0.0.1:$P/v1/models':" "--escalate-api to no server: exit 11 before any work"
+ask -m "$M" c -q "What is beta?" --api "$URL" --escalate-api "$URL"
+expect_usage "--api and --escalate-api: give one" ask "--api with --escalate-api"
+ask -m "$M" -c 4096 -n 6 --kv f16 -t 1 c -q "What is beta?" --escalate-api "$URL"
+ok $([ "$rc" -eq 0 ] && grep -q '^longread: KV cache f16: ' "$T/err"; echo $?) "--escalate-api keeps -t and --kv for the local engine"
+
 # ---------------------------------------------------------------- usage
 ask --api-model x c -q "What is beta?"
 expect_usage "--api-model needs --api URL" ask "--api-model without --api"
