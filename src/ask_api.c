@@ -323,6 +323,10 @@ void lr_ask_api_json(struct json *j, const struct lr_ask_api *x, const struct lr
 	if (x->api->n_ctx) json_uint(j, x->api->n_ctx); else json_null(j);
 	json_key(j, "tokenizer"); json_str(j, lr_ask_api_count_name(x->counting));
 	json_key(j, "estimate"); json_bool(j, x->counting == LR_ASK_API_COUNT_ESTIMATE);
+	if (!res) {   /* plan: no answer */
+		json_obj_end(j);
+		return;
+	}
 	json_key(j, "finish_reason");
 	if (res->finish[0]) json_str(j, res->finish); else json_null(j);
 	json_count(j, "prompt_tokens", res->prompt_tokens);

@@ -86,7 +86,8 @@ int lr_ask_api_answer(struct lr_ask_api *x, const struct lr_session *s, const ch
                       FILE *out, struct lr_buf *text, struct lr_api_answer *res, struct lr_err *err);
 
 /* The "api" object of ask's --json record: url, model, window and where it came from,
- * how tokens were counted, the server's usage and prefix-cache figures. */
+ * how tokens were counted, the server's usage and prefix-cache figures (res: the
+ * answer's; NULL for plan, which has none). */
 void lr_ask_api_json(struct json *j, const struct lr_ask_api *x, const struct lr_session *s,
                      const struct lr_api_answer *res);
 

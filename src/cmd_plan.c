@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "engine/kv.h"
+#include "src/ask_api.h"
 #include "src/cli.h"
 #include "src/commands.h"
 #include "src/json.h"
@@ -22,6 +23,7 @@
 static void usage(void)
 {
 	printf("Usage: longread plan -m MODEL.gguf [options] PATH...\n"
+	       "   or: longread plan --api URL [-m MODEL.gguf | --vocab VOCAB.gguf] [options] PATH...\n"
 	       "\n"
 	       "Report how the documents in PATH... fill the model's context window, without\n"
 	       "running the model: tokens per document (with the model's own tokenizer), the\n"
@@ -36,6 +38,7 @@ static void usage(void)
 	       "      --measure           measure the prefill speed now (up to %d tokens of\n"
 	       "                          this corpus) and record it\n", MEASURE_TOKENS);
 	lr_session_help(stdout, 1);
+	lr_ask_api_help(stdout);
 	printf("  -h, --help              show this help and exit\n"
 	       "\n"
 	       "Exit status: 0 fits; 6 does not fit (the table says by how much); 10 fits but\n"
@@ -95,14 +98,24 @@ static void print_prefill(const struct lr_session *s, const struct lr_speed *sp,
 	(void)s;
 }
 
-static void print_json(const struct lr_session *s, const struct lr_speed *sp, int have, uint64_t tokens,
-                       uint64_t kv_bytes)
+static void print_json(const struct lr_session *s, const struct lr_ask_api *x, const struct lr_speed *sp,
+                       int have, uint64_t tokens, uint64_t kv_bytes)
 {
 	struct json j;
 
 	json_init(&j, stdout, 1);
 	json_obj(&j);
-	json_key(&j, "model"); lr_session_json_model(&j, s);
+	json_key(&j, "model");
+	if (s->rm.m) lr_session_json_model(&j, s); else json_null(&j);
+	if (x->api) {
+		/* the server answers: no cache or prefill here */
+		json_key(&j, "api"); lr_ask_api_json(&j, x, s, NULL);
+		json_key(&j, "budget"); lr_report_json_budget(&j, s->pack);
+		json_key(&j, "documents"); lr_report_json_documents(&j, s->pack);
+		json_obj_end(&j);
+		json_end(&j);
+		return;
+	}
 	json_key(&j, "kv"); json_str(&j, lr_kv_type_name(s->run.cp.kv_type));
 	json_key(&j, "kv_bytes"); json_uint(&j, kv_bytes);
 	json_key(&j, "budget"); lr_report_json_budget(&j, s->pack);
@@ -146,6 +159,7 @@ int cmd_plan(int argc, char **argv)
 	enum { O_JSON = 256, O_PROMPT, O_IDS, O_MEASURE };
 	static const struct option opts[] = {
 		LR_SESSION_OPTIONS,
+		LR_ASK_API_OPTIONS,
 		{ "json", no_argument, NULL, O_JSON },
 		{ "show-prompt", no_argument, NULL, O_PROMPT },
 		{ "show-ids", no_argument, NULL, O_IDS },
@@ -154,12 +168,14 @@ int cmd_plan(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lr_session s;
+	struct lr_ask_api x;
 	struct lr_err err = { 0 };
 	struct lr_speed sp;
 	int json = 0, prompt = 0, ids = 0, meas = 0, have, c, rc;
 	uint64_t tokens, kv_bytes;
 
 	lr_session_init(&s, CMD);
+	lr_ask_api_init(&x, CMD);
 	while ((c = getopt_long(argc, argv, ":" LR_SESSION_SHORT_OPTIONS "h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_JSON: json = 1; break;
@@ -167,10 +183,31 @@ int cmd_plan(int argc, char **argv)
 		case O_IDS: ids = 1; break;
 		case O_MEASURE: meas = 1; break;
 		case 'h': usage(); return LR_EXIT_OK;
+		case LR_ASK_API_O_VOCAB: s.vocab = optarg; break;
 		default:
+			if ((rc = lr_ask_api_opt(&x, c, optarg)) != -1) {
+				if (rc)
+					return rc;
+				break;
+			}
+			x.local_only |= c == 't' || c == LR_RUN_O_KV;
 			if ((rc = lr_session_opt(&s, c, optarg, argv)))
 				return rc;
 		}
+	}
+	if (x.escalate) {
+		rc = cli_usage(CMD, "--escalate-api is for ask; plan takes --api");
+		goto out;
+	}
+	if ((rc = lr_ask_api_start(&x, &s)))
+		goto out;
+	if (s.vocab && !x.api) {
+		rc = cli_usage(CMD, "--vocab counts tokens for --api; plan without it needs the model (-m)");
+		goto out;
+	}
+	if (x.api && meas) {
+		rc = cli_usage(CMD, "--measure measures the local engine: it means nothing with --api");
+		goto out;
 	}
 	if (json + prompt + ids > 1) {
 		rc = cli_usage(CMD, "give only one of --json, --show-prompt, --show-ids");
@@ -182,8 +219,25 @@ int cmd_plan(int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
+	if ((prompt || ids) && !s.rm.tok) {
+		rc = cli_usage(CMD, "--show-prompt and --show-ids need the tokenizer: give -m or --vocab");
+		goto out;
+	}
 	if (prompt || ids) {
 		rc = show(&s, ids, &err) ? cli_fail(&err) : lr_corpus_status(&s.corpus);
+		goto out;
+	}
+	if (x.api) {
+		if ((rc = lr_ask_api_ready(&x, &s)))
+			goto out;
+		if (json) {
+			print_json(&s, &x, &sp, 0, 0, 0);
+		} else {
+			lr_report_table(stdout, s.pack, 0);
+			putchar('\n');
+			lr_report_totals(stdout, s.pack, s.n_questions > 0);
+		}
+		rc = s.layout_rc ? cli_fail(&err) : lr_corpus_status(&s.corpus);
 		goto out;
 	}
 	tokens = (uint64_t)s.pack->n_fixed + s.pack->n_doc_tokens + s.pack->n_question;
@@ -198,7 +252,7 @@ int cmd_plan(int argc, char **argv)
 		have = lr_speed_load(s.fingerprint, lr_kv_type_name(s.run.cp.kv_type), &sp) == 0;
 	}
 	if (json) {
-		print_json(&s, &sp, have, tokens, kv_bytes);
+		print_json(&s, &x, &sp, have, tokens, kv_bytes);
 	} else {
 		char b1[16], b2[16], n1[32], n2[32];
 		lr_report_table(stdout, s.pack, 0);
@@ -216,6 +270,7 @@ int cmd_plan(int argc, char **argv)
 	else
 		rc = lr_corpus_status(&s.corpus);
 out:
+	lr_ask_api_release(&x);
 	lr_session_release(&s);
 	return rc;
 }

@@ -298,6 +298,29 @@ ask --api "$URL" c -q "What is beta?"
 ok $([ "$rc" -eq 0 ] && grep -q '^citations: 1 of 1 verified$' "$T/out"; echo $?) \
 	"a server that ignores \"stream\" and sends one JSON reply: answered"
 
+# ---------------------------------------------------------------- plan --api: the budget against the server
+serve plan
+run timeout 60 "$LONGREAD" plan --api "$URL" c --json
+ok $([ "$rc" -eq 0 ] && jq -e --slurpfile g good.json '.model == null and .api.model == "test-model" and
+	.api.window_from == "server" and .api.tokenizer == "server" and .budget.window == 8192 and .budget.fits and
+	.budget.documents == $g[0].tokens.documents and .budget.instructions == $g[0].tokens.instructions and
+	(.documents | length) == 3' "$T/out" >/dev/null; echo $?) \
+	"plan --api: the server's window, tokens counted by its /tokenize, the same budget ask --api used"
+run timeout 60 "$LONGREAD" plan --api "$URL" c
+ok $([ "$rc" -eq 0 ] && grep -q '^total  *[0-9,]* of a 8,192-token window ([0-9]*%): fits$' "$T/out" &&
+	! grep -q '^KV cache\|^prefill' "$T/out" && grep -q "^longread: API '$URL/v1', model 'test-model'" "$T/err"; echo $?) \
+	"plan --api: the table against the server's window, no local cache or prefill lines"
+run timeout 60 "$LONGREAD" plan --api "$URL" -m "$M" -c 8192 c -q "What is beta?" --json
+ok $([ "$rc" -eq 0 ] && jq -e --slurpfile p plan.json '.api.tokenizer == "local" and .budget.documents == $p[0].budget.documents
+	and .budget.instructions == $p[0].budget.instructions and .model.fingerprint == $p[0].model.fingerprint' "$T/out" >/dev/null
+	echo $?) "plan --api -m: the local tokenizer's exact budget"
+run timeout 60 "$LONGREAD" plan --api "$URL" c --measure
+expect_usage "it means nothing with --api" plan "plan --api --measure"
+run timeout 60 "$LONGREAD" plan --api "$URL" c --show-prompt
+expect_usage "need the tokenizer: give -m or --vocab" plan "plan --api --show-prompt without a tokenizer"
+run timeout 60 "$LONGREAD" plan --escalate-api "$URL" c
+expect_usage "--escalate-api is for ask" plan "plan --escalate-api"
+
 # ---------------------------------------------------------------- --escalate-api: local first, the server when it fails
 # the generated model's answers cite nothing, so each question goes on to the server
 serve esc
