@@ -2,12 +2,14 @@
 #include "src/cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_exit_code(int lr_code)
 {
@@ -31,12 +33,109 @@ int cli_exit_code(int lr_code)
 	return LR_EXIT_ERROR;
 }
 
+static FILE *err_stream;   /* where errors go: stderr, or its old self under --quiet */
+static int quiet;
+static const struct option *cur_opts;
+
+static FILE *errs(void)
+{
+	return err_stream ? err_stream : stderr;
+}
+
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
+	FILE *f = errs();
+
 	fflush(stdout);
-	fprintf(stderr, "longread: %s", prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	fprintf(f, "longread: %s", prefix);
+	vfprintf(f, fmt, ap);
+	fputc('\n', f);
+	fflush(f);
+}
+
+int cli_quiet(void)
+{
+	int keep = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	FILE *f = keep >= 0 ? fdopen(keep, "w") : NULL;
+
+	if (!f || null < 0 || dup2(null, STDERR_FILENO) < 0) {
+		if (f)
+			fclose(f);
+		else if (keep >= 0)
+			close(keep);
+		if (null >= 0)
+			close(null);
+		return -1;
+	}
+	close(null);
+	setvbuf(f, NULL, _IOLBF, 0);
+	err_stream = f;
+	quiet = 1;
+	return 0;
+}
+
+void cli_options(const struct option *opts)
+{
+	cur_opts = opts;
+}
+
+/* Levenshtein distance of a and b, stopping at 3 (more is never a typo here). */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64];
+
+	if (la >= 63 || lb >= 63)
+		return 3;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb] < 3 ? row[lb] : 3;
+}
+
+const char *cli_closest(const char *word, const char *const *names)
+{
+	const char *best = NULL;
+	size_t best_d = 3, n = strlen(word);
+
+	for (size_t i = 0; names[i]; i++) {
+		size_t d = distance(word, names[i]);
+		if (n >= 3 && strncmp(names[i], word, n) == 0 && d > 1)
+			d = 1;   /* an abbreviation */
+		if (d < best_d || (d == best_d && best && strcmp(names[i], best) < 0 && d < 3)) {
+			best_d = d;
+			best = names[i];
+		}
+	}
+	return best_d <= 2 && n > 1 ? best : NULL;
+}
+
+/* The long option closest to the unrecognised one ("--tempp" -> "temp"), or NULL. */
+static const char *closest_option(const char *arg)
+{
+	const char *names[256];
+	char word[64];
+	size_t n = 0, len = strcspn(arg + 2, "=");
+
+	if (!cur_opts || len >= sizeof word)
+		return NULL;
+	memcpy(word, arg + 2, len);
+	word[len] = '\0';
+	for (size_t i = 0; cur_opts[i].name && n < 255; i++)
+		names[n++] = cur_opts[i].name;
+	names[n] = NULL;
+	return cli_closest(word, names);
 }
 
 void cli_error(const char *fmt, ...)
@@ -52,6 +151,8 @@ void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (quiet)
+		return;
 	va_start(ap, fmt);
 	vmsg("warning: ", fmt, ap);
 	va_end(ap);
@@ -71,9 +172,9 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	vmsg("", fmt, ap);
 	va_end(ap);
 	if (cmd)
-		fprintf(stderr, "Try 'longread %s --help'.\n", cmd);
+		fprintf(errs(), "Try 'longread %s --help'.\n", cmd);
 	else
-		fprintf(stderr, "Try 'longread --help'.\n");
+		fprintf(errs(), "Try 'longread --help'.\n");
 	return LR_EXIT_USAGE;
 }
 
@@ -88,8 +189,13 @@ int cli_opt_error(const char *cmd, int c, char **argv)
 				(int)strcspn(arg, "="), arg);
 		return cli_usage(cmd, "option '-%c' requires an argument", optopt);
 	}
-	if (is_long)
+	if (is_long) {
+		const char *near = closest_option(arg);
+		if (near)
+			return cli_usage(cmd, "unrecognized option '%.*s'; did you mean '--%s'?", (int)strcspn(arg, "="),
+			                 arg, near);
 		return cli_usage(cmd, "unrecognized option '%s'", arg);
+	}
 	return cli_usage(cmd, "invalid option -- '%c'", optopt);
 }
 

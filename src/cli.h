@@ -3,6 +3,7 @@
 #ifndef LR_CLI_H
 #define LR_CLI_H
 
+#include <getopt.h>
 #include <stdint.h>
 
 #include "engine/err.h"
@@ -48,6 +49,19 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 /* Report the option error getopt_long just returned ('?' or ':') for cmd; the short
  * option string must start with ':'.  Returns LR_EXIT_USAGE. */
 int cli_opt_error(const char *cmd, int c, char **argv);
+
+/* The long options of the command being parsed, for cli_opt_error's "did you mean"
+ * (optional: without it there is no suggestion). */
+void cli_options(const struct option *opts);
+
+/* The candidate closest to word (a typo: edit distance at most 2, or a prefix of it),
+ * or NULL.  names: NULL-terminated. */
+const char *cli_closest(const char *word, const char *const *names);
+
+/* --quiet: from now on only errors reach standard error (cli_error, cli_fail,
+ * cli_usage); everything else written to it, warnings and progress included, is
+ * dropped.  @return 0, or -1 if it could not be set up (then nothing changes). */
+int cli_quiet(void);
 
 /* Parse a whole decimal number in [lo, hi] given to option opt.  Returns 0, or prints
  * a usage error for cmd and returns LR_EXIT_USAGE. */

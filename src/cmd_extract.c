@@ -187,6 +187,7 @@ int cmd_extract(int argc, char **argv)
 	int json = 0, c, rc;
 
 	lr_corpus_init(&cp);
+	cli_options(opts);
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_JSON: json = 1; break;

@@ -58,6 +58,7 @@ int cmd_generate(int argc, char **argv)
 	double t0, t1;
 
 	lr_run_opts_init(&ro, 256, LR_KV_Q8);
+	cli_options(opts);
 	while ((c = getopt_long(argc, argv, ":" LR_RUN_SHORT_OPTIONS "p:f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': prompt = optarg; break;

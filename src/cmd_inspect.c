@@ -424,6 +424,7 @@ int cmd_inspect(int argc, char **argv)
 	struct lr_err err = { 0 };
 	int json = 0, metadata = 0, c, rc;
 
+	cli_options(opts);
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;

@@ -85,6 +85,7 @@ int cmd_logits(int argc, char **argv)
 	uint64_t v;
 	int c, rc, reference = 0;
 
+	cli_options(opts);
 	while ((c = getopt_long(argc, argv, ":m:o:t:b:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': model_path = optarg; break;

@@ -138,6 +138,7 @@ int cmd_pack(int argc, char **argv)
 	char b1[32], b2[32], b3[32], b4[32];
 
 	lr_session_init(&s, CMD);
+	cli_options(opts);
 	while ((c = getopt_long(argc, argv, ":" LR_SESSION_SHORT_OPTIONS "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;

@@ -176,6 +176,7 @@ int cmd_plan(int argc, char **argv)
 
 	lr_session_init(&s, CMD);
 	lr_ask_api_init(&x, CMD);
+	cli_options(opts);
 	while ((c = getopt_long(argc, argv, ":" LR_SESSION_SHORT_OPTIONS "h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_JSON: json = 1; break;

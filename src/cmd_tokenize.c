@@ -109,6 +109,7 @@ int cmd_tokenize(int argc, char **argv)
 	char *text = NULL;
 	size_t len = 0;
 
+	cli_options(opts);
 	while ((c = getopt_long(argc, argv, ":m:ch", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':

@@ -46,6 +46,8 @@ static void print_help(void)
 	       "Options:\n"
 	       "  -h, --help     show this help and exit\n"
 	       "  -V, --version  show the version and library versions and exit\n"
+	       "      --quiet    (with any command) only errors on standard error: no progress,\n"
+	       "                 reports or warnings\n"
 	       "\n"
 	       "Run 'longread <command> --help' for a command's options.\n"
 	       "Exit status: 0 ok, 1 error, 2 usage, 3 I/O, 4 malformed input, 5 unsupported input,\n"
@@ -119,12 +121,41 @@ static int close_stdout(int rc)
 	return rc;
 }
 
+/* What every command takes, handled before the command sees its arguments: --quiet
+ * (taken out), and llama.cpp's spellings that getopt cannot parse (-ctk, -ctv: one dash,
+ * several letters) turned into their long forms.  Nothing after "--" is touched.
+ * @return the new argc. */
+static int global_options(int argc, char **argv)
+{
+	int out = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "--quiet") == 0) {
+			cli_quiet();
+			continue;
+		}
+		if (strcmp(argv[i], "-ctk") == 0)
+			argv[i] = (char *)"--cache-type-k";
+		else if (strcmp(argv[i], "-ctv") == 0)
+			argv[i] = (char *)"--cache-type-v";
+		argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	return out;
+}
+
 int main(int argc, char **argv)
 {
 	const char *name;
 	int rc;
 
 	wrap_stdout();
+	argc = global_options(argc, argv);
 	if (argc < 2)
 		return cli_usage(NULL, "missing command");
 	name = argv[1];
@@ -143,6 +174,14 @@ int main(int argc, char **argv)
 			rc = commands[i].run(argc - 1, argv + 1);
 			return close_stdout(rc);
 		}
+	}
+	{
+		const char *names[N_COMMANDS + 1], *near;
+		for (size_t i = 0; i < N_COMMANDS; i++)
+			names[i] = commands[i].name;
+		names[N_COMMANDS] = NULL;
+		if ((near = cli_closest(name, names)))
+			return cli_usage(NULL, "unknown command '%s'; did you mean '%s'?", name, near);
 	}
 	return cli_usage(NULL, "unknown command '%s'", name);
 }

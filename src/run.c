@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +21,9 @@ void lr_run_kv_default(struct lr_run_opts *o, const struct lr_hparams *hp)
 		o->cp.kv_type = LR_KV_F16;
 }
 
+/* The note the KV cache line carries when llama.cpp's spelling chose the type. */
+static char kv_alias[96];
+
 int lr_run_ctx_new(struct lr_ctx **ctx, const struct lr_model *m, const struct lr_ctx_params *cp,
                    struct lr_err *err)
 {
@@ -28,9 +32,9 @@ int lr_run_ctx_new(struct lr_ctx **ctx, const struct lr_model *m, const struct l
 
 	if (rc)
 		return rc;
-	fprintf(stderr, "longread: KV cache %s: %s for %" PRIu32 " tokens\n",
+	fprintf(stderr, "longread: KV cache %s: %s for %" PRIu32 " tokens%s\n",
 	        lr_kv_type_name(lr_ctx_kv(*ctx)->type), cli_bytes(lr_ctx_kv(*ctx)->bytes, b, sizeof b),
-	        lr_ctx_n_ctx(*ctx));
+	        lr_ctx_n_ctx(*ctx), kv_alias);
 	return 0;
 }
 
@@ -40,6 +44,54 @@ void lr_run_opts_init(struct lr_run_opts *o, uint64_t n_gen, enum lr_kv_type kv)
 	o->n_gen = n_gen;
 	o->cp.kv_type = kv;
 	o->sp = lr_sampler_defaults();
+}
+
+/* -c N, also as llama.cpp users write it with a K suffix (8k = 8192, 128K = 131072). */
+static int parse_ctx(const char *cmd, const char *arg, uint64_t *v)
+{
+	size_t n = strlen(arg);
+	char num[24];
+	int rc;
+
+	if (n < 2 || n >= sizeof num || (arg[n - 1] != 'k' && arg[n - 1] != 'K'))
+		return cli_parse_u64(cmd, "--ctx", arg, 1, 1u << 24, v);
+	memcpy(num, arg, n - 1);
+	num[n - 1] = '\0';
+	if ((rc = cli_parse_u64(cmd, "--ctx", num, 1, 1u << 14, v)))
+		return rc;
+	*v *= 1024;
+	return 0;
+}
+
+/* llama.cpp's --cache-type-k/-v (-ctk/-ctv): its type names mapped to longread's one
+ * cache type for keys and values, saying which (on the KV cache line). */
+static int cache_type(struct lr_run_opts *o, const char *cmd, const char *opt, const char *arg)
+{
+	static const struct { const char *llama, *ours; } map[] = {
+		{ "f32", "f32" }, { "f16", "f16" }, { "q8_0", "q8" }, { "q4_0", "q4" },
+		{ "bf16", NULL }, { "q4_1", NULL }, { "q5_0", NULL }, { "q5_1", NULL }, { "iq4_nl", NULL },
+	};
+	enum lr_kv_type t;
+
+	for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
+		if (strcmp(arg, map[i].llama) != 0)
+			continue;
+		if (!map[i].ours)
+			return cli_usage(cmd, "%s %s: longread's caches are f32, f16, q8 (like q8_0) and q4 (like "
+			                 "q4_0, rotated); give --kv with one of them", opt, arg);
+		lr_kv_type_parse(map[i].ours, &t);
+		if (o->kv_given && t != o->cp.kv_type)
+			return cli_usage(cmd, "%s %s asks for the %s cache, but another option asked for %s: longread "
+			                 "keeps keys and values in one type", opt, arg, map[i].ours,
+			                 lr_kv_type_name(o->cp.kv_type));
+		if (!o->kv_given)
+			snprintf(kv_alias, sizeof kv_alias, " (%s %s is longread's %s: one type for keys and values)",
+			         opt, arg, map[i].ours);
+		o->cp.kv_type = t;
+		o->kv_given = 1;
+		return 0;
+	}
+	return cli_usage(cmd, "invalid cache type '%s' for %s (f32, f16, q8_0, q4_0)", arg, opt);
 }
 
 int lr_run_opt(struct lr_run_opts *o, const char *cmd, int c, const char *arg)
@@ -55,9 +107,12 @@ int lr_run_opt(struct lr_run_opts *o, const char *cmd, int c, const char *arg)
 		o->n_gen_given = 1;
 		break;
 	case 'c':
-		if (!(rc = cli_parse_u64(cmd, "--ctx", arg, 1, 1u << 24, &v)))
+		if (!(rc = parse_ctx(cmd, arg, &v)))
 			o->cp.n_ctx = (uint32_t)v;
 		break;
+	case LR_RUN_O_CTK:
+	case LR_RUN_O_CTV:
+		return cache_type(o, cmd, c == LR_RUN_O_CTK ? "--cache-type-k" : "--cache-type-v", arg);
 	case 't':
 		if (!(rc = cli_parse_u64(cmd, "--threads", arg, 1, 1024, &v)))
 			o->cp.n_threads = (int)v;
@@ -116,10 +171,13 @@ void lr_run_help(FILE *f, const char *n_help, const char *ctx_help)
 	fprintf(f,
 	       "  -m, --model FILE        the GGUF model\n"
 	       "  -n, --tokens N          %s\n"
-	       "  -c, --ctx N             %s\n"
+	       "  -c, --ctx N             %s;\n"
+	       "                          8k, 32K, 128k: thousands of 1,024\n"
 	       "      --kv TYPE           KV cache type: f32, f16, q8 (default; 8.5 bits a value),\n"
 	       "                          q4 (4.5 bits, rotated)\n"
-	       "  -t, --threads N         threads (default: all CPUs)\n",
+	       "  -t, --threads N         threads (default: all CPUs)\n"
+	       "  llama.cpp's --ctx-size, --n-predict, -ctk/--cache-type-k and -ctv/--cache-type-v\n"
+	       "  (f32, f16, q8_0, q4_0) are taken too.\n",
 	       n_help, ctx_help);
 }
 

@@ -20,6 +20,7 @@
 /* Long-only option values of the shared options (commands use 256..999 for theirs). */
 enum {
 	LR_RUN_O_TEMP = 1000, LR_RUN_O_TOPK, LR_RUN_O_TOPP, LR_RUN_O_MINP, LR_RUN_O_REP, LR_RUN_O_SEED, LR_RUN_O_KV,
+	LR_RUN_O_CTK, LR_RUN_O_CTV,
 };
 
 /* Entries for a command's struct option table, and the short options they use: the
@@ -27,7 +28,11 @@ enum {
 #define LR_RUN_MODEL_OPTIONS \
 	{ "model", required_argument, NULL, 'm' }, { "tokens", required_argument, NULL, 'n' }, \
 	{ "ctx", required_argument, NULL, 'c' }, { "threads", required_argument, NULL, 't' }, \
-	{ "kv", required_argument, NULL, LR_RUN_O_KV }
+	{ "kv", required_argument, NULL, LR_RUN_O_KV }, \
+	/* llama.cpp's spellings of the same (src/main.c turns -ctk, -ctv into these) */ \
+	{ "ctx-size", required_argument, NULL, 'c' }, { "n-predict", required_argument, NULL, 'n' }, \
+	{ "cache-type-k", required_argument, NULL, LR_RUN_O_CTK }, \
+	{ "cache-type-v", required_argument, NULL, LR_RUN_O_CTV }
 #define LR_RUN_SAMPLING_OPTIONS \
 	{ "temp", required_argument, NULL, LR_RUN_O_TEMP }, \
 	{ "top-k", required_argument, NULL, LR_RUN_O_TOPK }, { "top-p", required_argument, NULL, LR_RUN_O_TOPP }, \
