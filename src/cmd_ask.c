@@ -583,13 +583,41 @@ static int restore(struct asker *a, struct lr_err *err)
 }
 
 /* Questions from standard input, one per line, until EOF (or Ctrl-C). */
+/* One line of standard input into b (without its newline), keeping at most max bytes
+ * of it (the rest is read and dropped).  @return 1 a line (*over: it was longer than
+ * max), 0 end of input, -1 a read error or out of memory (errno). */
+static int read_line(struct lr_buf *b, size_t max, int *over)
+{
+	int ch, any = 0;
+
+	b->n = 0;
+	*over = 0;
+	errno = 0;
+	while ((ch = getc(stdin)) != EOF) {
+		any = 1;
+		if (ch == '\n')
+			return 1;
+		if (b->n < max) {
+			char c = (char)ch;
+			lr_buf_add(b, &c, 1);
+			if (lr_buf_failed(b)) {
+				errno = ENOMEM;
+				return -1;
+			}
+		} else {
+			*over = 1;
+		}
+	}
+	if (ferror(stdin))
+		return -1;
+	return any;
+}
+
 static int ask_stdin(struct asker *a, uint32_t *prefilled, struct lr_err *err)
 {
 	int tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int rc = 0;
+	struct lr_buf line = { 0 };
+	int rc = 0, got, over;
 
 	a->echo = !tty;
 	for (;;) {
@@ -597,25 +625,31 @@ static int ask_stdin(struct asker *a, uint32_t *prefilled, struct lr_err *err)
 			fputs("question> ", stderr);
 			fflush(stderr);
 		}
-		errno = 0;
-		n = getline(&line, &cap, stdin);
-		if (n < 0) {
+		got = read_line(&line, LR_SESSION_MAX_QUESTION, &over);
+		if (got <= 0) {
 			if (lr_run_interrupted() || errno == EINTR)
 				rc = lr_errf(err, LR_EINTR, "interrupted");
-			else if (ferror(stdin))
-				rc = lr_errf_sys(err, errno, "cannot read the questions from standard input");
+			else if (got < 0)
+				rc = errno == ENOMEM ? lr_errf(err, LR_ENOMEM, "out of memory reading a question") :
+				     lr_errf_sys(err, errno, "cannot read the questions from standard input");
 			if (tty)
 				fputc('\n', stderr);
 			break;
 		}
-		if ((rc = answer(a, line, (size_t)n, *prefilled, err)))
+		if (over) {
+			/* refused before the tokenizer ever sees it */
+			cli_error("question %zu is over %d MiB: skipped", ++a->n_asked, LR_SESSION_MAX_QUESTION >> 20);
+			a->skipped = 1;
+			continue;
+		}
+		if ((rc = answer(a, line.p ? line.p : "", line.n, *prefilled, err)))
 			break;
 		if (a->qids.n)
 			*prefilled = 0;
 		if (lr_run_interrupted())
 			break;
 	}
-	free(line);
+	lr_buf_release(&line);
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #include "src/run.h"
 
 #define CMD "generate"
+#define MAX_PROMPT_FILE (64 << 20)   /* bytes: far more than any window holds */
 
 static void usage(void)
 {
@@ -83,8 +84,13 @@ int cmd_generate(int argc, char **argv)
 		return cli_usage(CMD, "--system needs --chat");
 
 	if (file) {
-		if ((rc = lr_run_read_file(file, &file_text, &prompt_len, &err)))
+		if ((rc = lr_run_read_file(file, MAX_PROMPT_FILE, &file_text, &prompt_len, &err)))
 			goto fail;
+		if (prompt_len > MAX_PROMPT_FILE) {
+			rc = lr_errf(&err, LR_ERANGE, "'%s' is over %d MiB: too long for a prompt", file,
+			             MAX_PROMPT_FILE >> 20);
+			goto fail;
+		}
 		prompt = file_text;
 	} else {
 		prompt_len = strlen(prompt);

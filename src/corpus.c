@@ -4,9 +4,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/buf.h"
 #include "src/cli.h"
 #include "src/run.h"
 
@@ -127,6 +129,41 @@ static void report_failures(const struct lr_doclist *docs, size_t from)
 	}
 }
 
+/* Standard input as a document: a PDF up to STDIN_LIMIT; anything else up to the
+ * --max-file-size limit and a byte more, so the extractor skips it as too large without
+ * the rest being read (`yes | longread extract -` ends at once).  */
+static int read_stdin(struct lr_corpus *c, char **buf, size_t *len, struct lr_err *err)
+{
+	char head[1024];
+	size_t n = fread(head, 1, sizeof head, stdin), max;
+	struct lr_buf b = { 0 };
+	char *rest = NULL;
+	size_t n_rest = 0;
+	int rc;
+
+	if (ferror(stdin))
+		return lr_errf_sys(err, errno, "cannot read standard input");
+	max = memmem(head, n, "%PDF-", 5) ? STDIN_LIMIT :
+	      c->o.max_file_size ? c->o.max_file_size : LR_EXTRACT_DEFAULT_MAX_FILE;
+	if (n == sizeof head && (rc = lr_run_read_file("-", max > n ? max - n : 0, &rest, &n_rest, err)))
+		return rc;
+	lr_buf_add(&b, head, n);
+	lr_buf_add(&b, rest ? rest : "", n_rest);
+	lr_buf_add(&b, "", 1);
+	free(rest);
+	if (lr_buf_failed(&b)) {
+		lr_buf_release(&b);
+		return lr_errf(err, LR_ENOMEM, "out of memory reading standard input");
+	}
+	if (max == STDIN_LIMIT && b.n - 1 > STDIN_LIMIT) {
+		lr_buf_release(&b);
+		return lr_errf(err, LR_ERANGE, "standard input is over 1 GiB");
+	}
+	*buf = b.p;
+	*len = b.n - 1;
+	return 0;
+}
+
 int lr_corpus_extract(struct lr_corpus *c, char *const *paths, int n, const char *cmd,
                       int stop_on_missing, struct lr_err *err)
 {
@@ -150,11 +187,8 @@ int lr_corpus_extract(struct lr_corpus *c, char *const *paths, int n, const char
 			size_t len;
 			if (stdin_used++)
 				return lr_errf(err, LR_EINVAL, "standard input ('-') given twice");
-			if ((r = lr_run_read_file("-", &buf, &len, err)) == 0) {
-				if (len > STDIN_LIMIT)
-					r = lr_errf(err, LR_ERANGE, "standard input is over 1 GiB");
-				else
-					r = lr_extract_buffer(c->x, "-", buf, len, c->docs, err);
+			if ((r = read_stdin(c, &buf, &len, err)) == 0) {
+				r = lr_extract_buffer(c->x, "-", buf, len, c->docs, err);
 				free(buf);
 			}
 		} else {

@@ -279,7 +279,7 @@ double lr_run_now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-int lr_run_read_file(const char *path, char **out, size_t *len, struct lr_err *err)
+int lr_run_read_file(const char *path, size_t max, char **out, size_t *len, struct lr_err *err)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	struct lr_buf b = { 0 };
@@ -289,7 +289,8 @@ int lr_run_read_file(const char *path, char **out, size_t *len, struct lr_err *e
 
 	if (!f)
 		return lr_errf_sys(err, errno, "cannot open '%s'", path);
-	while ((r = fread(chunk, 1, sizeof chunk, f)) > 0)
+	while (b.n <= max && !lr_buf_failed(&b) &&
+	       (r = fread(chunk, 1, max + 1 - b.n < sizeof chunk ? max + 1 - b.n : sizeof chunk, f)) > 0)
 		lr_buf_add(&b, chunk, r);
 	if (ferror(f))
 		rc = lr_errf_sys(err, errno, "cannot read '%s'", path);

@@ -108,8 +108,10 @@ int lr_run_interrupted(void);
 /* Monotonic seconds. */
 double lr_run_now(void);
 
-/* Read a whole file ("-" = standard input) into a new NUL-terminated buffer. */
-int lr_run_read_file(const char *path, char **out, size_t *len, struct lr_err *err);
+/* Read a file ("-" = standard input) into a new NUL-terminated buffer, at most max + 1
+ * bytes: *len > max says there was more, which was not read (a pipe that never ends
+ * costs max + 1 bytes, not all memory). */
+int lr_run_read_file(const char *path, size_t max, char **out, size_t *len, struct lr_err *err);
 
 /* ------------------------------------------------------------------ prefilling */
 

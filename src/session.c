@@ -125,8 +125,11 @@ static int read_questions(struct lr_session *s, struct lr_err *err)
 	char *save = NULL, *line;
 	int rc;
 
-	if ((rc = lr_run_read_file(s->questions_file, &s->questions_text, &len, err)))
+	if ((rc = lr_run_read_file(s->questions_file, LR_SESSION_MAX_QUESTIONS, &s->questions_text, &len, err)))
 		return rc;
+	if (len > LR_SESSION_MAX_QUESTIONS)
+		return lr_errf(err, LR_ERANGE, "'%s' is over %d MiB: too long for a file of questions",
+		               s->questions_file, LR_SESSION_MAX_QUESTIONS >> 20);
 	if (memchr(s->questions_text, '\0', len))
 		return lr_errf(err, LR_EFORMAT, "'%s' contains NUL bytes: not a text file", s->questions_file);
 	if (!(s->questions = malloc(cap * sizeof *s->questions)))

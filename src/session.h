@@ -14,6 +14,9 @@
 
 #define LR_SESSION_MAX_FOCUS 256
 #define LR_SESSION_MAX_WINDOW 131072u   /* the default window is the model's, at most this */
+#define LR_SESSION_MAX_QUESTIONS (16 << 20)   /* bytes of a --questions file */
+#define LR_SESSION_MAX_QUESTION  (1 << 20)    /* bytes of one question: 250,000 tokens or
+                                                 more, beyond any window */
 
 enum {
 	LR_SESSION_O_SYSTEM = 3000, LR_SESSION_O_FIT, LR_SESSION_O_FOCUS, LR_SESSION_O_ORDER,

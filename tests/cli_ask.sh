@@ -104,6 +104,17 @@ run sh -c "'$LONGREAD' ask -m '$M' c -c 1024 -n 4 --temp 0 --json <q3.txt"
 ok $([ "$rc" -eq 6 ] && [ "$(wc -l <"$T/out")" -eq 2 ] && \
 	grep -q "^longread: question 2 is [0-9]* tokens; the window has room for [0-9]* .*: skipped$" "$T/err"; echo $?) \
 	"a piped question longer than the window's room is skipped, the others answered, exit 6"
+# bounded reads (issue 18): a question over 1 MiB is refused before it is tokenized (and
+# only 1 MiB of it is kept), a questions file that never ends is refused at 16 MiB
+run sh -c "(printf 'What is alpha?\n'; head -c 3000000 /dev/zero | tr '\\0' a; printf '\nWhat is gamma?\n') |
+	'$LONGREAD' ask -m '$M' c -n 2 --temp 0 --json"
+ok $([ "$rc" -eq 6 ] && [ "$(wc -l <"$T/out")" -eq 2 ] && grep -q '^longread: question 2 is over 1 MiB: skipped$' "$T/err"
+	echo $?) "a piped question over 1 MiB is skipped unread, the others answered, exit 6"
+run timeout 20 "$LONGREAD" ask -m "$M" c -n 2 --questions /dev/zero
+expect_fail 2 "'/dev/zero' is over 16 MiB: too long for a file of questions" "--questions /dev/zero: refused at 16 MiB"
+run timeout 20 sh -c "yes | '$LONGREAD' extract -"
+ok $([ "$rc" -eq 0 ] && grep -q 'reason="[0-9]* bytes, over the 1048576-byte limit (--max-file-size)"' "$T/out"; echo $?) \
+	"yes | extract -: standard input over --max-file-size is skipped after 1 MiB, not read without end"
 run sh -c "printf 'The secret word is plover.\n' | '$LONGREAD' ask -m '$M' - -q 'What is the secret word?' -n 4 --json"
 ok $([ "$rc" -eq 0 ] && jq -e '.corpus[0].name == "-" and .corpus[0].kind == "text"' "$T/out" >/dev/null; echo $?) \
 	"'-' reads the documents from standard input"
