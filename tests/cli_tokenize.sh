@@ -104,7 +104,26 @@ stderr_has "missing -m MODEL.gguf or --vocab VOCAB.gguf" "says what is missing"
 stderr_has "Try 'longread tokenize --help'." "points to --help"
 run 2 "no input file" tokenize --vocab "$V"
 stderr_has "missing input file" "missing input file"
-run 2 "two input files" tokenize --vocab "$V" a b
+# several files (issue 16): ids under a header each, counts as wc prints them
+printf 'Hello world\n' >"$T/h.txt"
+printf 'caf\303\251 <|eot_id|>\ttab' >"$T/e.txt"
+run 0 "two input files" tokenize --vocab "$V" "$T/h.txt" "$T/e.txt"
+ok $([ "$(sed -n 1p "$T/out")" = "==> $T/h.txt <==" ] && [ "$(sed -n 2,4p "$T/out" | tr '\n' ' ')" = "9906 1917 198 " ] &&
+	[ "$(sed -n 5,6p "$T/out" | tr '\n' '|')" = "|==> $T/e.txt <==|" ]; echo $?) "... each file's ids under a '==> FILE <==' line"
+run 0 "--count with two files" tokenize --vocab "$V" -c "$T/h.txt" "$T/e.txt"
+h=$("$LONGREAD" tokenize --vocab "$V" -c "$T/h.txt")
+e=$("$LONGREAD" tokenize --vocab "$V" -c "$T/e.txt")
+ok $([ "$(cat "$T/out")" = "$(printf '%s %s\n%s %s\n%s total' "$h" "$T/h.txt" "$e" "$T/e.txt" $((h + e)))" ]; echo $?) \
+	"... a count a file, then the total, as wc does"
+run 2 "standard input twice" tokenize --vocab "$V" - -
+# --show: each token with its text, as llama-tokenize shows it
+run 0 "--show" tokenize --vocab "$V" --show "$T/h.txt"
+ok $([ "$(cat "$T/out")" = "$(printf "   9906 -> 'Hello'\n   1917 -> ' world'\n    198 -> '\\\\n'")" ]; echo $?) \
+	"--show: '   9906 -> 'Hello'', a newline escaped"
+run 0 "--show --special" tokenize --vocab "$V" --show --special "$T/e.txt"
+ok $(grep -q "^ 128009 -> '<|eot_id|>'\$" "$T/out" && grep -qF -- "-> '\\ttab'" "$T/out" && grep -q "fé'\$" "$T/out"; echo $?) \
+	"... a special token by its text, a tab escaped, UTF-8 kept whole"
+run 2 "--count with --show" tokenize --vocab "$V" -c --show "$T/h.txt"
 run 2 "-m and --vocab together" tokenize -m "$V" --vocab "$V" -
 run 2 "unknown option" tokenize --frobnicate --vocab "$V" -
 stderr_has "unrecognized option '--frobnicate'" "names the unknown option"
