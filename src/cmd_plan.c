@@ -98,6 +98,43 @@ static void print_prefill(const struct lr_session *s, const struct lr_speed *sp,
 	(void)s;
 }
 
+/* MemAvailable of /proc/meminfo in bytes, or 0 when unknown. */
+static uint64_t mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	unsigned long long kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kb * 1024;
+}
+
+/* "Will it run here": the weights (mapped from the file, resident as they are used)
+ * and the KV cache against the memory this machine has available now. */
+static void print_memory(const struct lr_session *s, uint64_t kv_bytes, uint64_t avail)
+{
+	uint64_t w = s->rm.m->gguf->size, total = w + kv_bytes;
+	char b1[16], b2[16], b3[16], b4[16];
+
+	printf("memory        %s: weights %s + KV cache %s", cli_bytes(total, b1, sizeof b1),
+	       cli_bytes(w, b2, sizeof b2), cli_bytes(kv_bytes, b3, sizeof b3));
+	if (!avail) {
+		printf(" (the memory available here is unknown)\n");
+		return;
+	}
+	printf("; %s available here: ", cli_bytes(avail, b4, sizeof b4));
+	if (total <= avail)
+		printf("fits\n");
+	else
+		printf("%s short (a smaller --kv, -c or model; the weights would page from disk)\n",
+		       cli_bytes(total - avail, b1, sizeof b1));
+}
+
 static void print_json(const struct lr_session *s, const struct lr_ask_api *x, const struct lr_speed *sp,
                        int have, uint64_t tokens, uint64_t kv_bytes)
 {
@@ -118,6 +155,19 @@ static void print_json(const struct lr_session *s, const struct lr_ask_api *x, c
 	}
 	json_key(&j, "kv"); json_str(&j, lr_kv_type_name(s->run.cp.kv_type));
 	json_key(&j, "kv_bytes"); json_uint(&j, kv_bytes);
+	{
+		uint64_t avail = mem_available(), total = s->rm.m->gguf->size + kv_bytes;
+		json_key(&j, "memory");
+		json_obj(&j);
+		json_key(&j, "weights"); json_uint(&j, s->rm.m->gguf->size);
+		json_key(&j, "kv"); json_uint(&j, kv_bytes);
+		json_key(&j, "total"); json_uint(&j, total);
+		json_key(&j, "available");
+		if (avail) json_uint(&j, avail); else json_null(&j);
+		json_key(&j, "fits");
+		if (avail) json_bool(&j, total <= avail); else json_null(&j);
+		json_obj_end(&j);
+	}
 	json_key(&j, "budget"); lr_report_json_budget(&j, s->pack);
 	json_key(&j, "prefill_seconds");
 	if (have) json_num(&j, lr_speed_predict(sp, 0, tokens)); else json_null(&j);
@@ -264,6 +314,7 @@ int cmd_plan(int argc, char **argv)
 		       lr_count(tokens + s.pack->o.answer_tokens, n1, sizeof n1),
 		       cli_bytes(lr_kv_bytes(&s.rm.m->hp, s.run.cp.kv_type, s.window), b2, sizeof b2),
 		       lr_count(s.window, n2, sizeof n2));
+		print_memory(&s, kv_bytes, mem_available());
 		print_prefill(&s, &sp, have, tokens);
 	}
 	if (s.layout_rc)

@@ -90,6 +90,10 @@ ok $([ "$rc" -eq 0 ] && jq -e '
 	and ([.documents[].kind] == ["tree", "text", "code"])' "$T/out" >/dev/null; echo $?) \
 	"--json: model, KV, budget that adds up, and a manifest of every document"
 ok $(jq -e ".budget.total == $((P + 1024))" "$T/out" >/dev/null; echo $?) "the JSON total is the prompt's $P tokens + the answer"
+avail=$(awk '/^MemAvailable:/ { print $2 * 1024 }' /proc/meminfo)
+ok $(jq -e --argjson a "${avail:-0}" '.memory | .weights == $m and .kv > 0 and .total == .weights + .kv
+	and (.available - $a | fabs) < $a / 4 and .fits == (.total <= .available)' --argjson m "$(stat -c %s "$M")" "$T/out" >/dev/null
+	echo $?) "--json: memory, the model file plus the cache, against what /proc/meminfo says is available"
 # a document's digest is the SHA-256 of its text as the model reads it
 sed -n '/^<document id="2"/,/^<\/document>$/p' want.txt >doc2.txt
 ok $([ "$(jq -r '.documents[1].digest' "$T/out")" = "$(sha256sum doc2.txt | cut -d' ' -f1)" ]; echo $?) \
@@ -207,5 +211,9 @@ run "$LONGREAD" plan -m notemplate.gguf c
 ok $([ "$rc" -eq 0 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && \
 	grep -q "^longread: warning: 'notemplate.gguf' has no chat template (a base model?); using the Llama 3 chat format" \
 	"$T/err"; echo $?) "the chat tokens without a template string: one warning, then the report"
+
+run "$LONGREAD" plan -m "$M" c
+ok $(grep -q "^memory  *[0-9.]* [KMG]iB: weights [0-9.]* [KMG]iB + KV cache [0-9.]* [KMG]iB; [0-9.]* [KMG]iB available here: fits$" "$T/out"
+	echo $?) "the report says whether weights and cache fit in the memory available here"
 
 done_testing
