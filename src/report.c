@@ -111,21 +111,82 @@ void lr_report_totals(FILE *f, const struct lr_pack *p, int question_known)
 	fputc('\n', f);
 }
 
-void lr_report_fit(const struct lr_pack *p)
+/* "--fit: 'a.pdf' shortened from 9,000 to 2,100 tokens: pages 1-3 of 12 kept" (the page
+ * of the last line kept, read in part or whole), or lines for text. */
+static void report_shortened(const struct lr_pack_doc *pd)
 {
-	char a[32], b[32], c[32], d[32];
+	const struct lr_doc *d = pd->doc;
+	const struct lr_anchor *pg = d->kind == LR_DOC_PDF && pd->n_lines_kept ?
+	                             lr_doc_page_at(d, d->line_off[pd->n_lines_kept - 1]) : NULL;
+	char a[32], b[32], c[32], e[32];
 
-	fflush(stdout);
+	if (pg)
+		fprintf(stderr, "longread: --fit: '%s' shortened from %s to %s tokens: %s%s of %s kept\n", d->name,
+		        lr_count(pd->n_full, a, sizeof a), lr_count(pd->n_tok, b, sizeof b),
+		        pg->number > 1 ? "pages 1-" : "page ", lr_count(pg->number, c, sizeof c),
+		        lr_count(d->n_pages, e, sizeof e));
+	else
+		fprintf(stderr, "longread: --fit: '%s' shortened from %s to %s tokens: lines 1-%s of %s kept\n", d->name,
+		        lr_count(pd->n_full, a, sizeof a), lr_count(pd->n_tok, b, sizeof b),
+		        lr_count(pd->n_lines_kept, c, sizeof c), lr_count(d->n_lines, e, sizeof e));
+}
+
+/* The indices of the documents of fate f, largest first (at most cap of them); the
+ * number of such documents and their tokens in *n and *tokens. */
+static size_t largest(const struct lr_pack *p, enum lr_pack_fate f, size_t *idx, size_t cap, size_t *n,
+                      uint64_t *tokens)
+{
+	size_t k = 0;
+
+	*n = 0;
+	*tokens = 0;
 	for (size_t i = 0; i < p->n_docs; i++) {
 		const struct lr_pack_doc *pd = &p->docs[i];
-		if (pd->fate == LR_PACK_SHORTENED)
-			fprintf(stderr, "longread: --fit: '%s' shortened from %s to %s tokens: lines 1-%s of %s kept\n",
-			        pd->doc->name, lr_count(pd->n_full, a, sizeof a), lr_count(pd->n_tok, b, sizeof b),
-			        lr_count(pd->n_lines_kept, c, sizeof c), lr_count(pd->doc->n_lines, d, sizeof d));
-		else if (pd->fate == LR_PACK_DROPPED)
-			fprintf(stderr, "longread: --fit: '%s' left out (%s tokens)\n", pd->doc->name,
-			        lr_count(pd->n_full, a, sizeof a));
+		size_t j;
+		if (pd->fate != f)
+			continue;
+		(*n)++;
+		*tokens += pd->n_full;
+		/* insertion into the top cap by size */
+		for (j = k; j > 0 && p->docs[idx[j - 1]].n_full < pd->n_full; j--)
+			if (j < cap)
+				idx[j] = idx[j - 1];
+		if (j < cap) {
+			idx[j] = i;
+			if (k < cap)
+				k++;
+		}
 	}
+	return k;
+}
+
+#define FIT_SHOWN 3   /* documents named in a --fit summary line */
+
+void lr_report_fit(const struct lr_pack *p)
+{
+	size_t idx[FIT_SHOWN], k, n;
+	uint64_t tokens;
+	char a[32], b[32];
+
+	fflush(stdout);
+	/* shortened: a line each (there are few: --fit shortens the largest to a common size) */
+	k = largest(p, LR_PACK_SHORTENED, idx, FIT_SHOWN, &n, &tokens);
+	for (size_t i = 0; i < k; i++)
+		report_shortened(&p->docs[idx[i]]);
+	if (n > k)
+		fprintf(stderr, "longread: --fit: and %zu more shortened (plan --fit lists them all)\n", n - k);
+	/* left out: one line, the largest named */
+	k = largest(p, LR_PACK_DROPPED, idx, FIT_SHOWN, &n, &tokens);
+	if (!n)
+		return;
+	fprintf(stderr, "longread: --fit: %zu document%s left out (%s tokens): ", n, n == 1 ? "" : "s",
+	        lr_count(tokens, a, sizeof a));
+	for (size_t i = 0; i < k; i++)
+		fprintf(stderr, "%s'%s' (%s)", i ? ", " : "", p->docs[idx[i]].doc->name,
+		        lr_count(p->docs[idx[i]].n_full, b, sizeof b));
+	if (n > k)
+		fprintf(stderr, " and %zu more (plan --fit lists them all)", n - k);
+	fputc('\n', stderr);
 }
 
 void lr_report_fits_line(const struct lr_pack *p)

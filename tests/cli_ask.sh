@@ -104,6 +104,17 @@ run sh -c "'$LONGREAD' ask -m '$M' c -c 1024 -n 4 --temp 0 --json <q3.txt"
 ok $([ "$rc" -eq 6 ] && [ "$(wc -l <"$T/out")" -eq 2 ] && \
 	grep -q "^longread: question 2 is [0-9]* tokens; the window has room for [0-9]* .*: skipped$" "$T/err"; echo $?) \
 	"a piped question longer than the window's room is skipped, the others answered, exit 6"
+# --fit on many documents (issue 16): a summary, not a line a document; PDFs by page
+mkdir -p many
+for i in $(seq 1 30); do head -c $((i * 900)) "$SRCDIR/corpora/text/GPL-3.txt" >"many/g$i.txt"; done
+run "$LONGREAD" ask -m "$M" many "$SRCDIR/corpora/pdf/apssamp.pdf" -c 3000 --fit -n 2 -q x
+ok $([ "$rc" -eq 0 ] && [ "$(grep -c '^longread: --fit: ' "$T/err")" -le 5 ] &&
+	grep -q "^longread: --fit: [0-9]* documents left out ([0-9,]* tokens): '.*apssamp.pdf' (8,[0-9]*), 'g30.txt' ([0-9,]*), 'g29.txt' ([0-9,]*) and [0-9]* more (plan --fit lists them all)$" "$T/err"
+	echo $?) "--fit leaving out many documents: one line, the largest three named, then a count"
+run "$LONGREAD" ask -m "$M" "$SRCDIR/corpora/pdf/apssamp.pdf" -c 2000 --fit -n 2 -q x
+ok $([ "$rc" -eq 0 ] && grep -q "^longread: --fit: '.*apssamp.pdf' shortened from [0-9,]* to [0-9,]* tokens: \(pages 1-[0-9]*\|page 1\) of 7 kept$" "$T/err"
+	echo $?) "--fit shortening a PDF says how many of its pages are kept"
+
 # bounded reads (issue 18): a question over 1 MiB is refused before it is tokenized (and
 # only 1 MiB of it is kept), a questions file that never ends is refused at 16 MiB
 run sh -c "(printf 'What is alpha?\n'; head -c 3000000 /dev/zero | tr '\\0' a; printf '\nWhat is gamma?\n') |
