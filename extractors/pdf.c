@@ -29,7 +29,10 @@ static void log_handler(const gchar *domain, GLogLevelFlags level, const gchar *
 	(void)domain;
 	(void)level;
 	if (x->n_msgs++ == 0)
-		snprintf(x->last_msg, sizeof x->last_msg, "%s", msg ? msg : "");
+		/* "Missing language pack for 'Adobe-Japan1' mapping": CJK text comes out as
+		 * nothing but digits without Debian's poppler-data; say so */
+		snprintf(x->last_msg, sizeof x->last_msg, "%s%s", msg ? msg : "",
+		         msg && strstr(msg, "language pack") ? " (install the Debian package poppler-data)" : "");
 }
 
 void lr_pdf_quiet(struct lr_extract *x, int on)
