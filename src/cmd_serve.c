@@ -243,12 +243,14 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (lr_serve_engine_start(&sv, &err)) {
-		rc = cli_fail(&err);
-		goto out;
-	}
+	/* listen first: a port in use is the one line, before the cache is reserved;
+	 * requests that come before the engine's thread runs wait in the queue */
 	if (lr_httpd_open(&httpd, &ho, &err)) {
 		rc = err.code == LR_EIO ? (cli_error("%s", err.msg), LR_EXIT_LISTEN) : cli_fail(&err);
+		goto out;
+	}
+	if (lr_serve_engine_start(&sv, &err)) {
+		rc = cli_fail(&err);
 		goto out;
 	}
 	snprintf(host, sizeof host, strchr(ho.host, ':') ? "[%s]" : "%s", ho.host);

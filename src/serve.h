@@ -24,6 +24,7 @@
 
 #define LR_SERVE_MAX_STOP   8        /* stop strings a request may give */
 #define LR_SERVE_MAX_WINDOW 131072u  /* the default window is the model's, at most this */
+#define LR_SERVE_CORPUS_ANSWER 1024u /* a corpus's default answer length: ask's default -n */
 
 /* A saved window (--corpus NAME=FILE.lrc). */
 struct lr_serve_corpus {
@@ -31,8 +32,8 @@ struct lr_serve_corpus {
 	const char *path;             /* borrowed from argv */
 	struct lr_lrc lrc;            /* open for the server's life: the KV is read from it */
 	struct lr_pack *pack;         /* the window rebuilt from it (for questions, citations) */
-	uint32_t room;                /* default answer length: the packed -n, within the room
-	                                 its window leaves */
+	uint32_t room;                /* default answer length: ask's, within the room its
+	                                 window leaves */
 };
 
 enum lr_serve_kind { LR_SERVE_CHAT, LR_SERVE_COMPLETION };

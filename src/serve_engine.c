@@ -53,12 +53,12 @@ int lr_serve_corpus_open(struct lr_server *sv, struct lr_serve_corpus *c, struct
 	    memcmp(c->pack->ids.v, c->lrc.tokens, (size_t)meta->n_prefix * sizeof(int32_t)) != 0)
 		return lr_errf(err, LR_EMISMATCH, "'%s' does not reproduce its saved window with this model's "
 		               "tokenizer (pack it again)", c->path);
-	/* answers as long as it was packed for (as ask CORPUS.lrc), within what the window
-	 * leaves after the documents and the question room */
+	/* answers as long as ask CORPUS.lrc gives by default: ask's -n, within what the
+	 * window leaves after the documents and the question room */
 	c->room = meta->window > meta->n_prefix + meta->n_question ?
 	          meta->window - meta->n_prefix - meta->n_question : 0;
-	if (meta->answer_tokens && meta->answer_tokens < c->room)
-		c->room = meta->answer_tokens;
+	if (c->room > LR_SERVE_CORPUS_ANSWER)
+		c->room = LR_SERVE_CORPUS_ANSWER;
 	return 0;
 }
 
