@@ -265,7 +265,7 @@ static int listen_on(const char *host, unsigned port, int *fd_out, int *family, 
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	snprintf(ps, sizeof ps, "%u", port);
 	if ((e = getaddrinfo(host, ps, &hints, &res)))
-		return lr_errf(err, LR_EINVAL, "cannot listen on '%s': %s", host, gai_strerror(e));
+		return lr_errf(err, LR_EIO, "cannot listen on '%s': %s", host, gai_strerror(e));
 	for (ai = res; ai; ai = ai->ai_next) {
 		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol)) < 0) {
 			sys = errno;

@@ -51,7 +51,7 @@ struct lr_httpd_opts {
 struct lr_httpd;
 
 /* Listen on o->host:o->port and serve in threads of the library's.  *out: free with
- * lr_httpd_close.  Errors: LR_EINVAL (a host that does not resolve), LR_EIO (the
+ * lr_httpd_close.  Errors: LR_EIO (a host that does not resolve; the
  * address cannot be bound or listened on: message says why, "Address already in
  * use"), LR_ENOMEM. */
 int lr_httpd_open(struct lr_httpd **out, const struct lr_httpd_opts *o, struct lr_err *err);
