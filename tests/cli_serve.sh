@@ -23,14 +23,14 @@ cd "$T" || exit 1
 
 genmodel_llama3 m.gguf --ctx 16384 >/dev/null 2>&1 || { echo "Bail out! cannot generate the test model"; exit 1; }
 small_corpus c
-"$LONGREAD" pack -m m.gguf c -o c.lrc -n 64 2>/dev/null || { echo "Bail out! cannot pack the corpus"; exit 1; }
+"$LONGREAD" pack -m m.gguf c -c 4096 -o c.lrc 2>/dev/null || { echo "Bail out! cannot pack the corpus"; exit 1; }
 
-# start NAME ARGS... — longread serve -m m.gguf --port 0 ARGS in the background, stderr
-# in NAME.err; waits until it listens; sets PID, URL
+# start NAME ARGS... — longread serve -m $SM (default m.gguf) --port 0 ARGS in the
+# background, stderr in NAME.err; waits until it listens; sets PID, URL
 start() {
 	_name=$1
 	shift
-	"$LONGREAD" serve -m m.gguf --port 0 "$@" 2>"$_name.err" &
+	"$LONGREAD" serve -m "${SM:-m.gguf}" --port 0 "$@" 2>"$_name.err" &
 	PID=$!
 	pids="$pids $PID"
 	_i=0
@@ -230,6 +230,31 @@ is_error 400 invalid_request_error "chat requests" "a corpus with /v1/completion
 stop TERM
 ok $([ "$src" -eq 0 ] && grep -q '^longread: stopped after' main.err; echo $?) "SIGTERM when idle: exit 0"
 
+# ---------------------------------------------------------------- the trained reader
+# A model that reads and cites (tests/models/reader.gguf) over a generated corpus,
+# packed: the server's answers and citation checks are those of ask CORPUS.lrc
+R="$SRCDIR/tests/models/reader.gguf"
+if ! command -v python3 >/dev/null 2>&1 || [ ! -f "$R" ]; then
+	ok 0 "the reader over a saved corpus # SKIP python3 or tests/models/reader.gguf is missing"
+else
+	python3 "$SRCDIR/tests/reader/needle.py" gen --longread "$LONGREAD" -m "$R" -c 2048 --seed 12 \
+		--depths 0,20,40,60,80 --absent 1 -o rc >/dev/null 2>&1 &&
+	(cd rc && "$LONGREAD" pack -m "$R" docs -c 2048 -n 80 --kv f16 -o ../r.lrc 2>/dev/null)
+	run timeout 60 "$LONGREAD" ask r.lrc -n 80 --temp 0 --json --questions rc/questions.txt
+	jq -c '{answer, citations}' "$T/out" >reader.local
+	SM=$R start reader --corpus facts=r.lrc
+	while IFS= read -r q; do
+		post /v1/chat/completions "$(jq -n -c --arg q "$q" '{model: "facts", messages: [{role: "user", content: $q}],
+			temperature: 0, max_tokens: 80}')"
+		jq -c '{answer: .choices[0].message.content, citations: .longread.citations}' "$T/body"
+	done <rc/questions.txt >reader.served
+	ok $([ "$(wc -l <reader.served)" -eq 6 ] && cmp -s reader.local reader.served &&
+		[ "$(jq -s '[.[].citations | length] | add' reader.served)" -gt 0 ]; echo $?) \
+		"the reader over a saved corpus: 6 answers and their citation checks as ask CORPUS.lrc gives them ($(jq -s '[.[].citations | length] | add' reader.served) citations)"
+	cmp -s reader.local reader.served || diag "$(diff reader.local reader.served | head -c 600)"
+	stop TERM
+fi
+
 # ---------------------------------------------------------------- the key, the body limit
 LONGREAD_SERVE_API_KEY=sk-serve-test start key --max-body 4096
 get /v1/models
@@ -332,8 +357,11 @@ client() {
 rss() { awk '/^VmRSS/ { print $2 }' /proc/$PID/status; }
 # two rounds to warm up: the allocator's arenas and glibc's cache of thread stacks (one
 # thread per connection) grow for the first few hundred requests, then stay
+# (Not under AddressSanitizer: its quarantine keeps freed memory on purpose; leaks are
+# its own check there, when the server exits.)
+asan=$(ldd "$LONGREAD" 2>/dev/null | grep -c libasan)
 start load -c 4096 --queue 6
-for w in 1 2; do
+for w in $([ "$asan" -eq 0 ] && echo 1 2); do
 	cl=""
 	for n in 1 2 3 4 5 6 7 8; do client w$n >warm.$n & cl="$cl $!"; done
 	wait $cl
@@ -353,8 +381,12 @@ ok $([ "$(wc -l <load.all)" -eq 200 ] && [ $((n200 + n503)) -eq 200 ] && [ "$n20
 [ $((n200 + n503)) -eq 200 ] || diag "other outcomes: $(grep -v ' whole$' load.all | sort | uniq -c | tr '\n' ' ')"
 get /health
 ok $(jb ".served >= $n200 and .queued == 0 and .running == 0"; echo $?) "afterwards nothing is queued or running"
-ok $([ -n "$before" ] && [ -n "$after" ] && [ "$after" -le $((before + 4096)) ]; echo $?) \
-	"memory flat: RSS ${before} KiB after 400 requests, ${after} KiB after 200 more (at most 4 MiB more)"
+if [ "$asan" -ne 0 ]; then
+	ok 0 "memory flat # SKIP built with AddressSanitizer (RSS ${before} then ${after} KiB: its quarantine holds freed memory)"
+else
+	ok $([ -n "$before" ] && [ -n "$after" ] && [ "$after" -le $((before + 4096)) ]; echo $?) \
+		"memory flat: RSS ${before} KiB after 400 requests, ${after} KiB after 200 more (at most 4 MiB more)"
+fi
 diag "load: 200 requests in $((t1 - t0)) s, $n200 answered, $n503 refused with 503"
 stop TERM
 ok $([ "$src" -eq 0 ]; echo $?) "the loaded server stops cleanly on SIGTERM"
