@@ -119,7 +119,7 @@ int cmd_serve(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct lr_server sv;   /* static: the signal-free shutdown path reads it last */
+	struct lr_server sv;
 	struct lr_serve_corpus corpora[MAX_CORPORA];
 	struct lr_httpd *httpd = NULL;
 	struct lr_httpd_opts ho = { "127.0.0.1", 8080, 16u << 20, MAX_CONNECTIONS, lr_serve_handle, &sv };

@@ -123,8 +123,8 @@ void lr_serve_cut(struct lr_server *sv);
 int lr_serve_busy(struct lr_server *sv);   /* a job is running */
 void lr_serve_engine_stop(struct lr_server *sv);
 
-/* Queue j (the queue takes a reference).  @return 0, 1 when the queue is full, 2 when
- * the server is shutting down. */
+/* Queue j (the queue takes a reference).  @return 0, 1 when queue_max jobs wait
+ * already beside the one running, 2 when the server is shutting down. */
 int lr_serve_submit(struct lr_server *sv, struct lr_serve_job *j);
 /* Wait until j is done. */
 void lr_serve_wait(struct lr_server *sv, struct lr_serve_job *j);

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/digest.h"
-
 /* ------------------------------------------------------------------ corpora */
 
 int lr_serve_corpus_open(struct lr_server *sv, struct lr_serve_corpus *c, struct lr_err *err)
@@ -112,7 +110,9 @@ int lr_serve_submit(struct lr_server *sv, struct lr_serve_job *j)
 	pthread_mutex_lock(&sv->mu);
 	if (sv->draining) {
 		rc = 2;
-	} else if (sv->n_queued >= sv->queue_max) {
+	} else if (sv->n_queued + (sv->running != NULL) > sv->queue_max) {
+		/* room for queue_max waiting beside the one running (an idle engine takes
+		 * a job even with --queue 0) */
 		rc = 1;
 		sv->n_refused++;
 	} else {

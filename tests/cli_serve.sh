@@ -240,6 +240,8 @@ else
 	python3 "$SRCDIR/tests/reader/needle.py" gen --longread "$LONGREAD" -m "$R" -c 2048 --seed 12 \
 		--depths 0,20,40,60,80 --absent 1 -o rc >/dev/null 2>&1 &&
 	(cd rc && "$LONGREAD" pack -m "$R" docs -c 2048 -n 80 --kv f16 -o ../r.lrc 2>/dev/null)
+	run timeout 20 "$LONGREAD" serve -m m.gguf --port 0 --corpus facts=r.lrc
+	expect_fail 8 "r.lrc" "a corpus packed with another model: exit 8, one line"
 	run timeout 60 "$LONGREAD" ask r.lrc -n 80 --temp 0 --json --questions rc/questions.txt
 	jq -c '{answer, citations}' "$T/out" >reader.local
 	SM=$R start reader --corpus facts=r.lrc
