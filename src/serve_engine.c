@@ -322,6 +322,12 @@ static void run_job(struct lr_server *sv, struct lr_serve_job *j)
 		sv->hist.n = lr_ctx_pos(sv->ctx);
 	j->made = g.made;
 	j->t_first = g.t_first;
+	if (k.gone) {
+		j->status = 499;   /* nginx's "client closed request": only the log sees it */
+		snprintf(j->error, sizeof j->error, "the client went away after %" PRIu64 " tokens: answer "
+		         "stopped", g.made);
+		return;
+	}
 	if (k.cut) {
 		j->status = 503;
 		snprintf(j->error, sizeof j->error, "the server is shutting down: the answer was cut off "

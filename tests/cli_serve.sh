@@ -148,6 +148,11 @@ post /v1/chat/completions "$(echo "$CHAT" | jq -c --arg s "$stopstr" '.stop = ["
 ok $([ "$code" = 200 ] && jb '.choices[0].finish_reason == "stop"' &&
 	[ "$(jq -j '.choices[0].message.content' "$T/body"; printf x)" = "$want" ]; echo $?) \
 	"a stop string ends the answer before it, finish_reason stop"
+post /v1/chat/completions "$(echo "$CHAT" | jq -c --arg s "$stopstr" '.stop = ["zzzq", $s] | .stream = true')" -N
+ok $([ "$code" = 200 ] &&
+	[ "$(sed -n 's/^data: //p' "$T/body" | grep -v DONE | jq -s -j '[.[] | .choices[0].delta.content // empty] | join("")'; printf x)" = "$want" ] &&
+	sed -n 's/^data: //p' "$T/body" | grep -v DONE | jq -s -e '.[-1].choices[0].finish_reason == "stop"' >/dev/null; echo $?) \
+	"streamed, the stop string is held back and never sent"
 post /v1/completions '{"prompt":"The agreement renews","max_tokens":5,"temperature":0}'
 cp "$T/body" cmpl.json
 ok $([ "$code" = 200 ] && jb '(.id | startswith("cmpl-")) and .object == "text_completion" and
@@ -315,6 +320,12 @@ ok $([ "$src" -eq 0 ] && tail -n 2 f.events | grep -q '^data: \[DONE\]' &&
 
 # ---------------------------------------------------------------- the official openai client
 start js -c 8192
+# first, a client that goes away mid-answer: the engine stops that answer
+timeout 60 curl -sN --max-time 1 -o /dev/null -H 'Content-Type: application/json' --data-binary "$LONG" \
+	"$URL/v1/chat/completions"
+_i=0; while ! curl -s "$URL/health" | jq -e '.running == 0' >/dev/null && [ $_i -lt 40 ]; do sleep 0.1; _i=$((_i + 1)); done
+ok $(curl -s "$URL/health" | jq -e '.running == 0' >/dev/null && grep -q 'the client went away after [0-9]* tokens' js.err; echo $?) \
+	"a client that goes away mid-stream: its answer (of 6,000 tokens) is stopped, the engine is free again"
 JS="$SRCDIR/tests/js"
 if ! command -v node >/dev/null 2>&1 || [ ! -f "$JS/node_modules/openai/package.json" ]; then
 	ok 0 "the openai npm client # SKIP node or the npm package openai is missing (./bootstrap: npm ci --prefix tests/js)"
