@@ -32,25 +32,10 @@ int lr_serve_corpus_open(struct lr_server *sv, struct lr_serve_corpus *c, struct
 		lr_err_prefix(err, "'%s': ", c->path);
 		return rc;
 	}
-	/* the layout it was packed with, documents already in window order (as ask does) */
+	/* the window as it was packed, as ask CORPUS.lrc rebuilds it */
 	memset(&po, 0, sizeof po);
-	po.n_ctx = meta->window;
-	po.answer_tokens = meta->answer_tokens;
-	po.line_step = meta->line_step;
-	po.fit = meta->fit;
-	po.system = meta->system;
-	po.order = LR_PACK_ORDER_GIVEN;
-	po.focus = (const char *const *)meta->focus;
-	po.n_focus = meta->n_focus;
-	if ((rc = lr_pack_new(&c->pack, rm->tok, &rm->chat, c->lrc.docs, &po, err)) ||
-	    (rc = lr_pack_layout(c->pack, meta->n_question, err))) {
-		lr_err_prefix(err, "'%s': ", c->path);
+	if ((rc = lr_lrc_repack(&c->lrc, c->path, c->lrc.docs, rm->tok, &rm->chat, &po, &c->pack, err)))
 		return rc;
-	}
-	if (c->pack->ids.n != meta->n_prefix ||
-	    memcmp(c->pack->ids.v, c->lrc.tokens, (size_t)meta->n_prefix * sizeof(int32_t)) != 0)
-		return lr_errf(err, LR_EMISMATCH, "'%s' does not reproduce its saved window with this model's "
-		               "tokenizer (pack it again)", c->path);
 	/* answers as long as ask CORPUS.lrc gives by default: ask's -n, within what the
 	 * window leaves after the documents and the question room */
 	c->room = meta->window > meta->n_prefix + meta->n_question ?
