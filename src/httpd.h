@@ -23,7 +23,11 @@ struct lr_httpd_req {
 	const char *authorization;    /* the Authorization header, or NULL */
 	const char *body;             /* NUL-terminated; "" when there is none */
 	size_t body_len;
+	void *conn;                   /* private: for lr_httpd_req_gone */
 };
+
+/* 1 when the client of req has closed its connection (checked without waiting). */
+int lr_httpd_req_gone(const struct lr_httpd_req *req);
 
 /* What the handler answers: a whole body, or (stream != NULL) a stream. */
 struct lr_httpd_reply {

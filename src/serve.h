@@ -70,6 +70,7 @@ struct lr_serve_job {
 	/* guarded by the server's mutex */
 	enum lr_serve_state state;
 	int cancel;                   /* stop the answer (shutdown) */
+	int gone;                     /* its client went away: stop it, or never start it */
 	int refs;
 	struct lr_serve_job *next;    /* in the queue */
 };
@@ -126,8 +127,9 @@ void lr_serve_engine_stop(struct lr_server *sv);
 /* Queue j (the queue takes a reference).  @return 0, 1 when queue_max jobs wait
  * already beside the one running, 2 when the server is shutting down. */
 int lr_serve_submit(struct lr_server *sv, struct lr_serve_job *j);
-/* Wait until j is done. */
-void lr_serve_wait(struct lr_server *sv, struct lr_serve_job *j);
+/* Wait until j is done; every 0.2 s gone(arg) is asked whether its client went away,
+ * and if so the job is stopped (or never started) and the wait ends at once. */
+void lr_serve_wait(struct lr_server *sv, struct lr_serve_job *j, int (*gone)(const void *arg), const void *arg);
 
 struct lr_serve_job *lr_serve_job_new(void);
 void lr_serve_job_unref(struct lr_server *sv, struct lr_serve_job *j);

@@ -90,6 +90,7 @@ struct request {
 	struct lr_server *sv;
 	json_t *root;
 	struct lr_httpd_reply *r;     /* where a refusal goes */
+	const struct lr_httpd_req *req;
 };
 
 /* A number field: absent leaves *out; otherwise it must be a number in [lo, hi]. */
@@ -530,6 +531,11 @@ void lr_serve_stream_end(struct lr_server *sv, struct lr_serve_job *j)
 
 /* ------------------------------------------------------------------ endpoints */
 
+static int client_gone(const void *req)
+{
+	return lr_httpd_req_gone(req);
+}
+
 static void answer(struct lr_server *sv, struct request *q, enum lr_serve_kind kind)
 {
 	struct lr_httpd_reply *r = q->r;
@@ -562,8 +568,10 @@ static void answer(struct lr_server *sv, struct request *q, enum lr_serve_kind k
 		lr_httpd_stream_ref(j->out);
 		goto out;
 	}
-	lr_serve_wait(sv, j);
-	if (j->status)
+	lr_serve_wait(sv, j, client_gone, q->req);
+	if (j->gone)
+		reply_error(r, 499, "the client went away");   /* nobody reads it */
+	else if (j->status)
 		reply_error(r, j->status, "%s", j->error);
 	else
 		reply_json(r, 200, answer_json(j));
@@ -684,7 +692,7 @@ void lr_serve_handle(void *ctx, const struct lr_httpd_req *req, struct lr_httpd_
 	struct lr_server *sv = ctx;
 	const char *p = req->path;
 	int get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
-	struct request q = { sv, NULL, r };
+	struct request q = { sv, NULL, r, req };
 	json_error_t je;
 
 	if (strncmp(p, "/v1/", 4) == 0)

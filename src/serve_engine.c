@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ------------------------------------------------------------------ corpora */
 
@@ -117,11 +118,21 @@ int lr_serve_submit(struct lr_server *sv, struct lr_serve_job *j)
 	return rc;
 }
 
-void lr_serve_wait(struct lr_server *sv, struct lr_serve_job *j)
+void lr_serve_wait(struct lr_server *sv, struct lr_serve_job *j, int (*gone)(const void *arg), const void *arg)
 {
+	struct timespec t;
+
 	pthread_mutex_lock(&sv->mu);
-	while (j->state != LR_SERVE_DONE)
-		pthread_cond_wait(&sv->cv_done, &sv->mu);
+	while (j->state != LR_SERVE_DONE && !j->gone) {
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 200 * 1000 * 1000;
+		if (t.tv_nsec >= 1000 * 1000 * 1000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000 * 1000 * 1000;
+		}
+		if (pthread_cond_timedwait(&sv->cv_done, &sv->mu, &t) != 0 && gone && gone(arg))
+			j->gone = 1;
+	}
 	pthread_mutex_unlock(&sv->mu);
 }
 
@@ -228,6 +239,7 @@ static int on_text(void *arg, const char *s, size_t n)
 		send_text(k, k->stopped);
 	pthread_mutex_lock(&k->sv->mu);
 	k->cut = j->cancel;
+	k->gone |= j->gone;
 	pthread_mutex_unlock(&k->sv->mu);
 	return k->stopped || k->gone || k->cut;
 }
@@ -328,6 +340,7 @@ static void *engine_main(void *arg)
 {
 	struct lr_server *sv = arg;
 	struct lr_serve_job *j;
+	int gone;
 
 	pthread_mutex_lock(&sv->mu);
 	for (;;) {
@@ -342,9 +355,15 @@ static void *engine_main(void *arg)
 		sv->n_queued--;
 		j->state = LR_SERVE_RUNNING;
 		sv->running = j;
+		gone = j->gone;
 		pthread_mutex_unlock(&sv->mu);
 
-		run_job(sv, j);
+		if (gone) {   /* its client left while it waited */
+			j->status = 499;
+			snprintf(j->error, sizeof j->error, "the client went away before its turn");
+		} else {
+			run_job(sv, j);
+		}
 		if (!j->status)
 			fprintf(stderr, "longread: %s: prompt %zu tokens (%" PRIu32 " cached), answer %" PRIu64
 			        " tokens (%s) in %.2f s, first token after %.2f s\n", j->id, j->prompt.n, j->cached,

@@ -326,6 +326,18 @@ timeout 60 curl -sN --max-time 1 -o /dev/null -H 'Content-Type: application/json
 _i=0; while ! curl -s "$URL/health" | jq -e '.running == 0' >/dev/null && [ $_i -lt 40 ]; do sleep 0.1; _i=$((_i + 1)); done
 ok $(curl -s "$URL/health" | jq -e '.running == 0' >/dev/null && grep -q 'the client went away after [0-9]* tokens' js.err; echo $?) \
 	"a client that goes away mid-stream: its answer (of 6,000 tokens) is stopped, the engine is free again"
+# the same, not streamed: one answering, one waiting, both clients leave
+WHOLE=$(echo "$LONG" | jq -c '.stream = false')
+timeout 60 curl -s --max-time 1.5 -o /dev/null -H 'Content-Type: application/json' --data-binary "$WHOLE" "$URL/v1/chat/completions" &
+pa=$!
+sleep 0.5
+timeout 60 curl -s --max-time 1 -o /dev/null -H 'Content-Type: application/json' --data-binary "$WHOLE" "$URL/v1/chat/completions"
+wait $pa
+_i=0; while ! curl -s "$URL/health" | jq -e '.running == 0 and .queued == 0' >/dev/null && [ $_i -lt 40 ]; do sleep 0.1; _i=$((_i + 1)); done
+ok $(curl -s "$URL/health" | jq -e '.running == 0 and .queued == 0' >/dev/null &&
+	[ "$(grep -c 'the client went away after [0-9]* tokens' js.err)" -eq 2 ] &&
+	grep -q 'the client went away before its turn' js.err; echo $?) \
+	"clients of whole answers that go away: the answer in progress is stopped, the waiting one never started"
 JS="$SRCDIR/tests/js"
 if ! command -v node >/dev/null 2>&1 || [ ! -f "$JS/node_modules/openai/package.json" ]; then
 	ok 0 "the openai npm client # SKIP node or the npm package openai is missing (./bootstrap: npm ci --prefix tests/js)"
