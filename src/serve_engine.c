@@ -244,6 +244,17 @@ static int on_text(void *arg, const char *s, size_t n)
 	return k->stopped || k->gone || k->cut;
 }
 
+/* The job is to stop: the server is shutting down, or its client went away. */
+static int stopped(struct lr_server *sv, const struct lr_serve_job *j)
+{
+	int s;
+
+	pthread_mutex_lock(&sv->mu);
+	s = j->cancel || j->gone;
+	pthread_mutex_unlock(&sv->mu);
+	return s;
+}
+
 static size_t common_prefix(const struct lr_tok_ids *a, const struct lr_tok_ids *b)
 {
 	size_t n = a->n < b->n ? a->n : b->n, i = 0;
@@ -257,6 +268,7 @@ static size_t common_prefix(const struct lr_tok_ids *a, const struct lr_tok_ids 
  * last prompt token's logits in sv->logits. */
 static int read_prompt(struct lr_server *sv, struct lr_serve_job *j, struct lr_err *err)
 {
+	static const uint8_t none[LR_RUN_CHUNK];   /* no logits while prefilling */
 	const struct lr_tok_ids *p = &j->prompt;
 	uint32_t k, done;
 	int rc;
@@ -280,13 +292,22 @@ static int read_prompt(struct lr_server *sv, struct lr_serve_job *j, struct lr_e
 	j->cached = k;
 	if (j->from_corpus > k)
 		j->from_corpus = k;
-	if ((rc = lr_run_prefill(sv->ctx, p->v + k, (uint32_t)p->n - 1 - k, NULL, NULL, &done, err)) ||
-	    (rc = lr_eval(sv->ctx, p->v + p->n - 1, 1, NULL, sv->logits, err)))
-		return rc;
-	for (size_t i = k; i < p->n; i++)
-		if ((rc = lr_tok_ids_push(&sv->hist, p->v[i], err)))
+	/* a chunk at a time, so a shutdown or a client leaving stops a long prefill; the
+	 * cache keeps what was read (its tokens in hist) for the next request */
+	for (uint32_t at = k, n = (uint32_t)p->n - 1; at < n; at += done) {
+		if (stopped(sv, j))
+			return lr_errf(err, LR_EINTR, "stopped during the prefill (%" PRIu32 " of %" PRIu32 " tokens)",
+			               at - k, n - k);
+		done = n - at < LR_RUN_CHUNK ? n - at : LR_RUN_CHUNK;
+		if ((rc = lr_eval(sv->ctx, p->v + at, done, none, NULL, err)))
 			return rc;
-	return 0;
+		for (uint32_t i = at; i < at + done; i++)
+			if ((rc = lr_tok_ids_push(&sv->hist, p->v[i], err)))
+				return rc;
+	}
+	if ((rc = lr_eval(sv->ctx, p->v + p->n - 1, 1, NULL, sv->logits, err)))
+		return rc;
+	return lr_tok_ids_push(&sv->hist, p->v[p->n - 1], err);
 }
 
 static void run_job(struct lr_server *sv, struct lr_serve_job *j)
@@ -306,6 +327,16 @@ static void run_job(struct lr_server *sv, struct lr_serve_job *j)
 		                        sv->logits, j->max_tokens, &sv->hist, on_text, &k, &g, &err);
 	lr_sampler_free(smp);
 	j->t_end = lr_run_now();
+	if (rc == LR_EINTR) {
+		/* the cache holds what was read (hist says what): keep it */
+		pthread_mutex_lock(&sv->mu);
+		k.cut = j->cancel;
+		k.gone = j->gone;
+		pthread_mutex_unlock(&sv->mu);
+		g.made = 0;
+		rc = 0;
+		goto stopped;
+	}
 	if (rc) {
 		/* the cache may hold part of a batch: forget it all */
 		lr_ctx_rewind(sv->ctx, 0);
@@ -319,6 +350,7 @@ static void run_job(struct lr_server *sv, struct lr_serve_job *j)
 		sv->hist.n = lr_ctx_pos(sv->ctx);
 	j->made = g.made;
 	j->t_first = g.t_first;
+stopped:
 	if (k.gone) {
 		j->status = 499;   /* nginx's "client closed request": only the log sees it */
 		snprintf(j->error, sizeof j->error, "the client went away after %" PRIu64 " tokens: answer "

@@ -235,6 +235,22 @@ is_error 400 invalid_request_error "chat requests" "a corpus with /v1/completion
 stop TERM
 ok $([ "$src" -eq 0 ] && grep -q '^longread: stopped after' main.err; echo $?) "SIGTERM when idle: exit 0"
 
+# a shutdown during a long prefill (two copies of GPL-3: about 15,500 tokens) cuts it
+# between two chunks instead of waiting for it
+start prefill --grace 0
+cat gpl.txt gpl.txt >gpl2.txt
+timeout 60 curl -s -o p.body -w '%{http_code}' -H 'Content-Type: application/json' \
+	--data-binary "$(jq -n -c --rawfile t gpl2.txt '{messages: [{role: "user", content: $t}], max_tokens: 8}')" \
+	"$URL/v1/chat/completions" >p.code &
+pa=$!
+_i=0; while ! curl -s "$URL/health" | jq -e '.running == 1' >/dev/null && [ $_i -lt 200 ]; do sleep 0.02; _i=$((_i + 1)); done
+stop TERM
+wait $pa
+ok $([ "$src" -eq 0 ] && [ "$(cat p.code)" = 503 ] && jq -e '.error.message | contains("cut off after 0 tokens")' p.body >/dev/null &&
+	grep -q 'stopped during the prefill\|cut off after 0 tokens' prefill.err; echo $?) \
+	"SIGTERM with --grace 0 during a 15,500-token prefill: cut between two chunks, 503; exit 0"
+[ "$(cat p.code)" = 503 ] || diag "HTTP $(cat p.code): $(head -c 300 p.body); $(tail -n 3 prefill.err)"
+
 # ---------------------------------------------------------------- the trained reader
 # A model that reads and cites (tests/models/reader.gguf) over a generated corpus,
 # packed: the server's answers and citation checks are those of ask CORPUS.lrc
@@ -328,16 +344,19 @@ ok $(curl -s "$URL/health" | jq -e '.running == 0' >/dev/null && grep -q 'the cl
 	"a client that goes away mid-stream: its answer (of 6,000 tokens) is stopped, the engine is free again"
 # the same, not streamed: one answering, one waiting, both clients leave
 WHOLE=$(echo "$LONG" | jq -c '.stream = false')
-timeout 60 curl -s --max-time 1.5 -o /dev/null -H 'Content-Type: application/json' --data-binary "$WHOLE" "$URL/v1/chat/completions" &
+# (the waiting one leaves first, a second before the other: else the engine could take
+# it up before its connection's thread noticed)
+timeout 60 curl -s --max-time 2 -o /dev/null -H 'Content-Type: application/json' --data-binary "$WHOLE" "$URL/v1/chat/completions" &
 pa=$!
 sleep 0.5
-timeout 60 curl -s --max-time 1 -o /dev/null -H 'Content-Type: application/json' --data-binary "$WHOLE" "$URL/v1/chat/completions"
+timeout 60 curl -s --max-time 0.5 -o /dev/null -H 'Content-Type: application/json' --data-binary "$WHOLE" "$URL/v1/chat/completions"
 wait $pa
 _i=0; while ! curl -s "$URL/health" | jq -e '.running == 0 and .queued == 0' >/dev/null && [ $_i -lt 40 ]; do sleep 0.1; _i=$((_i + 1)); done
 ok $(curl -s "$URL/health" | jq -e '.running == 0 and .queued == 0' >/dev/null &&
 	[ "$(grep -c 'the client went away after [0-9]* tokens' js.err)" -eq 2 ] &&
 	grep -q 'the client went away before its turn' js.err; echo $?) \
 	"clients of whole answers that go away: the answer in progress is stopped, the waiting one never started"
+grep -q 'before its turn' js.err || diag "$(curl -s "$URL/health"); $(grep chatcmpl js.err)"
 JS="$SRCDIR/tests/js"
 if ! command -v node >/dev/null 2>&1 || [ ! -f "$JS/node_modules/openai/package.json" ]; then
 	ok 0 "the openai npm client # SKIP node or the npm package openai is missing (./bootstrap: npm ci --prefix tests/js)"
