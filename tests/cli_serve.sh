@@ -298,7 +298,7 @@ stop INT
 ok $([ "$src" -eq 130 ]; echo $?) "SIGINT: exit 130"
 
 # ---------------------------------------------------------------- a full queue, shutdown
-LONG='{"messages":[{"role":"user","content":"Say a lot."}],"max_tokens":6000,"temperature":0,"stream":true}'
+LONG='{"messages":[{"role":"user","content":"Say a lot."}],"max_tokens":8000,"temperature":0,"stream":true}'
 start queue -c 8192 --queue 1 --grace 1
 timeout 60 curl -sN -H 'Content-Type: application/json' --data-binary "$LONG" "$URL/v1/chat/completions" >a.events &
 pa=$!
@@ -341,7 +341,7 @@ timeout 60 curl -sN --max-time 1 -o /dev/null -H 'Content-Type: application/json
 	"$URL/v1/chat/completions"
 _i=0; while ! curl -s "$URL/health" | jq -e '.running == 0' >/dev/null && [ $_i -lt 40 ]; do sleep 0.1; _i=$((_i + 1)); done
 ok $(curl -s "$URL/health" | jq -e '.running == 0' >/dev/null && grep -q 'the client went away after [0-9]* tokens' js.err; echo $?) \
-	"a client that goes away mid-stream: its answer (of 6,000 tokens) is stopped, the engine is free again"
+	"a client that goes away mid-stream: its answer (of 8,000 tokens) is stopped, the engine is free again"
 # the same, not streamed: one answering, one waiting, both clients leave
 WHOLE=$(echo "$LONG" | jq -c '.stream = false')
 # (the waiting one leaves first, a second before the other: else the engine could take
