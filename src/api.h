@@ -3,10 +3,11 @@
  * counting tokens with the server's tokenizer (POST /tokenize, llama-server's or
  * vLLM's form), and a chat answer streamed as server-sent events (POST
  * /v1/chat/completions).  Request bodies are written with src/json.c (src/api_body.c);
- * replies are parsed with jansson, which only this file uses.  Faults become LR_E*
- * codes: LR_ENET (not reached), LR_ESERVER (an error status or an error event, with
- * the server's own message), LR_EREPLY (stalled, cut off, malformed).  A 429 or 503 is retried a
- * bounded number of times, waiting as Retry-After asks (else 1, 2, 4, ... s).
+ * replies are parsed with jansson (used only here and, for the server, in
+ * src/serve_api.c).  Faults become LR_E* codes: LR_ENET (not reached), LR_ESERVER (an
+ * error status or an error event, with the server's own message), LR_EREPLY (stalled,
+ * cut off, malformed).  A 429 or 503 is retried a bounded number of times, waiting as
+ * Retry-After asks (else 1, 2, 4, ... s).
  * Nothing here prints: notices go through a callback. */
 #ifndef LR_API_H
 #define LR_API_H

@@ -27,6 +27,8 @@ enum lr_exit {
 	LR_EXIT_SERVER      = 12,  /* an API server answered with an error status */
 	LR_EXIT_REPLY       = 13,  /* an API server's reply stalled, was cut off or is
 	                              malformed (a partial answer is marked so) */
+	LR_EXIT_LISTEN      = 14,  /* serve: cannot listen on the address and port (in use,
+	                              not permitted, no such address) */
 	LR_EXIT_INTERRUPTED = 130, /* interrupted (SIGINT) */
 };
 

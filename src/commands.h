@@ -12,5 +12,6 @@ int cmd_logits(int argc, char **argv);
 int cmd_pack(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

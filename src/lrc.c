@@ -504,3 +504,28 @@ int lr_lrc_check(const struct lr_lrc *f, const struct lr_model *m, const uint8_t
 			" (the model allows %" PRIu32 ")", n_ctx, h->n_tokens, hp->n_ctx_train);
 	return 0;
 }
+
+int lr_lrc_repack(const struct lr_lrc *f, const char *path, const struct lr_doclist *docs,
+                  const struct lr_tok *tok, const struct lr_chat *chat, struct lr_pack_opts *po,
+                  struct lr_pack **out, struct lr_err *err)
+{
+	const struct lr_lrc_meta *meta = &f->meta;
+	int rc;
+
+	*out = NULL;
+	po->n_ctx = meta->window;
+	po->answer_tokens = meta->answer_tokens;
+	po->line_step = meta->line_step;
+	po->fit = meta->fit;
+	po->system = meta->system;
+	po->order = LR_PACK_ORDER_GIVEN;   /* the saved documents are in window order */
+	po->focus = (const char *const *)meta->focus;
+	po->n_focus = meta->n_focus;
+	if ((rc = lr_pack_new(out, tok, chat, docs, po, err)) || (rc = lr_pack_layout(*out, meta->n_question, err)))
+		return rc;
+	if ((*out)->ids.n != meta->n_prefix ||
+	    memcmp((*out)->ids.v, f->tokens, (size_t)meta->n_prefix * sizeof(int32_t)) != 0)
+		return lr_errf(err, LR_EMISMATCH, "'%s' does not reproduce its saved window with this model's "
+		               "tokenizer (pack it again)", path);
+	return 0;
+}

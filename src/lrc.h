@@ -93,4 +93,14 @@ void lr_lrc_stale_free(struct lr_lrc_stale *st);
 int lr_lrc_check(const struct lr_lrc *f, const struct lr_model *m, const uint8_t fp[32],
                  enum lr_kv_type kv_type, uint32_t n_ctx, struct lr_err *err);
 
+/* Rebuild the saved window for asking: po gets the packing options of META (window,
+ * answer reserve, line step, --fit, system prompt, focus; order "given": the documents
+ * are saved in window order), docs (the MANIFEST's, borrowed by the pack) are packed
+ * with tok and chat and laid out for the saved question room, and the prefix must
+ * reproduce TOKENS token for token (else LR_EMISMATCH naming path).  *out: free with
+ * lr_pack_free (also after a failure).  Used by ask CORPUS.lrc and by serve. */
+int lr_lrc_repack(const struct lr_lrc *f, const char *path, const struct lr_doclist *docs,
+                  const struct lr_tok *tok, const struct lr_chat *chat, struct lr_pack_opts *po,
+                  struct lr_pack **out, struct lr_err *err);
+
 #endif

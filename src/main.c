@@ -23,6 +23,7 @@ struct command {
 static const struct command commands[] = {
 	{ "ask",     cmd_ask,     "answer questions over whole documents, citing them (streams)" },
 	{ "pack",    cmd_pack,    "prefill the documents once, save the window (.lrc) for later asks" },
+	{ "serve",   cmd_serve,   "answer OpenAI-compatible API requests with a model and saved windows" },
 	{ "plan",    cmd_plan,    "report how documents fill the window: tokens, memory, time" },
 	{ "extract", cmd_extract, "print what the model would read from PDFs, HTML, trees and text" },
 	{ "inspect", cmd_inspect, "show a GGUF model's architecture, tensors and memory needs" },
@@ -52,7 +53,8 @@ static void print_help(void)
 	       "Run 'longread <command> --help' for a command's options.\n"
 	       "Exit status: 0 ok, 1 error, 2 usage, 3 I/O, 4 malformed input, 5 unsupported input,\n"
 	       "6 does not fit, 7 out of memory, 8 context/model mismatch, 9 password,\n"
-	       "10 some inputs could not be read (the rest was processed), 130 interrupted.\n");
+	       "10 some inputs could not be read (the rest was processed), 11-13 API server faults,\n"
+	       "14 serve cannot listen, 130 interrupted.\n");
 }
 
 static void print_version(void)

@@ -353,24 +353,47 @@ const char *lr_run_stop_name(enum lr_run_stop s)
 	case LR_RUN_STOP_LENGTH: return "length";
 	case LR_RUN_STOP_WINDOW: return "window";
 	case LR_RUN_STOP_INTERRUPTED: return "interrupted";
+	case LR_RUN_STOP_HALTED: return "halted";
 	}
 	return "?";
 }
 
-static void emit(FILE *out, struct lr_buf *text, const char *s, size_t n)
+/* The text sink of lr_run_generate: a stream (flushed per token) and/or a buffer. */
+struct file_sink {
+	FILE *out;
+	struct lr_buf *text;
+};
+
+static int emit_file(void *arg, const char *s, size_t n)
 {
-	if (out && n) {
-		fwrite(s, 1, n, out);
-		fflush(out);
+	struct file_sink *f = arg;
+
+	if (f->out && n) {
+		fwrite(s, 1, n, f->out);
+		fflush(f->out);
 	}
-	if (text)
-		lr_buf_add(text, s, n);
+	if (f->text)
+		lr_buf_add(f->text, s, n);
+	return 0;
 }
 
 int lr_run_generate(struct lr_ctx *ctx, struct lr_sampler *smp, const struct lr_tok *tok,
                     const struct lr_chat *chat, float *logits, uint64_t n_gen,
                     struct lr_tok_ids *hist, FILE *out, struct lr_buf *text, struct lr_run_gen *g,
                     struct lr_err *err)
+{
+	struct file_sink f = { out, text };
+	int rc = lr_run_generate_to(ctx, smp, tok, chat, logits, n_gen, hist, emit_file, &f, g, err);
+
+	if (!rc && text && lr_buf_failed(text))
+		rc = lr_errf(err, LR_ENOMEM, "out of memory");
+	return rc;
+}
+
+int lr_run_generate_to(struct lr_ctx *ctx, struct lr_sampler *smp, const struct lr_tok *tok,
+                       const struct lr_chat *chat, float *logits, uint64_t n_gen,
+                       struct lr_tok_ids *hist, lr_run_text_fn on_text, void *arg, struct lr_run_gen *g,
+                       struct lr_err *err)
 {
 	struct lr_tok_stream ts = { 0 };
 	uint32_t n_ctx = lr_ctx_n_ctx(ctx);
@@ -404,7 +427,10 @@ int lr_run_generate(struct lr_ctx *ctx, struct lr_sampler *smp, const struct lr_
 		g->made++;
 		if ((rc = lr_tok_ids_push(hist, id, err)) || (rc = lr_tok_stream_push(&ts, id, &s, &n, err)))
 			goto out;
-		emit(out, text, s, n);
+		if (on_text(arg, s, n)) {
+			g->stop = LR_RUN_STOP_HALTED;
+			goto end;
+		}
 		if (g->made == n_gen || lr_ctx_pos(ctx) >= n_ctx) {
 			g->stop = g->made == n_gen ? LR_RUN_STOP_LENGTH : LR_RUN_STOP_WINDOW;
 			break;
@@ -413,12 +439,12 @@ int lr_run_generate(struct lr_ctx *ctx, struct lr_sampler *smp, const struct lr_
 			goto out;
 	}
 	lr_tok_stream_flush(&ts, &s, &n);
-	emit(out, text, s, n);
+	if (on_text(arg, s, n))
+		g->stop = LR_RUN_STOP_HALTED;
+end:
 	if (!g->made)
 		g->t_first = lr_run_now();
 	g->t_end = lr_run_now();
-	if (text && lr_buf_failed(text))
-		rc = lr_errf(err, LR_ENOMEM, "out of memory");
 out:
 	lr_tok_stream_release(&ts);
 	return rc;

@@ -132,9 +132,11 @@ enum lr_run_stop {
 	LR_RUN_STOP_LENGTH,       /* n_gen tokens were made */
 	LR_RUN_STOP_WINDOW,       /* the window is full */
 	LR_RUN_STOP_INTERRUPTED,  /* Ctrl-C */
+	LR_RUN_STOP_HALTED,       /* the text sink asked to stop (lr_run_generate_to) */
 };
 
-const char *lr_run_stop_name(enum lr_run_stop s);   /* "end", "length", "window", "interrupted" */
+/* "end", "length", "window", "interrupted", "halted" */
+const char *lr_run_stop_name(enum lr_run_stop s);
 
 struct lr_run_gen {
 	uint64_t made;         /* tokens generated (the stop token not counted) */
@@ -153,5 +155,14 @@ int lr_run_generate(struct lr_ctx *ctx, struct lr_sampler *smp, const struct lr_
                     const struct lr_chat *chat, float *logits, uint64_t n_gen,
                     struct lr_tok_ids *hist, FILE *out, struct lr_buf *text, struct lr_run_gen *g,
                     struct lr_err *err);
+
+/* The same with the text going to on_text(arg, piece, len) as it is made (pieces may be
+ * empty); on_text returns nonzero to stop the answer there (stop LR_RUN_STOP_HALTED: a
+ * stop string, a client gone).  Ctrl-C stops it as above. */
+typedef int (*lr_run_text_fn)(void *arg, const char *s, size_t n);
+int lr_run_generate_to(struct lr_ctx *ctx, struct lr_sampler *smp, const struct lr_tok *tok,
+                       const struct lr_chat *chat, float *logits, uint64_t n_gen,
+                       struct lr_tok_ids *hist, lr_run_text_fn on_text, void *arg, struct lr_run_gen *g,
+                       struct lr_err *err);
 
 #endif

@@ -338,24 +338,9 @@ static int open_lrc(struct lr_session *s, const char *path, struct lr_err *err)
 	s->corpus.docs = f->docs;
 	f->docs = NULL;
 	s->window = meta->window;
-	s->po.n_ctx = meta->window;
-	s->po.answer_tokens = meta->answer_tokens;
-	s->po.line_step = meta->line_step;
-	s->po.fit = meta->fit;
-	s->po.system = meta->system;
-	s->po.order = LR_PACK_ORDER_GIVEN;
-	s->po.focus = (const char *const *)meta->focus;
-	s->po.n_focus = meta->n_focus;
 	s->n_question = meta->n_question;
-	if ((rc = lr_pack_new(&s->pack, s->rm.tok, &s->rm.chat, s->corpus.docs, &s->po, err)) ||
-	    (rc = lr_pack_layout(s->pack, s->n_question, err)))
+	if ((rc = lr_lrc_repack(f, path, s->corpus.docs, s->rm.tok, &s->rm.chat, &s->po, &s->pack, err)))
 		return cli_fail(err);
-	if (s->pack->ids.n != meta->n_prefix ||
-	    memcmp(s->pack->ids.v, f->tokens, (size_t)meta->n_prefix * sizeof(int32_t)) != 0) {
-		lr_errf(err, LR_EMISMATCH, "'%s' does not reproduce its saved window with this model's tokenizer "
-			"(pack it again)", path);
-		return cli_fail(err);
-	}
 	/* answers as long as asked for now, within the saved window: by default what it
 	 * leaves after the documents and the question room, -n beyond that does not fit */
 	room = meta->window > meta->n_prefix + meta->n_question ? meta->window - meta->n_prefix - meta->n_question : 0;
