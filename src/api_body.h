@@ -1,7 +1,7 @@
 /* src/api_body.h — the request bodies of the OpenAI-compatible API, written with
  * src/json.c (as every JSON longread writes); src/api.c sends them and reads the
- * replies with jansson, whose names (json_null, ...) clash with src/json.h's, so the
- * two live in separate files. */
+ * replies with jansson (src/json.h's writer and jansson's json_t API are kept in
+ * separate files, so no file mixes the two). */
 #ifndef LR_API_BODY_H
 #define LR_API_BODY_H
 

@@ -309,7 +309,7 @@ static void json_count(struct json *j, const char *key, int64_t v)
 	if (v >= 0)
 		json_int(j, v);
 	else
-		json_null(j);
+		json_nil(j);
 }
 
 void lr_ask_api_json(struct json *j, const struct lr_ask_api *x, const struct lr_session *s,
@@ -320,7 +320,7 @@ void lr_ask_api_json(struct json *j, const struct lr_ask_api *x, const struct lr
 	json_key(j, "model"); json_str(j, x->api->model);
 	json_key(j, "window_from"); json_str(j, s->window_from);
 	json_key(j, "server_window");
-	if (x->api->n_ctx) json_uint(j, x->api->n_ctx); else json_null(j);
+	if (x->api->n_ctx) json_uint(j, x->api->n_ctx); else json_nil(j);
 	json_key(j, "tokenizer"); json_str(j, lr_ask_api_count_name(x->counting));
 	json_key(j, "estimate"); json_bool(j, x->counting == LR_ASK_API_COUNT_ESTIMATE);
 	if (!res) {   /* plan: no answer */
@@ -328,7 +328,7 @@ void lr_ask_api_json(struct json *j, const struct lr_ask_api *x, const struct lr
 		return;
 	}
 	json_key(j, "finish_reason");
-	if (res->finish[0]) json_str(j, res->finish); else json_null(j);
+	if (res->finish[0]) json_str(j, res->finish); else json_nil(j);
 	json_count(j, "prompt_tokens", res->prompt_tokens);
 	json_count(j, "completion_tokens", res->completion_tokens);
 	json_count(j, "cached_tokens", res->cached_tokens);

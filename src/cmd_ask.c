@@ -95,22 +95,22 @@ static void json_citations(struct json *j, const struct lr_cites *cs)
 		json_obj(j);
 		json_key(j, "text"); json_str(j, c->text);
 		json_key(j, "document");
-		if (c->doc) json_str(j, c->doc->doc->name); else json_null(j);
+		if (c->doc) json_str(j, c->doc->doc->name); else json_nil(j);
 		json_key(j, "kind"); json_str(j, lr_cite_kind_name(c->kind));
 		json_key(j, "first");
-		if (c->kind == LR_CITE_LINE || c->kind == LR_CITE_PAGE) json_uint(j, c->first); else json_null(j);
+		if (c->kind == LR_CITE_LINE || c->kind == LR_CITE_PAGE) json_uint(j, c->first); else json_nil(j);
 		json_key(j, "last");
-		if (c->kind == LR_CITE_LINE || c->kind == LR_CITE_PAGE) json_uint(j, c->last); else json_null(j);
+		if (c->kind == LR_CITE_LINE || c->kind == LR_CITE_PAGE) json_uint(j, c->last); else json_nil(j);
 		json_key(j, "section");
-		if (c->section) json_str(j, c->section); else json_null(j);
+		if (c->section) json_str(j, c->section); else json_nil(j);
 		json_key(j, "quote");
-		if (c->quote) json_str(j, c->quote); else json_null(j);
+		if (c->quote) json_str(j, c->quote); else json_nil(j);
 		json_key(j, "verified"); json_bool(j, c->status == LR_CITE_VERIFIED);
 		json_key(j, "status"); json_str(j, lr_cite_status_name(c->status));
 		json_key(j, "found_line");
-		if (c->found_line) json_uint(j, c->found_line); else json_null(j);
+		if (c->found_line) json_uint(j, c->found_line); else json_nil(j);
 		json_key(j, "found_page");
-		if (c->found_page) json_uint(j, c->found_page); else json_null(j);
+		if (c->found_page) json_uint(j, c->found_page); else json_nil(j);
 		json_key(j, "detail"); json_str(j, c->detail);
 		json_obj_end(j);
 	}
@@ -161,13 +161,13 @@ static void json_escalation(struct json *j, const struct asker *a, const struct 
 	json_key(j, "stop"); json_str(j, res_stop(&e->res));
 	json_key(j, "cut_off"); json_bool(j, !e->res.done);
 	json_key(j, "error");
-	if (e->error) json_str(j, e->error); else json_null(j);
+	if (e->error) json_str(j, e->error); else json_nil(j);
 	json_key(j, "citations"); json_citations(j, &e->cites);
 	json_key(j, "citations_verified"); json_uint(j, e->cites.n_verified);
 	json_key(j, "timings");
 	json_obj(j);
 	json_key(j, "first_token");
-	if (e->res.t_first) json_num(j, e->res.t_first - e->res.t_sent); else json_null(j);
+	if (e->res.t_first) json_num(j, e->res.t_first - e->res.t_sent); else json_nil(j);
 	json_key(j, "total"); json_num(j, e->res.t_end - e->res.t_sent);
 	json_obj_end(j);
 	json_key(j, "api"); lr_ask_api_json(j, a->x, a->s, &e->res);
@@ -185,12 +185,12 @@ static void json_remote(struct json *j, const struct asker *a, const struct reco
 	json_key(j, "extract"); json_num(j, s->t_extract);
 	json_key(j, "tokenize"); json_num(j, s->t_tokenize);
 	json_key(j, "first_token");
-	if (res->t_first) json_num(j, res->t_first - res->t_sent); else json_null(j);
+	if (res->t_first) json_num(j, res->t_first - res->t_sent); else json_nil(j);
 	json_key(j, "decode"); json_num(j, res->t_first ? res->t_end - res->t_first : 0);
 	json_key(j, "total"); json_num(j, res->t_end - res->t_sent);
 	json_obj_end(j);
 	json_key(j, "model");
-	if (s->rm.m) lr_session_json_model(j, s); else json_null(j);
+	if (s->rm.m) lr_session_json_model(j, s); else json_nil(j);
 	json_key(j, "api"); lr_ask_api_json(j, a->x, s, res);
 }
 
@@ -209,13 +209,13 @@ static void print_json(const struct asker *a, const struct record *r)
 	if (r->res) {
 		json_key(&j, "cut_off"); json_bool(&j, !r->res->done);
 		json_key(&j, "error");
-		if (r->error) json_str(&j, r->error); else json_null(&j);
+		if (r->error) json_str(&j, r->error); else json_nil(&j);
 	}
 	json_key(&j, "citations"); json_citations(&j, r->cites);
 	json_key(&j, "citations_verified"); json_uint(&j, r->cites->n_verified);
 	if (a->x->escalate) {
 		json_key(&j, "escalation");
-		if (r->esc) json_escalation(&j, a, r->esc); else json_null(&j);
+		if (r->esc) json_escalation(&j, a, r->esc); else json_nil(&j);
 	}
 	json_key(&j, "tokens");
 	json_obj(&j);
@@ -224,7 +224,7 @@ static void print_json(const struct asker *a, const struct record *r)
 	json_key(&j, "question"); json_uint(&j, a->qids.n);
 	if (r->res) {
 		json_key(&j, "answer");
-		if (r->res->completion_tokens >= 0) json_uint(&j, (uint64_t)r->res->completion_tokens); else json_null(&j);
+		if (r->res->completion_tokens >= 0) json_uint(&j, (uint64_t)r->res->completion_tokens); else json_nil(&j);
 		json_key(&j, "window"); json_uint(&j, s->window);
 		json_key(&j, "counted"); json_str(&j, lr_ask_api_count_name(a->x->counting));
 		json_key(&j, "estimate"); json_bool(&j, a->x->counting == LR_ASK_API_COUNT_ESTIMATE);

@@ -75,13 +75,13 @@ static void json_doc(struct json *j, const struct lr_doc *d)
 	json_key(j, "kind"); json_str(j, lr_doc_kind_name(d->kind));
 	json_key(j, "status"); json_str(j, lr_doc_status_name(d->status));
 	json_key(j, "error");
-	if (d->error) json_str(j, lr_strerror(d->error)); else json_null(j);
+	if (d->error) json_str(j, lr_strerror(d->error)); else json_nil(j);
 	json_key(j, "tree");
-	if (d->tree) json_str(j, d->tree->name); else json_null(j);
+	if (d->tree) json_str(j, d->tree->name); else json_nil(j);
 	json_key(j, "title");
-	if (d->title) json_str(j, d->title); else json_null(j);
+	if (d->title) json_str(j, d->title); else json_nil(j);
 	json_key(j, "encoding");
-	if (d->encoding) json_str(j, d->encoding); else json_null(j);
+	if (d->encoding) json_str(j, d->encoding); else json_nil(j);
 	json_key(j, "file_bytes"); json_uint(j, d->file_bytes);
 	json_key(j, "bytes"); json_uint(j, d->n_bytes);
 	json_key(j, "chars"); json_uint(j, d->n_chars);
@@ -102,7 +102,7 @@ static void json_doc(struct json *j, const struct lr_doc *d)
 			json_key(j, "level"); json_uint(j, a->level);
 		}
 		json_key(j, "label");
-		if (a->label) json_str(j, a->label); else json_null(j);
+		if (a->label) json_str(j, a->label); else json_nil(j);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -114,7 +114,7 @@ static void json_doc(struct json *j, const struct lr_doc *d)
 		json_key(j, "kind"); json_str(j, lr_problem_kind_name(p->kind));
 		json_key(j, "severity"); json_str(j, lr_severity_name(p->severity));
 		json_key(j, "page");
-		if (p->page) json_uint(j, p->page); else json_null(j);
+		if (p->page) json_uint(j, p->page); else json_nil(j);
 		json_key(j, "count"); json_uint(j, p->count);
 		json_key(j, "detail"); json_str(j, p->detail);
 		json_obj_end(j);

@@ -195,7 +195,7 @@ static void print_json(const struct summary *s)
 	json_key(&j, "architecture"); json_str(&j, hp->arch_name);
 	json_key(&j, "name"); json_str(&j, hp->name);
 	json_key(&j, "file_type");
-	if (hp->file_type >= 0) json_str(&j, file_type(hp)); else json_null(&j);
+	if (hp->file_type >= 0) json_str(&j, file_type(hp)); else json_nil(&j);
 	json_key(&j, "n_layer"); json_uint(&j, hp->n_layer);
 	json_key(&j, "n_embd"); json_uint(&j, hp->n_embd);
 	json_key(&j, "n_head"); json_uint(&j, hp->n_head);
@@ -217,13 +217,13 @@ static void print_json(const struct summary *s)
 	json_key(&j, "tied_output"); json_bool(&j, hp->tied_output);
 	json_key(&j, "tokenizer");
 	json_obj(&j);
-	json_key(&j, "model"); if (s->tok_model) json_str(&j, s->tok_model); else json_null(&j);
-	json_key(&j, "pre"); if (s->tok_pre) json_str(&j, s->tok_pre); else json_null(&j);
+	json_key(&j, "model"); if (s->tok_model) json_str(&j, s->tok_model); else json_nil(&j);
+	json_key(&j, "pre"); if (s->tok_pre) json_str(&j, s->tok_pre); else json_nil(&j);
 	json_key(&j, "n_tokens"); json_uint(&j, hp->n_vocab);
 	json_key(&j, "n_merges"); json_uint(&j, s->n_merges);
-	json_key(&j, "bos_id"); if (s->bos >= 0) json_int(&j, s->bos); else json_null(&j);
-	json_key(&j, "eos_id"); if (s->eos >= 0) json_int(&j, s->eos); else json_null(&j);
-	json_key(&j, "eot_id"); if (s->eot >= 0) json_int(&j, s->eot); else json_null(&j);
+	json_key(&j, "bos_id"); if (s->bos >= 0) json_int(&j, s->bos); else json_nil(&j);
+	json_key(&j, "eos_id"); if (s->eos >= 0) json_int(&j, s->eos); else json_nil(&j);
+	json_key(&j, "eot_id"); if (s->eot >= 0) json_int(&j, s->eot); else json_nil(&j);
 	json_key(&j, "chat_template"); json_bool(&j, s->has_template);
 	json_obj_end(&j);
 	json_key(&j, "n_tensors"); json_uint(&j, g->n_tensors);

@@ -143,7 +143,7 @@ static void print_json(const struct lr_session *s, const struct lr_ask_api *x, c
 	json_init(&j, stdout, 1);
 	json_obj(&j);
 	json_key(&j, "model");
-	if (s->rm.m) lr_session_json_model(&j, s); else json_null(&j);
+	if (s->rm.m) lr_session_json_model(&j, s); else json_nil(&j);
 	if (x->api) {
 		/* the server answers: no cache or prefill here */
 		json_key(&j, "api"); lr_ask_api_json(&j, x, s, NULL);
@@ -163,14 +163,14 @@ static void print_json(const struct lr_session *s, const struct lr_ask_api *x, c
 		json_key(&j, "kv"); json_uint(&j, kv_bytes);
 		json_key(&j, "total"); json_uint(&j, total);
 		json_key(&j, "available");
-		if (avail) json_uint(&j, avail); else json_null(&j);
+		if (avail) json_uint(&j, avail); else json_nil(&j);
 		json_key(&j, "fits");
-		if (avail) json_bool(&j, total <= avail); else json_null(&j);
+		if (avail) json_bool(&j, total <= avail); else json_nil(&j);
 		json_obj_end(&j);
 	}
 	json_key(&j, "budget"); lr_report_json_budget(&j, s->pack);
 	json_key(&j, "prefill_seconds");
-	if (have) json_num(&j, lr_speed_predict(sp, 0, tokens)); else json_null(&j);
+	if (have) json_num(&j, lr_speed_predict(sp, 0, tokens)); else json_nil(&j);
 	json_key(&j, "documents"); lr_report_json_documents(&j, s->pack);
 	json_obj_end(&j);
 	json_end(&j);

@@ -134,7 +134,7 @@ void json_key(struct json *j, const char *key)
 void json_int(struct json *j, int64_t v) { pre(j); fprintf(j->f, "%" PRId64, v); }
 void json_uint(struct json *j, uint64_t v) { pre(j); fprintf(j->f, "%" PRIu64, v); }
 void json_bool(struct json *j, int v) { pre(j); fputs(v ? "true" : "false", j->f); }
-void json_null(struct json *j) { pre(j); fputs("null", j->f); }
+void json_nil(struct json *j) { pre(j); fputs("null", j->f); }
 
 void json_num(struct json *j, double v)
 {

@@ -30,7 +30,9 @@ void json_uint(struct json *j, uint64_t v);
 void json_num(struct json *j, double v);  /* non-finite values become null */
 void json_f32(struct json *j, float v);   /* a float32 value, 7 significant digits */
 void json_bool(struct json *j, int v);
-void json_null(struct json *j);
+/* null (not json_null: that is jansson's, and a program's own symbol of that name
+ * would shadow the library's for every caller in the program) */
+void json_nil(struct json *j);
 /* Ends the document (a newline). */
 void json_end(struct json *j);
 

@@ -216,7 +216,7 @@ void lr_report_json_documents(struct json *j, const struct lr_pack *p)
 
 		json_obj(j);
 		json_key(j, "id");
-		if (pd->id) json_uint(j, pd->id); else json_null(j);
+		if (pd->id) json_uint(j, pd->id); else json_nil(j);
 		json_key(j, "name"); json_str(j, d->name);
 		json_key(j, "path"); json_str(j, d->path);
 		json_key(j, "kind"); json_str(j, lr_doc_kind_name(d->kind));
@@ -227,7 +227,7 @@ void lr_report_json_documents(struct json *j, const struct lr_pack *p)
 		json_key(j, "tokens"); json_uint(j, pd->n_full);
 		json_key(j, "window_tokens"); json_uint(j, pd->n_tok);
 		json_key(j, "offset");
-		if (in) json_uint(j, pd->tok_off); else json_null(j);
+		if (in) json_uint(j, pd->tok_off); else json_nil(j);
 		json_key(j, "lines"); json_uint(j, d->n_lines);
 		json_key(j, "lines_kept"); json_uint(j, pd->n_lines_kept);
 		json_key(j, "pages"); json_uint(j, d->n_pages);
@@ -236,7 +236,7 @@ void lr_report_json_documents(struct json *j, const struct lr_pack *p)
 			lr_sha256_hex(pd->digest, hex);
 			json_str(j, hex);
 		} else {
-			json_null(j);
+			json_nil(j);
 		}
 		json_obj_end(j);
 	}
@@ -266,7 +266,7 @@ void lr_report_json_budget(struct json *j, const struct lr_pack *p)
 		lr_sha256_hex(p->digest, hex);
 		json_str(j, hex);
 	} else {
-		json_null(j);
+		json_nil(j);
 	}
 	json_obj_end(j);
 }

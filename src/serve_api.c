@@ -17,13 +17,6 @@
 
 /* ------------------------------------------------------------------ replies */
 
-/* jansson's null.  Not json_null(): src/json.c has a function of that name, and the
- * program's own symbol wins over the library's. */
-static json_t *jnull(void)
-{
-	return json_pack("n");
-}
-
 static void reply_json(struct lr_httpd_reply *r, int status, json_t *root)
 {
 	r->status = status;
@@ -420,7 +413,7 @@ static json_t *longread_json(const struct lr_serve_job *j)
 
 	if (!o || !j->corpus) {
 		if (o)
-			json_object_set_new(o, "corpus", jnull());
+			json_object_set_new(o, "corpus", json_null());
 		return o;
 	}
 	json_object_set_new(o, "corpus", json_string(j->corpus->name));
@@ -431,15 +424,15 @@ static json_t *longread_json(const struct lr_serve_job *j)
 		const struct lr_cite *c = &cs.v[i];
 		int lines = c->kind == LR_CITE_LINE || c->kind == LR_CITE_PAGE;
 		json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:b, s:s, s:o, s:o, s:s}",
-			"text", c->text, "document", c->doc ? json_string(c->doc->doc->name) : jnull(),
+			"text", c->text, "document", c->doc ? json_string(c->doc->doc->name) : json_null(),
 			"kind", lr_cite_kind_name(c->kind),
-			"first", lines ? json_integer((json_int_t)c->first) : jnull(),
-			"last", lines ? json_integer((json_int_t)c->last) : jnull(),
-			"section", c->section ? json_string(c->section) : jnull(),
-			"quote", c->quote ? json_string(c->quote) : jnull(),
+			"first", lines ? json_integer((json_int_t)c->first) : json_null(),
+			"last", lines ? json_integer((json_int_t)c->last) : json_null(),
+			"section", c->section ? json_string(c->section) : json_null(),
+			"quote", c->quote ? json_string(c->quote) : json_null(),
 			"verified", c->status == LR_CITE_VERIFIED, "status", lr_cite_status_name(c->status),
-			"found_line", c->found_line ? json_integer((json_int_t)c->found_line) : jnull(),
-			"found_page", c->found_page ? json_integer((json_int_t)c->found_page) : jnull(),
+			"found_line", c->found_line ? json_integer((json_int_t)c->found_line) : json_null(),
+			"found_page", c->found_page ? json_integer((json_int_t)c->found_page) : json_null(),
 			"detail", c->detail));
 	}
 	json_object_set_new(o, "citations", arr);
@@ -485,7 +478,7 @@ static json_t *chunk(const struct lr_serve_job *j, json_t *delta_or_text, const 
 {
 	json_t *choice = json_pack("{s:i, s:o, s:n, s:o}", "index", 0,
 	                           j->kind == LR_SERVE_CHAT ? "delta" : "text", delta_or_text, "logprobs",
-	                           "finish_reason", finish ? json_string(finish) : jnull());
+	                           "finish_reason", finish ? json_string(finish) : json_null());
 
 	return json_pack("{s:s, s:s, s:I, s:s, s:[o]}", "id", j->id,
 	                 "object", j->kind == LR_SERVE_CHAT ? "chat.completion.chunk" : "text_completion",

@@ -357,7 +357,7 @@ ok $(curl -s "$URL/health" | jq -e '.running == 0 and .queued == 0' >/dev/null &
 	grep -q 'the client went away before its turn' js.err; echo $?) \
 	"clients of whole answers that go away: the answer in progress is stopped, the waiting one never started"
 grep -q 'before its turn' js.err || diag "$(curl -s "$URL/health"); $(grep chatcmpl js.err)"
-JS="$SRCDIR/tests/js"
+JS="${JSDIR:-$SRCDIR/tests/js}"
 if ! command -v node >/dev/null 2>&1 || [ ! -f "$JS/node_modules/openai/package.json" ]; then
 	ok 0 "the openai npm client # SKIP node or the npm package openai is missing (./bootstrap: npm ci --prefix tests/js)"
 else

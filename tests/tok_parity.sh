@@ -13,7 +13,7 @@ set -u
 : "${LONGREAD:?}" "${SHARED:?}" "${SRCDIR:?}" "${TESTTMP:=tests/tmp}"
 T="$TESTTMP/tok_parity.$$"
 V="$SHARED/golden/tokenizer/llama3-vocab.gguf"
-JS="$SRCDIR/tests/js"
+JS="${JSDIR:-$SRCDIR/tests/js}"
 
 fail_setup() {
 	if [ "${LR_SKIP_NPM:-}" = 1 ]; then
