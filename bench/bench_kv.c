@@ -10,22 +10,6 @@
 
 #include "engine/kv.h"
 
-/* MemAvailable in bytes, from /proc/meminfo (0 when unknown) */
-static uint64_t mem_available(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
-	unsigned long long kib = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib * 1024;
-}
-
 /* resident set size in bytes, from /proc/self/statm */
 static double rss(void)
 {
@@ -67,7 +51,7 @@ int main(int argc, char **argv)
 			double before = rss();
 			char buf[64];
 			uint64_t bytes = lr_kv_bytes(&hp, (enum lr_kv_type)t, n_ctx);
-			if (bytes > mem_available() / 4) {
+			if (bytes > lr_mem_available() / 4) {
 				snprintf(buf, sizeof buf, "%.2f", (double)bytes / (1 << 30));
 			} else if (lr_kv_init(&kv, &hp, (enum lr_kv_type)t, n_ctx, &err) == 0) {
 				snprintf(buf, sizeof buf, "%.2f (%.2f)", (double)bytes / (1 << 30), (rss() - before) / (1 << 30));

@@ -103,8 +103,7 @@ int lr_kv_supported(const struct lr_hparams *hp, enum lr_kv_type t, struct lr_er
 
 /* ------------------------------------------------------------------ reserving */
 
-/* MemAvailable from /proc/meminfo in bytes, or 0 if it cannot be read (not Linux). */
-static uint64_t mem_available(void)
+uint64_t lr_mem_available(void)
 {
 	FILE *f = fopen("/proc/meminfo", "r");
 	char line[256];
@@ -187,7 +186,7 @@ int lr_kv_init(struct lr_kv *kv, const struct lr_hparams *hp, enum lr_kv_type t,
 	kv->bytes = kv->k_bytes + kv->v_bytes + heads * sink_bytes(t, hp);
 	gib(need, sizeof need, kv->bytes);
 
-	avail = mem_available();
+	avail = lr_mem_available();
 	if (avail && kv->bytes > avail) {
 		gib(have, sizeof have, avail);
 		rc = lr_errf(err, LR_ENOMEM, "the KV cache (%s, %" PRIu32 " tokens) needs %s; only %s of memory "

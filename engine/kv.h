@@ -97,6 +97,10 @@ int lr_kv_type_parse(const char *s, enum lr_kv_type *out);
  * dimensions must be multiples of 32 (lr_kv_supported); the size is computed anyway. */
 uint64_t lr_kv_bytes(const struct lr_hparams *hp, enum lr_kv_type t, uint64_t n_ctx);
 
+/* MemAvailable from /proc/meminfo in bytes (what a cache may reserve without pushing
+ * others out), or 0 if it cannot be read (not Linux). */
+uint64_t lr_mem_available(void);
+
 /* 0 if this model can use cache type t, else LR_EUNSUPPORTED with the reason. */
 int lr_kv_supported(const struct lr_hparams *hp, enum lr_kv_type t, struct lr_err *err);
 

@@ -98,22 +98,6 @@ static void print_prefill(const struct lr_session *s, const struct lr_speed *sp,
 	(void)s;
 }
 
-/* MemAvailable of /proc/meminfo in bytes, or 0 when unknown. */
-static uint64_t mem_available(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
-	unsigned long long kb = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return (uint64_t)kb * 1024;
-}
-
 /* "Will it run here": the weights (mapped from the file, resident as they are used)
  * and the KV cache against the memory this machine has available now. */
 static void print_memory(const struct lr_session *s, uint64_t kv_bytes, uint64_t avail)
@@ -156,7 +140,7 @@ static void print_json(const struct lr_session *s, const struct lr_ask_api *x, c
 	json_key(&j, "kv"); json_str(&j, lr_kv_type_name(s->run.cp.kv_type));
 	json_key(&j, "kv_bytes"); json_uint(&j, kv_bytes);
 	{
-		uint64_t avail = mem_available(), total = s->rm.m->gguf->size + kv_bytes;
+		uint64_t avail = lr_mem_available(), total = s->rm.m->gguf->size + kv_bytes;
 		json_key(&j, "memory");
 		json_obj(&j);
 		json_key(&j, "weights"); json_uint(&j, s->rm.m->gguf->size);
@@ -314,7 +298,7 @@ int cmd_plan(int argc, char **argv)
 		       lr_count(tokens + s.pack->o.answer_tokens, n1, sizeof n1),
 		       cli_bytes(lr_kv_bytes(&s.rm.m->hp, s.run.cp.kv_type, s.window), b2, sizeof b2),
 		       lr_count(s.window, n2, sizeof n2));
-		print_memory(&s, kv_bytes, mem_available());
+		print_memory(&s, kv_bytes, lr_mem_available());
 		print_prefill(&s, &sp, have, tokens);
 	}
 	if (s.layout_rc)
