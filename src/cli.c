@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "src/progress.h"
+
 int cli_exit_code(int lr_code)
 {
 	switch (lr_code) {
@@ -47,6 +49,7 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap)
 	FILE *f = errs();
 
 	fflush(stdout);
+	lr_progress_clear();
 	fprintf(f, "longread: %s", prefix);
 	vfprintf(f, fmt, ap);
 	fputc('\n', f);

@@ -209,6 +209,18 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+/* The progress line now on the terminal, not ended by a newline (for lr_progress_clear). */
+static struct lr_progress *open_line;
+
+void lr_progress_clear(void)
+{
+	if (open_line && open_line->drawn) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		open_line->drawn = 0;
+	}
+}
+
 void lr_progress_start(struct lr_progress *pg, const char *what, uint64_t total, int force)
 {
 	memset(pg, 0, sizeof *pg);
@@ -233,10 +245,10 @@ static void draw(struct lr_progress *pg, uint64_t done, double eta, int final)
 	        pg->total ? 100.0 * (double)done / (double)pg->total : 100.0, rate,
 	        final ? "took" : "ETA", lr_duration(final ? el : eta, e, sizeof e),
 	        pg->tty ? "\033[K" : "\n");
-	if (final && pg->tty)
-		fputc('\n', stderr);
 	fflush(stderr);
 	pg->drawn = 1;
+	if (pg->tty)
+		open_line = pg;
 }
 
 void lr_progress_update(struct lr_progress *pg, uint64_t done, double eta)
@@ -251,6 +263,10 @@ void lr_progress_update(struct lr_progress *pg, uint64_t done, double eta)
 
 void lr_progress_end(struct lr_progress *pg, uint64_t done)
 {
-	if (pg->on)
-		draw(pg, done, 0, 1);
+	if (pg->on && !pg->tty)
+		draw(pg, done, 0, 1);   /* a log of lines: the last says it is done */
+	if (open_line == pg) {
+		lr_progress_clear();    /* a terminal: the caller's summary line takes its place */
+		open_line = NULL;
+	}
 }

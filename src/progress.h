@@ -54,8 +54,12 @@ struct lr_progress {
 void lr_progress_start(struct lr_progress *pg, const char *what, uint64_t total, int force);
 /* done tokens so far; eta in seconds (< 0: from the average speed). */
 void lr_progress_update(struct lr_progress *pg, uint64_t done, double eta);
-/* The final state (and a newline on a terminal). */
+/* The end: on a terminal the line is cleared (the caller prints the one summary line);
+ * with --progress on a pipe, a last line says it is done. */
 void lr_progress_end(struct lr_progress *pg, uint64_t done);
+/* Clear a progress line drawn on the terminal, before another message is printed over
+ * it (cli.c's messages call it); it is drawn again at its next update. */
+void lr_progress_clear(void);
 
 /* "1:05", "12:00:00", "4.2 s" for durations. */
 const char *lr_duration(double s, char *buf, unsigned size);

@@ -147,6 +147,21 @@ cp "$SRCDIR/corpora/text/GPL-3.txt" c/gpl.txt
 run "$LONGREAD" ask -m "$M" c -q "What is beta?" -n 2 --progress
 ok $([ "$rc" -eq 0 ] && grep -q '^longread: prefill \([0-9,]*\)/\1 tokens (100%), [0-9]* tok/s, took ' "$T/err"; echo $?) \
 	"--progress draws the prefill progress even on a pipe: done/total, tokens/s, time"
+# on a terminal (script(1) gives a pty): the progress line is cleared, then one summary
+# line; a message printed during the prefill (Ctrl-C's) clears the line first
+if command -v script >/dev/null 2>&1; then
+	script -qc "'$LONGREAD' ask -m '$M' c -q 'What is beta?' -n 2 -t 1 </dev/null" /dev/null >tty.out 2>&1
+	ok $(grep -aq "$(printf '\r\033\\[K')longread: prefill [0-9,]* tokens in " tty.out && ! grep -aq 'took' tty.out; echo $?) \
+		"on a terminal the progress line gives way to one summary line"
+	mkdir -p big
+	for i in 1 2 3 4 5 6; do cp "$SRCDIR/corpora/text/GPL-3.txt" "big/g$i.txt"; done
+	script -qc "timeout -s INT 1 '$LONGREAD' ask -m '$M' big -q x -n 2 -t 1 </dev/null" /dev/null >tty.out 2>&1
+	ok $(grep -aq "$(printf '\033\\[K')longread: interrupted during prefill" tty.out && ! grep -aq 'ETA [0-9.:]* s*longread' tty.out
+		echo $?) "Ctrl-C during the prefill on a terminal: the progress line is cleared before the message"
+else
+	ok 0 "on a terminal the progress line gives way to one summary line # SKIP script(1) is missing"
+	ok 0 "Ctrl-C during the prefill on a terminal # SKIP script(1) is missing"
+fi
 # (the old stderr goes first: the grep below must not see the last command's lines
 # before the new process has even truncated the file)
 rm -f "$T/out" "$T/err"
