@@ -80,7 +80,7 @@ ok $(has "2 files read, 3 skipped (1 binary, 1 too-large, 1 excluded-dir), 1 ign
 # what the model reads: the documents of extract are, byte for byte, those of the
 # prompt that plan shows (issue 16: extract numbered every line, ask every tenth)
 seq 1 25 | sed 's/^/row /' >"$T/rows.txt"
-VOCAB="$SRCDIR/../shared/golden/tokenizer/llama3-vocab.gguf"
+VOCAB="${SHARED:-$SRCDIR/../shared}/golden/tokenizer/llama3-vocab.gguf"
 if [ -f "$VOCAB" ]; then
 "$GENMODEL" -o "$T/m.gguf" --vocab-from "$VOCAB" >/dev/null 2>&1
 contains() { python3 -c 'import sys; sys.exit(open(sys.argv[1]).read() not in open(sys.argv[2]).read())' "$1" "$2"; }
