@@ -209,15 +209,17 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* The progress line now on the terminal, not ended by a newline (for lr_progress_clear). */
-static struct lr_progress *open_line;
+/* A progress line is on the terminal, not ended by a newline (for lr_progress_clear).
+ * A flag, not a pointer to the line: a prefill that fails returns without ending its
+ * line, and the message that says so must not read the caller's dead struct. */
+static int line_open;
 
 void lr_progress_clear(void)
 {
-	if (open_line && open_line->drawn) {
+	if (line_open) {
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
-		open_line->drawn = 0;
+		line_open = 0;
 	}
 }
 
@@ -247,8 +249,7 @@ static void draw(struct lr_progress *pg, uint64_t done, double eta, int final)
 	        pg->tty ? "\033[K" : "\n");
 	fflush(stderr);
 	pg->drawn = 1;
-	if (pg->tty)
-		open_line = pg;
+	line_open = pg->tty;
 }
 
 void lr_progress_update(struct lr_progress *pg, uint64_t done, double eta)
@@ -265,8 +266,5 @@ void lr_progress_end(struct lr_progress *pg, uint64_t done)
 {
 	if (pg->on && !pg->tty)
 		draw(pg, done, 0, 1);   /* a log of lines: the last says it is done */
-	if (open_line == pg) {
-		lr_progress_clear();    /* a terminal: the caller's summary line takes its place */
-		open_line = NULL;
-	}
+	lr_progress_clear();        /* a terminal: the caller's summary line takes its place */
 }
