@@ -4,7 +4,7 @@
 # -ctv, --cache-type-k/v with its type names, -c 8k) mapped to longread's options,
 # saying which; --quiet leaving only errors on stderr.
 . "${SRCDIR:-.}/tests/lib.sh"
-command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed (./bootstrap installs it)"; exit 77; }
+command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed (./bootstrap installs it)"; exit 0; }
 
 M="$T/m.gguf"
 genmodel_llama3 "$M"

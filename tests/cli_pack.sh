@@ -4,7 +4,7 @@
 # unchanged prefix; damaged, truncated and mismatched files are refused with the
 # documented exit codes; interrupted writes leave the old file intact.
 . "${SRCDIR:-.}/tests/lib.sh"
-command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed (./bootstrap installs it)"; exit 77; }
+command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed (./bootstrap installs it)"; exit 0; }
 
 M="$T/m.gguf"
 genmodel_llama3 "$M"

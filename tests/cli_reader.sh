@@ -12,8 +12,8 @@
 M="$SRCDIR/tests/models/reader.gguf"
 M8="$SRCDIR/tests/models/reader-q8_0.gguf"
 NEEDLE="$SRCDIR/tests/reader/needle.py"
-command -v python3 >/dev/null 2>&1 || { echo "1..0 # SKIP python3 is needed to generate the corpus"; exit 77; }
-command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed (./bootstrap installs it)"; exit 77; }
+command -v python3 >/dev/null 2>&1 || { echo "1..0 # SKIP python3 is needed to generate the corpus"; exit 0; }
+command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed (./bootstrap installs it)"; exit 0; }
 export LONGREAD_CACHE_DIR="$T/cache"
 GOAL="issue 12: the reader does not reach this yet (tests/reader/README.md)"
 cd "$T" || exit 1

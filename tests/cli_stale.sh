@@ -6,7 +6,7 @@
 # only touched is not stale; --no-source-check skips the check; the refresh command
 # given works from any directory.
 . "${SRCDIR:-.}/tests/lib.sh"
-command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed (./bootstrap installs it)"; exit 77; }
+command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed (./bootstrap installs it)"; exit 0; }
 
 M="$T/m.gguf"
 genmodel_llama3 "$M"

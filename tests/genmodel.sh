@@ -3,7 +3,7 @@
 # parameter counts, generated files load and have the golden models' tensor layout,
 # output is deterministic, the llama3 rope factors match the golden ones.
 . "${SRCDIR:-.}/tests/lib.sh"
-command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed (./bootstrap installs it)"; exit 77; }
+command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed (./bootstrap installs it)"; exit 0; }
 : "${GENMODEL:?GENMODEL must point at tests/lr-genmodel}"
 
 # parameter counts published for the Hugging Face checkpoints (rope_freqs is GGUF-only)

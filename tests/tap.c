@@ -81,7 +81,7 @@ int tap_done(void)
 int tap_skip_all(const char *reason)
 {
 	printf("1..0 # SKIP %s\n", reason);
-	return 77;
+	return 0;   /* the TAP driver reads the plan; 77 is an error to it */
 }
 
 const char *tap_shared(void)

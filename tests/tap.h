@@ -1,6 +1,7 @@
 /* tests/tap.h — a minimal TAP producer for the C unit tests.
  * Plans are printed at the end (done_testing style); exit status is nonzero on any
- * failure.  Exit 77 (tap_skip_all) marks the whole program skipped. */
+ * failure.  tap_skip_all marks the whole program skipped (by its "1..0 # SKIP" plan:
+ * the TAP driver takes exit 77 for an error). */
 #ifndef LR_TAP_H
 #define LR_TAP_H
 
@@ -16,7 +17,7 @@ int tap_is_int(int64_t got, int64_t want, const char *fmt, ...) __attribute__((f
 int tap_is_str(const char *got, const char *want, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Print the plan and return the exit status for main. */
 int tap_done(void);
-/* Skip everything: prints "1..0 # SKIP reason" and returns 77. */
+/* Skip everything: prints "1..0 # SKIP reason" and returns 0. */
 int tap_skip_all(const char *reason);
 
 /* Where ../shared lives: $SHARED, else "../shared" relative to the source tree. */
