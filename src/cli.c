@@ -35,8 +35,7 @@ int cli_exit_code(int lr_code)
 	return LR_EXIT_ERROR;
 }
 
-static FILE *err_stream;   /* where errors go: stderr, or its old self under --quiet */
-static int quiet;
+static FILE *err_stream;   /* --quiet: stderr's old self, where errors still go */
 static const struct option *cur_opts;
 
 static FILE *errs(void)
@@ -73,7 +72,6 @@ int cli_quiet(void)
 	close(null);
 	setvbuf(f, NULL, _IOLBF, 0);
 	err_stream = f;
-	quiet = 1;
 	return 0;
 }
 
@@ -154,8 +152,8 @@ void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (quiet)
-		return;
+	if (err_stream)
+		return;   /* --quiet */
 	va_start(ap, fmt);
 	vmsg("warning: ", fmt, ap);
 	va_end(ap);

@@ -287,7 +287,7 @@ static void emit(struct asker *a, const struct record *r)
 		if (r->res && !r->res->done)
 			printf("[answer cut off]\n");
 		print_citations(r->cites);
-		if (a->echo && !r->esc)
+		if (a->echo)
 			putchar('\n');
 		fflush(stdout);
 	}
@@ -378,17 +378,13 @@ static int escalate(struct asker *a, struct record *r, struct lr_err *err)
 	e.error = rc ? err->msg : NULL;
 	if (e.answer.n || !rc)
 		rc2 = lr_cite_check(a->s->pack, lr_buf_cstr(&e.answer), e.answer.n, &e.cites, rc ? NULL : err);
-	r->esc = &e;
 	if (a->json) {
+		r->esc = &e;
 		print_json(a, r);
 	} else if (e.answer.n || !rc) {
-		putchar('\n');
-		if (!e.res.done)
-			printf("[answer cut off]\n");
-		print_citations(&e.cites);
-		if (a->echo)
-			putchar('\n');
-		fflush(stdout);
+		/* the server's answer checked and shown as an --api answer is */
+		struct record er = { .res = &e.res, .cites = &e.cites };
+		emit(a, &er);
 	}
 	if (e.answer.n || !rc)
 		answer_line(&e.res);
@@ -407,28 +403,10 @@ static void local_line(const struct lr_run_gen *gen, const struct record *r, con
 	        lr_run_stop_name(gen->stop), r->t_first, s->run.sp.seed);
 }
 
-struct membuf {
-	uint8_t *p;
-	uint64_t n, cap;
-};
-
-static int put_mem(void *arg, const void *data, uint64_t len, struct lr_err *err)
+static int put_buf(void *arg, const void *data, uint64_t len, struct lr_err *err)
 {
-	struct membuf *m = arg;
-
-	if (m->n + len > m->cap) {
-		uint64_t cap = m->cap ? m->cap : 1 << 20;
-		uint8_t *p;
-		while (cap < m->n + len)
-			cap *= 2;
-		if (cap > SIZE_MAX || !(p = realloc(m->p, (size_t)cap)))
-			return lr_errf(err, LR_ENOMEM, "out of memory");
-		m->p = p;
-		m->cap = cap;
-	}
-	memcpy(m->p + m->n, data, (size_t)len);
-	m->n += len;
-	return 0;
+	lr_buf_add(arg, data, (size_t)len);
+	return lr_buf_failed(arg) ? lr_errf(err, LR_ENOMEM, "out of memory") : 0;
 }
 
 /* Make the local context hold n_ctx tokens, keeping the documents' cache: it was sized
@@ -439,18 +417,18 @@ static int grow(struct asker *a, uint32_t n_ctx, struct lr_err *err)
 {
 	struct lr_session *s = a->s;
 	struct lr_ctx_params cp = s->run.cp;
-	struct membuf m = { 0 };
+	struct lr_buf m = { 0 };
 	char b1[32], b2[32];
 	int rc;
 
 	cp.n_ctx = n_ctx;
-	if ((rc = lr_ctx_kv_save(a->ctx, a->prefix, put_mem, &m, err)) == 0) {
+	if ((rc = lr_ctx_kv_save(a->ctx, a->prefix, put_buf, &m, err)) == 0) {
 		lr_ctx_free(a->ctx);
 		a->ctx = NULL;
 		if (!(rc = lr_ctx_new(&a->ctx, s->rm.m, &cp, err)))
 			rc = lr_ctx_kv_load(a->ctx, a->prefix, a->prefix, m.p, m.n, err);
 	}
-	free(m.p);
+	lr_buf_release(&m);
 	if (!rc)
 		fprintf(stderr, "longread: the cache grows to %s tokens for the question (%s)\n",
 		        lr_count(n_ctx, b1, sizeof b1), cli_bytes(lr_kv_bytes(&s->rm.m->hp, cp.kv_type, n_ctx), b2, sizeof b2));
@@ -466,13 +444,10 @@ static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled
 	struct lr_cites cites = { 0 };
 	struct lr_run_gen gen;
 	struct record r = { q, len, &gen, &cites, prefilled, prefilled ? a->t_prefill : 0, 0, 0, NULL, NULL, NULL };
-	/* the room after the documents and the answer reserve: in the local context, else
-	 * in the server's window */
-	uint32_t room = (a->ctx ? lr_ctx_n_ctx(a->ctx) : s->window) - a->prefix - s->pack->o.answer_tokens;
-	/* a local context holds the room the layout reserved; the window may hold more */
+	/* the room after the documents and the answer reserve in the window (the local
+	 * context holds what the layout reserved, and grows to hold more) */
 	uint32_t limit = a->ctx && s->rm.m->hp.n_ctx_train < s->window ? s->rm.m->hp.n_ctx_train : s->window;
-	uint32_t window_room = limit > a->prefix + s->pack->o.answer_tokens ?
-	                       limit - a->prefix - s->pack->o.answer_tokens : 0;
+	uint32_t need = a->prefix + s->pack->o.answer_tokens, room = limit > need ? limit - need : 0;
 	double t0 = lr_run_now();
 	int rc;
 
@@ -488,14 +463,13 @@ static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled
 	a->n_asked++;
 	if ((rc = lr_pack_question(s->pack, q, len, &a->qids, err)))
 		return rc;
-	if (a->qids.n > window_room || (a->qids.n > room && !a->ctx)) {
+	if (a->qids.n > room) {
 		cli_error("question %zu is %zu tokens; the window has room for %" PRIu32 " (after the "
-		          "documents and the answer reserve): skipped", a->n_asked, a->qids.n,
-		          a->ctx ? window_room : room);
+		          "documents and the answer reserve): skipped", a->n_asked, a->qids.n, room);
 		a->skipped = 1;
 		return 0;
 	}
-	if (a->qids.n > room && (rc = grow(a, a->prefix + (uint32_t)a->qids.n + s->pack->o.answer_tokens, err)))
+	if (a->ctx && need + a->qids.n > lr_ctx_n_ctx(a->ctx) && (rc = grow(a, need + (uint32_t)a->qids.n, err)))
 		return rc;
 	if (a->echo && !a->json) {
 		printf("> %.*s\n", (int)len, q);

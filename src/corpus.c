@@ -139,12 +139,12 @@ static int read_stdin(struct lr_corpus *c, char **buf, size_t *len, struct lr_er
 	struct lr_buf b = { 0 };
 	char *rest = NULL;
 	size_t n_rest = 0;
-	int rc;
+	int rc, pdf;
 
 	if (ferror(stdin))
 		return lr_errf_sys(err, errno, "cannot read standard input");
-	max = memmem(head, n, "%PDF-", 5) ? STDIN_LIMIT :
-	      c->o.max_file_size ? c->o.max_file_size : LR_EXTRACT_DEFAULT_MAX_FILE;
+	pdf = memmem(head, n, "%PDF-", 5) != NULL;
+	max = pdf ? STDIN_LIMIT : c->o.max_file_size ? c->o.max_file_size : LR_EXTRACT_DEFAULT_MAX_FILE;
 	if (n == sizeof head && (rc = lr_run_read_file("-", max > n ? max - n : 0, &rest, &n_rest, err)))
 		return rc;
 	lr_buf_add(&b, head, n);
@@ -155,7 +155,7 @@ static int read_stdin(struct lr_corpus *c, char **buf, size_t *len, struct lr_er
 		lr_buf_release(&b);
 		return lr_errf(err, LR_ENOMEM, "out of memory reading standard input");
 	}
-	if (max == STDIN_LIMIT && b.n - 1 > STDIN_LIMIT) {
+	if (pdf && b.n - 1 > STDIN_LIMIT) {
 		lr_buf_release(&b);
 		return lr_errf(err, LR_ERANGE, "standard input is over 1 GiB");
 	}

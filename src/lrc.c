@@ -106,11 +106,16 @@ static char *dup_n(const uint8_t *s, uint64_t n)
 
 /* ------------------------------------------------------------------ sources */
 
+static int64_t mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
 /* The size, modification time and SHA-256 of the regular file at path, from one open
  * file.  @return 0, or an errno value. */
-static int source_stat(const char *path, uint64_t *size, int64_t *mtime_ns, uint8_t sha[32])
+static int source_stat(const char *path, uint64_t *size, int64_t *mtime, uint8_t sha[32])
 {
-	static uint8_t buf[1 << 16];
+	uint8_t buf[1 << 16];
 	struct lr_sha256 h;
 	struct stat st;
 	ssize_t n;
@@ -118,13 +123,16 @@ static int source_stat(const char *path, uint64_t *size, int64_t *mtime_ns, uint
 
 	if (fd < 0)
 		return errno;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		e = S_ISREG(st.st_mode) ? errno : EINVAL;
+	if (fstat(fd, &st) != 0)
+		e = errno;
+	else if (!S_ISREG(st.st_mode))
+		e = EINVAL;
+	if (e) {
 		close(fd);
 		return e;
 	}
 	*size = (uint64_t)st.st_size;
-	*mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	*mtime = mtime_ns(&st);
 	lr_sha256_init(&h);
 	while ((n = read(fd, buf, sizeof buf)) != 0) {
 		if (n < 0) {
@@ -236,8 +244,7 @@ int lr_lrc_check_sources(const struct lr_lrc_meta *meta, size_t n_docs, struct l
 			st->missing[st->n_missing++] = i;
 			continue;
 		}
-		if ((uint64_t)sb.st_size == src->size &&
-		    (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec == src->mtime_ns)
+		if ((uint64_t)sb.st_size == src->size && mtime_ns(&sb) == src->mtime_ns)
 			continue;
 		if (source_stat(src->path, &size, &mtime, sha) != 0)
 			st->missing[st->n_missing++] = i;

@@ -248,7 +248,6 @@ static void draw(struct lr_progress *pg, uint64_t done, double eta, int final)
 	        final ? "took" : "ETA", lr_duration(final ? el : eta, e, sizeof e),
 	        pg->tty ? "\033[K" : "\n");
 	fflush(stderr);
-	pg->drawn = 1;
 	line_open = pg->tty;
 }
 

@@ -46,7 +46,6 @@ struct lr_progress {
 	const char *what;
 	uint64_t total;
 	double t0, last;
-	int drawn;
 };
 
 /* Start a progress line for total tokens: drawn when stderr is a terminal, or always
