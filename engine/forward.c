@@ -189,24 +189,36 @@ static void rmsnorm(const float *x, const float *w, float *out, int64_t n, float
 static void rope_table(struct lr_ctx *c, uint32_t pos0, uint32_t n)
 {
 	const uint32_t half = c->m->hp.rope_dim / 2;
+	const double ms = lr_rope_mscale(c->m);
 
 	for (uint32_t t = 0; t < n; t++) {
 		float *cs = c->rope_cs + (size_t)t * 2 * half;
 		for (uint32_t i = 0; i < half; i++) {
 			double th = (double)(pos0 + t) * lr_rope_step(c->m, i);
-			cs[2 * i] = (float)cos(th);
-			cs[2 * i + 1] = (float)sin(th);
+			cs[2 * i] = (float)(cos(th) * ms);
+			cs[2 * i + 1] = (float)(sin(th) * ms);
 		}
 	}
 }
 
-static void rope(float *x, const float *cs, uint32_t half)
+/* Rotate one head: adjacent pairs (x[2i], x[2i+1]) for Llama, (x[i], x[i + half]) for
+ * NEOX-style models (qwen2). */
+static void rope(float *x, const float *cs, uint32_t half, int neox)
 {
+	const uint32_t st = neox ? 1 : 2, off = neox ? half : 1;
+
 	for (uint32_t i = 0; i < half; i++) {
-		float x0 = x[2 * i], x1 = x[2 * i + 1], co = cs[2 * i], si = cs[2 * i + 1];
-		x[2 * i] = x0 * co - x1 * si;
-		x[2 * i + 1] = x0 * si + x1 * co;
+		float *a = x + i * st, *b = a + off;
+		float x0 = *a, x1 = *b, co = cs[2 * i], si = cs[2 * i + 1];
+		*a = x0 * co - x1 * si;
+		*b = x0 * si + x1 * co;
 	}
+}
+
+static void add_bias(float *y, const float *b, int64_t n)
+{
+	for (int64_t i = 0; b && i < n; i++)
+		y[i] += b[i];
 }
 
 static float silu(float v)
@@ -393,12 +405,16 @@ static void step_fn(void *arg, int ith, int nth)
 			break;
 		}
 		case ROPE: {
+			const struct lr_layer *L = &c->m->layers[j->layer];
 			const float *cs = c->rope_cs + (size_t)t * hp->rope_dim;
 			float *kt = c->kv_new + t * kvw;
+			add_bias(c->q + t * q_dim, L->bq, q_dim);
+			add_bias(kt, L->bk, kv_dim);
+			add_bias(kt + kv_dim, L->bv, kvw - kv_dim);
 			for (uint32_t h = 0; h < hp->n_head; h++)
-				rope(c->q + t * q_dim + h * hd, cs, hp->rope_dim / 2);
+				rope(c->q + t * q_dim + h * hd, cs, hp->rope_dim / 2, hp->rope_neox);
 			for (uint32_t h = 0; h < hp->n_head_kv; h++)
-				rope(kt + h * hd, cs, hp->rope_dim / 2);
+				rope(kt + h * hd, cs, hp->rope_dim / 2, hp->rope_neox);
 			break;
 		}
 		case STORE: {

@@ -74,5 +74,7 @@ int lr_forward_ref(const struct lr_model *m, const int32_t *ids, uint32_t n, con
 
 /* Shared by both passes: the RoPE angle step for rotation pair i (theta = pos * step). */
 double lr_rope_step(const struct lr_model *m, uint32_t i);
+/* and the factor on cos and sin (YaRN's attention scaling; 1 without YaRN) */
+double lr_rope_mscale(const struct lr_model *m);
 
 #endif

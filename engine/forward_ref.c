@@ -1,4 +1,4 @@
-/* engine/forward_ref.c — the reference Llama forward pass, written to be obviously
+/* engine/forward_ref.c — the reference forward pass (Llama and Qwen2), written to be obviously
  * right rather than fast: one token at a time, each weight row dequantized with the
  * reference dequantizers and multiplied in float64, the whole KV history kept in
  * float32.  Tests compare the fast path (engine/forward.c) against it. */
@@ -9,6 +9,27 @@
 #include "engine/forward.h"
 #include "engine/quant.h"
 
+#define PI 3.14159265358979323846
+
+/* YaRN's blend for pair i (Peng et al. 2023, as llama.cpp and Hugging Face compute it,
+ * beta_fast 32, beta_slow 1): 1 keeps the pair's frequency (the fast pairs), 0 divides
+ * it by the factor (the slow ones), linear in between. */
+static double yarn_keep(const struct lr_hparams *hp, uint32_t i)
+{
+	double orig = hp->rope_orig_ctx ? hp->rope_orig_ctx : hp->n_ctx_file;
+	double d = hp->rope_dim, lb = log((double)hp->rope_base);
+	double lo = floor(d * log(orig / (2 * PI * 32)) / (2 * lb));
+	double hi = ceil(d * log(orig / (2 * PI * 1)) / (2 * lb));
+	double ramp;
+
+	if (lo < 0)
+		lo = 0;
+	if (hi > d - 1)
+		hi = d - 1;
+	ramp = ((double)i - lo) / fmax(0.001, hi - lo);
+	return 1.0 - fmin(1.0, fmax(0.0, ramp));
+}
+
 double lr_rope_step(const struct lr_model *m, uint32_t i)
 {
 	const struct lr_hparams *hp = &m->hp;
@@ -18,7 +39,20 @@ double lr_rope_step(const struct lr_model *m, uint32_t i)
 		step /= m->rope_freqs[i];
 	if (hp->rope_scaling == LR_ROPE_SCALING_LINEAR && hp->rope_scale > 0)
 		step /= hp->rope_scale;
+	if (hp->rope_scaling == LR_ROPE_SCALING_YARN && hp->rope_scale > 1) {
+		double r = yarn_keep(hp, i);
+		step *= r + (1 - r) / hp->rope_scale;
+	}
 	return step;
+}
+
+double lr_rope_mscale(const struct lr_model *m)
+{
+	const struct lr_hparams *hp = &m->hp;
+
+	if (hp->rope_scaling == LR_ROPE_SCALING_YARN && hp->rope_scale > 1)
+		return 1.0 + 0.1 * log((double)hp->rope_scale);
+	return 1.0;
 }
 
 /* y[r] = sum_i W[r][i] x[i] for every row r of w */
@@ -44,15 +78,27 @@ static void rmsnorm(const float *x, const float *w, float *out, int64_t n, float
 		out[i] = (float)(x[i] * scale) * w[i];
 }
 
-/* Rotate adjacent pairs (x[2i], x[2i+1]) of one head by pos * step(i). */
+/* Rotate the pairs of one head by pos * step(i): adjacent (x[2i], x[2i+1]), or for
+ * NEOX-style models (x[i], x[i + rope_dim/2]); scaled by YaRN's mscale. */
 static void rope(const struct lr_model *m, float *x, uint32_t pos)
 {
-	for (uint32_t i = 0; i < m->hp.rope_dim / 2; i++) {
+	const uint32_t half = m->hp.rope_dim / 2;
+	const double ms = lr_rope_mscale(m);
+
+	for (uint32_t i = 0; i < half; i++) {
 		double th = (double)pos * lr_rope_step(m, i);
-		double c = cos(th), s = sin(th), x0 = x[2 * i], x1 = x[2 * i + 1];
-		x[2 * i] = (float)(x0 * c - x1 * s);
-		x[2 * i + 1] = (float)(x0 * s + x1 * c);
+		uint32_t a = m->hp.rope_neox ? i : 2 * i, b = m->hp.rope_neox ? i + half : 2 * i + 1;
+		double c = cos(th) * ms, s = sin(th) * ms, x0 = x[a], x1 = x[b];
+		x[a] = (float)(x0 * c - x1 * s);
+		x[b] = (float)(x0 * s + x1 * c);
 	}
+}
+
+/* y += b (a bias; b may be NULL) */
+static void add_bias(float *y, const float *b, int64_t n)
+{
+	for (int64_t i = 0; b && i < n; i++)
+		y[i] += b[i];
 }
 
 int lr_forward_ref(const struct lr_model *m, const int32_t *ids, uint32_t n, const uint8_t *want,
@@ -103,6 +149,9 @@ int lr_forward_ref(const struct lr_model *m, const int32_t *ids, uint32_t n, con
 			matvec(&L->wq, xn, q, row);
 			matvec(&L->wk, xn, k, row);
 			matvec(&L->wv, xn, v, row);
+			add_bias(q, L->bq, q_dim);
+			add_bias(k, L->bk, kv_dim);
+			add_bias(v, L->bv, v_dim);
 			for (uint32_t h = 0; h < hp->n_head; h++)
 				rope(m, q + h * hd, pos);
 			for (uint32_t h = 0; h < hp->n_head_kv; h++)

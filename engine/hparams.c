@@ -67,11 +67,15 @@ int lr_hparams_load(struct lr_hparams *hp, const struct lr_gguf *g, struct lr_er
 		return lr_errf(err, LR_EFORMAT, "no general.architecture: not a model file");
 	if (rc)
 		return rc;
-	if (strcmp(arch, "llama") != 0)
+	if (strcmp(arch, "llama") == 0)
+		hp->arch = LR_ARCH_LLAMA;
+	else if (strcmp(arch, "qwen2") == 0)
+		hp->arch = LR_ARCH_QWEN2;
+	else
 		return lr_errf(err, LR_EUNSUPPORTED,
-			"architecture '%.*s' is not supported (supported: llama)",
+			"architecture '%.*s' is not supported (supported: llama, qwen2)",
 			(int)(len > 64 ? 64 : len), arch);
-	hp->arch = LR_ARCH_LLAMA;
+	hp->rope_neox = hp->arch == LR_ARCH_QWEN2;
 	snprintf(hp->arch_name, sizeof hp->arch_name, "%s", arch);
 	if (lr_gguf_get_str(g, "general.name", &s, NULL, NULL) == 0)
 		snprintf(hp->name, sizeof hp->name, "%s", s);
@@ -99,9 +103,13 @@ int lr_hparams_load(struct lr_hparams *hp, const struct lr_gguf *g, struct lr_er
 	    (rc = get_f32(g, arch, "attention.layer_norm_rms_epsilon", &hp->rms_eps, err)))
 		return rc;
 
-	if (hp->n_embd % hp->n_head != 0 && !lr_gguf_find(g, "llama.attention.key_length"))
-		return lr_errf(err, LR_EFORMAT, "embedding length %" PRIu32 " is not a multiple of "
-			"the head count %" PRIu32, hp->n_embd, hp->n_head);
+	{
+		char key[128];
+		snprintf(key, sizeof key, "%s.attention.key_length", arch);
+		if (hp->n_embd % hp->n_head != 0 && !lr_gguf_find(g, key))
+			return lr_errf(err, LR_EFORMAT, "embedding length %" PRIu32 " is not a multiple of "
+				"the head count %" PRIu32, hp->n_embd, hp->n_head);
+	}
 	if (hp->n_head % hp->n_head_kv != 0)
 		return lr_errf(err, LR_EFORMAT, "head count %" PRIu32 " is not a multiple of the KV "
 			"head count %" PRIu32, hp->n_head, hp->n_head_kv);
@@ -130,8 +138,12 @@ int lr_hparams_load(struct lr_hparams *hp, const struct lr_gguf *g, struct lr_er
 		                  0, 0, CAP_CTX, err)))
 			return rc;
 	}
+	if (hp->rope_scaling == LR_ROPE_SCALING_YARN && hp->rope_scale < 1)
+		return lr_errf(err, LR_EFORMAT, "YaRN rope scaling factor %g is below 1", hp->rope_scale);
+	hp->n_ctx_file = hp->n_ctx_train;
 	t = lr_gguf_find_tensor(g, "rope_freqs.weight");
 	hp->has_rope_freqs = t != NULL;
+	hp->has_qkv_bias = lr_gguf_find_tensor(g, "blk.0.attn_q.bias") != NULL;
 	hp->tied_output = lr_gguf_find_tensor(g, "output.weight") == NULL;
 
 	/* Vocabulary size: the tokenizer's token list, else llama.vocab_size, else token_embd. */
@@ -154,6 +166,37 @@ int lr_hparams_load(struct lr_hparams *hp, const struct lr_gguf *g, struct lr_er
 	    (rc = lr_gguf_get_int(g, "general.file_type", &hp->file_type, err)))
 		return rc;
 	return 0;
+}
+
+int lr_hparams_set_rope(struct lr_hparams *hp, enum lr_rope_scaling type, float factor, uint32_t orig_ctx,
+                        struct lr_err *err)
+{
+	uint64_t ctx;
+
+	if (type == LR_ROPE_SCALING_NONE) {
+		hp->rope_scaling = type;
+		hp->rope_scale = 1.0f;
+		hp->rope_orig_ctx = 0;
+		hp->n_ctx_train = hp->n_ctx_file;
+		return 0;
+	}
+	if (!(factor >= 1.0f && factor <= 64.0f))
+		return lr_errf(err, LR_EINVAL, "rope scaling factor %g is out of range (1 to 64)", factor);
+	if (!orig_ctx)
+		orig_ctx = hp->rope_orig_ctx ? hp->rope_orig_ctx : hp->n_ctx_file;
+	hp->rope_scaling = type;
+	hp->rope_scale = factor;
+	hp->rope_orig_ctx = orig_ctx;
+	ctx = (uint64_t)((double)orig_ctx * factor);
+	if (ctx > CAP_CTX)
+		ctx = CAP_CTX;
+	hp->n_ctx_train = ctx > hp->n_ctx_file ? (uint32_t)ctx : hp->n_ctx_file;
+	return 0;
+}
+
+const char *lr_arch_name(enum lr_arch a)
+{
+	return a == LR_ARCH_QWEN2 ? "qwen2" : "llama";
 }
 
 const char *lr_file_type_name(int64_t ft)

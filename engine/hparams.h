@@ -14,12 +14,13 @@
 
 enum lr_arch {
 	LR_ARCH_LLAMA = 1,
+	LR_ARCH_QWEN2,
 };
 
 enum lr_rope_scaling {
 	LR_ROPE_SCALING_NONE = 0,
 	LR_ROPE_SCALING_LINEAR,     /* positions divided by a factor */
-	LR_ROPE_SCALING_YARN,       /* not computed by longread yet: rejected by the model loader */
+	LR_ROPE_SCALING_YARN,       /* YaRN (static, as llama.cpp and Hugging Face apply it) */
 };
 
 struct lr_hparams {
@@ -42,6 +43,10 @@ struct lr_hparams {
 	float rope_scale;          /* rope.scaling.factor (linear/yarn), 1 if none */
 	uint32_t rope_orig_ctx;    /* rope.scaling.original_context_length, 0 if absent */
 	int has_rope_freqs;        /* rope_freqs.weight present (Llama 3.1+ frequency factors) */
+	int rope_neox;             /* rotate pairs (x[i], x[i + rope_dim/2]), not (x[2i], x[2i+1]) */
+	int has_qkv_bias;          /* attn_{q,k,v}.bias present (qwen2) */
+	uint32_t n_ctx_file;       /* context_length as the file says (n_ctx_train may be raised
+	                              by lr_hparams_set_rope) */
 	int tied_output;           /* no output.weight: logits use token_embd.weight */
 	int64_t file_type;         /* general.file_type, -1 if absent */
 };
@@ -49,6 +54,17 @@ struct lr_hparams {
 /* Read and validate.  Errors: LR_EUNSUPPORTED for an architecture other than those
  * above (message names it), LR_EFORMAT for missing or inconsistent values. */
 int lr_hparams_load(struct lr_hparams *hp, const struct lr_gguf *g, struct lr_err *err);
+
+/* Set the RoPE scaling a file lacks or gets wrong (llama.cpp's --rope-scaling,
+ * --rope-scale, --yarn-orig-ctx): YaRN or linear scaling by factor over orig_ctx
+ * trained positions (0: the file's context length).  The usable context becomes
+ * factor x orig_ctx when that is more than the file's.  LR_EINVAL for a factor below 1
+ * or above 64. */
+int lr_hparams_set_rope(struct lr_hparams *hp, enum lr_rope_scaling type, float factor, uint32_t orig_ctx,
+                        struct lr_err *err);
+
+/* "llama", "qwen2" */
+const char *lr_arch_name(enum lr_arch a);
 
 /* llama.cpp's general.file_type names ("Q4_K_M"), or NULL for unknown values. */
 const char *lr_file_type_name(int64_t ft);

@@ -1,4 +1,4 @@
-/* engine/model.c — bind and check the tensors of a Llama-architecture GGUF.
+/* engine/model.c — bind and check the tensors of a Llama- or Qwen2-architecture GGUF.
  * Tensor names follow llama.cpp's converter; they live in this file only. */
 #include "engine/model.h"
 
@@ -72,8 +72,9 @@ int lr_model_from_gguf(struct lr_model **out, struct lr_gguf *g, struct lr_err *
 	if ((rc = lr_hparams_load(&m->hp, g, err)))
 		goto fail;
 	hp = &m->hp;
-	if (hp->rope_scaling == LR_ROPE_SCALING_YARN) {
-		rc = lr_errf(err, LR_EUNSUPPORTED, "YaRN rope scaling is not supported");
+	if (hp->arch == LR_ARCH_QWEN2 && !hp->has_qkv_bias) {
+		rc = lr_errf(err, LR_EFORMAT, "tensor 'blk.0.attn_q.bias' is missing (a qwen2 model has "
+			"biases on Q, K and V)");
 		goto fail;
 	}
 	embd = hp->n_embd;
@@ -82,8 +83,11 @@ int lr_model_from_gguf(struct lr_model **out, struct lr_gguf *g, struct lr_err *
 	v_dim = (int64_t)hp->n_head_kv * hp->head_dim_v;
 	n_rope = hp->rope_dim / 2;
 
-	/* all float vectors in one block: 2 norms per layer, output norm, rope factors */
+	/* all float vectors in one block: 2 norms (and 3 biases) per layer, output norm,
+	 * rope factors */
 	n_vec = (2 * (uint64_t)hp->n_layer + 1) * (uint64_t)embd + (uint64_t)n_rope;
+	if (hp->has_qkv_bias)
+		n_vec += (uint64_t)hp->n_layer * (uint64_t)(q_dim + kv_dim + v_dim);
 	m->vectors = malloc(n_vec * sizeof(float));
 	m->layers = calloc(hp->n_layer, sizeof *m->layers);
 	if (!m->vectors || !m->layers) {
@@ -126,6 +130,16 @@ int lr_model_from_gguf(struct lr_model **out, struct lr_gguf *g, struct lr_err *
 			goto fail;
 		l->ffn_norm = v;
 		v += embd;
+		if (hp->has_qkv_bias) {
+			if ((rc = bind_vector(g, N("attn_q.bias"), q_dim, v, err)) ||
+			    (rc = bind_vector(g, N("attn_k.bias"), kv_dim, v + q_dim, err)) ||
+			    (rc = bind_vector(g, N("attn_v.bias"), v_dim, v + q_dim + kv_dim, err)))
+				goto fail;
+			l->bq = v;
+			l->bk = v + q_dim;
+			l->bv = v + q_dim + kv_dim;
+			v += q_dim + kv_dim + v_dim;
+		}
 		if ((rc = bind_matrix(g, N("attn_q.weight"), embd, q_dim, &l->wq, err)) ||
 		    (rc = bind_matrix(g, N("attn_k.weight"), embd, kv_dim, &l->wk, err)) ||
 		    (rc = bind_matrix(g, N("attn_v.weight"), embd, v_dim, &l->wv, err)) ||

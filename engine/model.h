@@ -1,7 +1,7 @@
-/* engine/model.h — a Llama-architecture model bound to its GGUF tensors.
+/* engine/model.h — a Llama- or Qwen2-architecture model bound to its GGUF tensors.
  *
  * Weights stay in the read-only map (never copied); only the small 1-D tensors
- * (norms, rope frequency factors) are converted to float32 copies.  Opening checks
+ * (norms, biases, rope frequency factors) are converted to float32 copies.  Opening checks
  * every tensor the forward pass reads: present, the right shape for the
  * hyper-parameters, and a weight type longread computes with.  A model is immutable
  * after opening and may be shared by threads. */
@@ -29,6 +29,7 @@ struct lr_layer {
 	struct lr_weight wq;      /* [n_head * head_dim][n_embd] */
 	struct lr_weight wk;      /* [n_head_kv * head_dim][n_embd] */
 	struct lr_weight wv;      /* [n_head_kv * head_dim_v][n_embd] */
+	const float *bq, *bk, *bv; /* biases of wq, wk, wv (qwen2), NULL when absent */
 	struct lr_weight wo;      /* [n_embd][n_head * head_dim_v] */
 	const float *ffn_norm;    /* [n_embd] */
 	struct lr_weight w_gate;  /* [n_ff][n_embd] */

@@ -76,15 +76,14 @@ static int fast(const struct lr_model *m, const int32_t *ids, int n, int chunk, 
 
 /* fast vs reference on one model; float weights must agree closely, quantized ones
  * within 8-bit activation error */
-static void versus_reference(const char *name, const char *args, double tol)
+static void compare_passes(const char *name, struct lr_model *m, double tol)
 {
-	struct lr_model *m = make_model(name, args);
 	int32_t ids[N_TOK];
 	float *a, *b;
 	struct lr_err err = { 0 };
 	size_t nv;
 
-	if (!tap_ok(m != NULL, "%s: generated model loads", name))
+	if (!tap_ok(m != NULL, "%s: model loads", name))
 		return;
 	nv = (size_t)N_TOK * m->hp.n_vocab;
 	a = malloc(nv * sizeof *a);
@@ -98,6 +97,25 @@ static void versus_reference(const char *name, const char *args, double tol)
 	free(a);
 	free(b);
 	lr_model_close(m);
+}
+
+static void versus_reference(const char *name, const char *args, double tol)
+{
+	compare_passes(name, make_model(name, args), tol);
+}
+
+/* The same on a golden file (golden/PATH): the qwen2 models, which lr-genmodel does
+ * not make (biases, NEOX rotation, YaRN). */
+static void versus_reference_golden(const char *name, const char *path, double tol)
+{
+	char full[1024];
+	struct lr_model *m = NULL;
+	struct lr_err err = { 0 };
+
+	snprintf(full, sizeof full, "%s/golden/%s", tap_shared(), path);
+	if (lr_model_open(&m, full, &err))
+		tap_diag("%s", err.msg);
+	compare_passes(name, m, tol);
 }
 
 /* Float weights: batching must not change the logits beyond float rounding.  (With
@@ -252,6 +270,9 @@ int main(void)
 	versus_reference("nano-Q5_1", "--type Q5_1", 0.1);
 	versus_reference("nano-Q4_K_M", "--type Q4_K_M --layers 4", 0.1);
 	versus_reference("nano-Q5_K", "--type Q5_K", 0.1);
+	versus_reference_golden("qnano-F32", "qwen2/models/qnano-F32.gguf", 1e-5);
+	versus_reference_golden("qnano-yarn-F32", "qwen2/models/qnano-yarn-F32.gguf", 1e-5);
+	versus_reference_golden("qnano-Q4_K_M", "qwen2/models/qnano-Q4_K_M.gguf", 0.1);
 	invariances("inv-F32", "--layers 3", 1e-5, 2e-3);
 	invariances("inv-Q4_K", "--type Q4_K", 2e-2, 5e-2);
 	broken("no attn_v", LR_EFORMAT, "'blk.0.attn_v.weight' is missing", "blk.0.attn_v.weight", NULL, LR_TYPE_F32);

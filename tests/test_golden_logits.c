@@ -80,19 +80,22 @@ static int want_seq(const char *name)
 	return !env || !*env || strstr(env, name) != NULL;
 }
 
-static void run_model(const char *type, struct seq *seqs, int n_seqs)
+/* The model dir/shape-type.gguf (dir under golden/: "models" for Llama, "qwen2/models"
+ * for Qwen2.5) against its reference logits. */
+static void run_model(const char *dir, const char *shape, const char *type, struct seq *seqs, int n_seqs)
 {
 	char path[1024], refsrc[16];
 	struct lr_model *m = NULL;
 	struct lr_err err = { 0 };
-	int is_f32 = strcmp(type, "F32") == 0 || strcmp(type, "tied-F32") == 0;
+	size_t tl = strlen(type);
+	int is_f32 = tl >= 3 && strcmp(type + tl - 3, "F32") == 0;
 	int float_acts = is_f32 || strcmp(type, "F16") == 0 || strcmp(type, "BF16") == 0;
 	double floor_ = is_f32 ? 1e-4 : 1e-3;
 	int flips_ours = 0, flips_ref = 0;
 
 	snprintf(refsrc, sizeof refsrc, "%s", is_f32 ? "f64" : "exact");
-	snprintf(path, sizeof path, "%s/golden/models/nano-%s.gguf", tap_shared(), type);
-	if (!tap_ok(lr_model_open(&m, path, &err) == 0, "nano-%s loads", type)) {
+	snprintf(path, sizeof path, "%s/golden/%s/%s-%s.gguf", tap_shared(), dir, shape, type);
+	if (!tap_ok(lr_model_open(&m, path, &err) == 0, "%s-%s loads", shape, type)) {
 		tap_diag("%s", err.msg);
 		return;
 	}
@@ -112,22 +115,25 @@ static void run_model(const char *type, struct seq *seqs, int n_seqs)
 		}
 		for (uint32_t i = 0; i < q->n_pos; i++)
 			want[q->pos[i]] = 1;   /* the golden positions are ascending */
-		snprintf(rp, sizeof rp, "%s/golden/models/nano-%s.%s.%s.logits.f32", tap_shared(), type, q->name, refsrc);
-		snprintf(lp, sizeof lp, "%s/golden/models/nano-%s.%s.llamacpp.logits.f32", tap_shared(), type, q->name);
+		snprintf(rp, sizeof rp, "%s/golden/%s/%s-%s.%s.%s.logits.f32", tap_shared(), dir, shape, type, q->name,
+		         refsrc);
+		snprintf(lp, sizeof lp, "%s/golden/%s/%s-%s.%s.llamacpp.logits.f32", tap_shared(), dir, shape, type,
+		         q->name);
 		ref = tap_read_f32(rp, (size_t)q->n_pos * V);
 		llama = tap_read_f32(lp, (size_t)q->n_pos * V);
-		if (!tap_ok(ref && llama, "nano-%s %s: reference files read", type, q->name) ||
+		if (!tap_ok(ref && llama, "%s-%s %s: reference files read", shape, type, q->name) ||
 		    !tap_ok(lr_ctx_new(&ctx, m, &cp, &err) == 0 && lr_eval(ctx, q->ids, q->n, want, ours, &err) == 0,
-		            "nano-%s %s: %u tokens evaluated", type, q->name, q->n)) {
+		            "%s-%s %s: %u tokens evaluated", shape, type, q->name, q->n)) {
 			tap_diag("%s", err.msg);
 		} else {
 			struct err_stats e = compare(ours, ref, q->n_pos, V), l = compare(llama, ref, q->n_pos, V);
 			double lim_pos = fmax(floor_, 1.5 * l.max_pos), lim_all = fmax(floor_, 1.5 * l.overall);
 			tap_ok(e.max_pos <= lim_pos && e.overall <= lim_all,
-			       "nano-%s %s vs %s: rel L2 %.3g (worst position %.3g); llama.cpp %.3g (%.3g); limits %.3g (%.3g)",
-			       type, q->name, refsrc, e.overall, e.max_pos, l.overall, l.max_pos, lim_all, lim_pos);
+			       "%s-%s %s vs %s: rel L2 %.3g (worst position %.3g); llama.cpp %.3g (%.3g); limits %.3g (%.3g)",
+			       shape, type, q->name, refsrc, e.overall, e.max_pos, l.overall, l.max_pos, lim_all, lim_pos);
 			if (float_acts)
-				tap_is_int(e.flips, 0, "nano-%s %s: same argmax as %s except near ties", type, q->name, refsrc);
+				tap_is_int(e.flips, 0, "%s-%s %s: same argmax as %s except near ties", shape, type, q->name,
+				           refsrc);
 			flips_ours += e.flips;
 			flips_ref += l.flips;
 		}
@@ -139,9 +145,31 @@ static void run_model(const char *type, struct seq *seqs, int n_seqs)
 	}
 	if (!float_acts)
 		tap_ok(flips_ours <= flips_ref + ARGMAX_SLACK,
-		       "nano-%s: argmax changes against exact beyond near ties: %d (llama.cpp: %d)",
-		       type, flips_ours, flips_ref);
+		       "%s-%s: argmax changes against exact beyond near ties: %d (llama.cpp: %d)",
+		       shape, type, flips_ours, flips_ref);
 	lr_model_close(m);
+}
+
+/* The sequences s1..s3 of golden/dir.  @return 1, or 0 after a failed check. */
+static int read_seqs(const char *dir, struct seq *seqs)
+{
+	static const char *const names[] = { "s1", "s2", "s3" };
+
+	memset(seqs, 0, 3 * sizeof *seqs);
+	for (int s = 0; s < 3; s++) {
+		char path[1024];
+		uint32_t *ids;
+		seqs[s].name = names[s];
+		snprintf(path, sizeof path, "%s/golden/%s/%s.ids", tap_shared(), dir, names[s]);
+		if (!tap_ok(tap_read_uints(path, &ids, &seqs[s].n) == 0, "%s/%s.ids read", dir, names[s]))
+			return 0;
+		seqs[s].ids = (int32_t *)ids;
+		snprintf(path, sizeof path, "%s/golden/%s/%s.positions", tap_shared(), dir, names[s]);
+		if (!tap_ok(tap_read_uints(path, &seqs[s].pos, &seqs[s].n_pos) == 0, "%s/%s.positions read", dir,
+		            names[s]))
+			return 0;
+	}
+	return 1;
 }
 
 int main(void)
@@ -150,24 +178,22 @@ int main(void)
 		"F32", "tied-F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1",
 		"Q4_K", "Q5_K", "Q6_K", "Q4_K_M",
 	};
-	struct seq seqs[3] = { { .name = "s1" }, { .name = "s2" }, { .name = "s3" } };
+	static const char *const qwen2_types[] = {
+		"F32", "tied-F32", "yarn-F32", "F16", "Q8_0", "Q6_K", "Q4_K_M", "tied-Q4_K_M",
+	};
+	struct seq seqs[3], qseqs[3];
 
-	for (int s = 0; s < 3; s++) {
-		char path[1024];
-		uint32_t *ids;
-		snprintf(path, sizeof path, "%s/golden/models/%s.ids", tap_shared(), seqs[s].name);
-		if (!tap_ok(tap_read_uints(path, &ids, &seqs[s].n) == 0, "%s.ids read", seqs[s].name))
-			return tap_done();
-		seqs[s].ids = (int32_t *)ids;
-		snprintf(path, sizeof path, "%s/golden/models/%s.positions", tap_shared(), seqs[s].name);
-		if (!tap_ok(tap_read_uints(path, &seqs[s].pos, &seqs[s].n_pos) == 0, "%s.positions read", seqs[s].name))
-			return tap_done();
-	}
+	if (!read_seqs("models", seqs) || !read_seqs("qwen2/models", qseqs))
+		return tap_done();
 	for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
-		run_model(types[t], seqs, 3);
+		run_model("models", "nano", types[t], seqs, 3);
+	for (size_t t = 0; t < sizeof qwen2_types / sizeof qwen2_types[0]; t++)
+		run_model("qwen2/models", "qnano", qwen2_types[t], qseqs, 3);
 	for (int s = 0; s < 3; s++) {
 		free(seqs[s].ids);
 		free(seqs[s].pos);
+		free(qseqs[s].ids);
+		free(qseqs[s].pos);
 	}
 	return tap_done();
 }
