@@ -105,7 +105,7 @@ static uint32_t table_size(uint64_t n)
 
 /* ------------------------------------------------------------------ building */
 
-static int check_kind(const struct lr_gguf *g, struct lr_err *err)
+static int check_kind(const struct lr_gguf *g, enum lr_tok_pre *kind, struct lr_err *err)
 {
 	const char *model, *pre;
 	int rc;
@@ -117,18 +117,22 @@ static int check_kind(const struct lr_gguf *g, struct lr_err *err)
 		return rc;
 	if (strcmp(model, "gpt2") != 0)
 		return lr_errf(err, LR_EUNSUPPORTED, "tokenizer model '%s' is not supported "
-			"(only 'gpt2' byte-level BPE with the Llama 3 pre-tokenizer)", model);
+			"(only 'gpt2' byte-level BPE, with the Llama 3 or Qwen2 pre-tokenizer)", model);
 	rc = lr_gguf_get_str(g, "tokenizer.ggml.pre", &pre, NULL, err);
 	if (rc == LR_ENOTFOUND)
 		return lr_errf(err, LR_EUNSUPPORTED, "no pre-tokenizer named (tokenizer.ggml.pre is "
 			"missing; convert the model again with a current llama.cpp)");
 	if (rc)
 		return rc;
+	*kind = LR_TOK_PRE_LLAMA3;
 	for (size_t i = 0; i < sizeof llama3_pre / sizeof llama3_pre[0]; i++)
 		if (strcmp(pre, llama3_pre[i]) == 0)
 			return 0;
+	*kind = LR_TOK_PRE_QWEN2;
+	if (strcmp(pre, "qwen2") == 0)
+		return 0;
 	return lr_errf(err, LR_EUNSUPPORTED, "pre-tokenizer '%s' is not supported "
-		"(only the Llama 3 one: 'llama-bpe')", pre);
+		"(supported: Llama 3's 'llama-bpe' and 'qwen2')", pre);
 }
 
 /* token_type: optional (all normal without it); one integer per token. */
@@ -411,8 +415,10 @@ static int build_specials(struct lr_tok *t, struct lr_err *err)
 		uint8_t ty = t->type[i];
 		uint32_t n = t->off[i + 1] - t->off[i];
 		if ((ty == LR_TOK_CONTROL || ty == LR_TOK_USER_DEFINED || ty == LR_TOK_UNKNOWN) && n > 0
-		    && lr_utf8_valid_prefix(t->pieces + t->off[i], n) == n)
+		    && lr_utf8_valid_prefix(t->pieces + t->off[i], n) == n) {
 			t->special[t->n_special++] = (int32_t)i;
+			t->has_user |= ty == LR_TOK_USER_DEFINED;
+		}
 	}
 	qsort_r(t->special, t->n_special, sizeof *t->special, cmp_prio, t);
 
@@ -464,10 +470,11 @@ int lr_tok_new(struct lr_tok **out, const struct lr_gguf *g, struct lr_err *err)
 {
 	const struct lr_gguf_kv *kv;
 	struct lr_tok *t = NULL;
+	enum lr_tok_pre pre;
 	int rc;
 
 	*out = NULL;
-	if ((rc = check_kind(g, err)))
+	if ((rc = check_kind(g, &pre, err)))
 		return rc;
 	rc = lr_gguf_get_arr(g, "tokenizer.ggml.tokens", LR_GGUF_STRING, &kv, err);
 	if (rc == LR_ENOTFOUND)
@@ -481,6 +488,14 @@ int lr_tok_new(struct lr_tok **out, const struct lr_gguf *g, struct lr_err *err)
 	if (!(t = calloc(1, sizeof *t)))
 		return lr_errf(err, LR_ENOMEM, "out of memory for the tokenizer");
 	t->n_vocab = (uint32_t)kv->arr_n;
+	t->pre = pre;
+	t->add_bos = 1;
+	if (lr_gguf_find(g, "tokenizer.ggml.add_bos_token")) {
+		int64_t v;
+		if ((rc = lr_gguf_get_int(g, "tokenizer.ggml.add_bos_token", &v, err)))
+			goto out;
+		t->add_bos = v != 0;
+	}
 	t->type = malloc(t->n_vocab);
 	t->off = malloc(((size_t)t->n_vocab + 1) * sizeof *t->off);
 	if (!t->type || !t->off) {
@@ -551,6 +566,8 @@ enum lr_tok_type lr_tok_token_type(const struct lr_tok *t, int32_t id)
 int32_t lr_tok_bos(const struct lr_tok *t) { return t->bos; }
 int32_t lr_tok_eos(const struct lr_tok *t) { return t->eos; }
 int32_t lr_tok_eot(const struct lr_tok *t) { return t->eot; }
+int lr_tok_add_bos(const struct lr_tok *t) { return t->add_bos; }
+enum lr_tok_pre lr_tok_pre(const struct lr_tok *t) { return t->pre; }
 
 int32_t lr_tok_find_special(const struct lr_tok *t, const char *text)
 {

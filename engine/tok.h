@@ -1,16 +1,18 @@
-/* engine/tok.h — the Llama 3 tokenizer: byte-level BPE over a GGUF vocabulary.
+/* engine/tok.h — the Llama 3 and Qwen2 tokenizers: byte-level BPE over a GGUF vocabulary.
  *
  * Built from the GGUF keys tokenizer.ggml.{model,pre,tokens,token_type,merges,
- * bos_token_id,eos_token_id,eot_token_id}.  Only tokenizer.ggml.model = "gpt2" with
- * the Llama 3 pre-tokenizer (pre = "llama-bpe", or its aliases "llama3", "llama-v3")
- * is accepted; anything else is LR_EUNSUPPORTED, naming what was found.
+ * bos_token_id,eos_token_id,eot_token_id,add_bos_token}.  Only tokenizer.ggml.model =
+ * "gpt2" is accepted, with the Llama 3 pre-tokenizer (pre = "llama-bpe", or its aliases
+ * "llama3", "llama-v3") or Qwen2's ("qwen2"); anything else is LR_EUNSUPPORTED, naming
+ * what was found.
  *
  * Encoding: input bytes are checked as UTF-8 and each maximal invalid subpart becomes
  * U+FFFD (WHATWG rule, see engine/utf8.h); the text is split by the Llama 3 regex
- * (PCRE2); each piece is looked up whole, else merged by rank.  Document text is plain
- * text: "<|eot_id|>" in a document becomes ordinary text tokens.  Only LR_TOK_SPECIAL
- * makes the text of control tokens (and user-defined / unknown ones) into those
- * tokens.  No BOS or EOS is ever added: callers add lr_tok_bos() themselves.
+ * (PCRE2); each piece is looked up whole (Llama 3 only), else merged by rank.  Document
+ * text is plain text: "<|eot_id|>" in a document becomes ordinary text tokens.  Only
+ * LR_TOK_SPECIAL makes the text of control (and unknown) tokens into those tokens;
+ * user-defined tokens (Qwen2.5's <tool_call>, never a control token) are matched in any
+ * text, as llama.cpp does.  No BOS or EOS is ever added: callers add lr_tok_bos() themselves.
  * docs/tokenizer.md describes the algorithm and every known difference from the
  * reference implementation (llama.cpp).
  *
@@ -46,6 +48,14 @@ enum lr_tok_type {
 };
 
 struct lr_tok;
+
+/* Pre-tokenizers (tokenizer.ggml.pre): Llama 3's ("llama-bpe", "llama3", "llama-v3";
+ * words looked up whole before merging) and Qwen2's ("qwen2": digits one by one, merged
+ * by rank only). */
+enum lr_tok_pre {
+	LR_TOK_PRE_LLAMA3 = 0,
+	LR_TOK_PRE_QWEN2,
+};
 
 /* A growable array of token ids, owned by the caller.  Zero-initialised is a valid
  * empty array; release with lr_tok_ids_release. */
@@ -106,6 +116,9 @@ enum lr_tok_type lr_tok_token_type(const struct lr_tok *tok, int32_t id);
 int32_t lr_tok_bos(const struct lr_tok *tok);
 int32_t lr_tok_eos(const struct lr_tok *tok);
 int32_t lr_tok_eot(const struct lr_tok *tok);
+/* tokenizer.ggml.add_bos_token: 0 when the file says the model takes no BOS (Qwen2). */
+int lr_tok_add_bos(const struct lr_tok *tok);
+enum lr_tok_pre lr_tok_pre(const struct lr_tok *tok);
 
 /* The id of the control, user-defined or unknown token whose text is exactly text
  * (NUL-terminated), or -1.  Linear in the number of such tokens (256 for Llama 3):

@@ -42,13 +42,25 @@ static const char llama3_regex[] =
 	"|[" WS "]+(?![^" WS "])"
 	"|[" WS "]+";
 
+/* Qwen2's (tokenizer.ggml.pre = "qwen2", from Qwen2.5's tokenizer.json), spelled the same
+ * way: Llama 3's but for \p{N} taking one digit at a time. */
+static const char qwen2_regex[] =
+	"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])"
+	"|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
+	"|\\p{N}"
+	"| ?[^" WS "\\p{L}\\p{N}]+[\\r\\n]*"
+	"|[" WS "]*[\\r\\n]+"
+	"|[" WS "]+(?![^" WS "])"
+	"|[" WS "]+";
+
 int lr_tok_regex_compile(struct lr_tok *t, struct lr_err *err)
 {
 	PCRE2_UCHAR msg[160];
 	PCRE2_SIZE at;
 	int code;
 
-	t->re = pcre2_compile((PCRE2_SPTR)llama3_regex, PCRE2_ZERO_TERMINATED,
+	t->re = pcre2_compile((PCRE2_SPTR)(t->pre == LR_TOK_PRE_QWEN2 ? qwen2_regex : llama3_regex),
+	                      PCRE2_ZERO_TERMINATED,
 	                      PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK,
 	                      &code, &at, NULL);
 	if (!t->re) {
@@ -321,14 +333,14 @@ static int bpe(struct enc *e, const unsigned char *w, size_t n)
 	return 0;
 }
 
-/* One pre-tokenized word: whole-word lookup (llama.cpp's ignore_merges for Llama 3),
- * then the cache, then merging. */
+/* One pre-tokenized word: whole-word lookup (llama.cpp's ignore_merges, Llama 3 only:
+ * Qwen2 merges every word), then the cache, then merging. */
 static int word(struct enc *e, const char *w, size_t n)
 {
 	const struct lr_tok *t = e->tok;
 	const struct cache_ent *c;
 	uint64_t h = tok_hash(w, n);
-	int32_t id = tok_word_find(t, w, n, h);
+	int32_t id = t->pre == LR_TOK_PRE_LLAMA3 || n == 1 ? tok_word_find(t, w, n, h) : -1;
 	size_t k;
 	int rc;
 
@@ -434,8 +446,10 @@ static int hit_by_start(const void *pa, const void *pb)
 
 /* Find the special tokens in s[0..n) the way llama.cpp does: for each special token,
  * longest first, take its occurrences left to right in the text that earlier (longer)
- * tokens left free.  *hits (malloc'd) receives the chosen ones in text order. */
-static int find_specials(const struct lr_tok *t, const char *s, size_t n, struct hit **hits,
+ * tokens left free.  user_only: only user-defined tokens (which llama.cpp matches in
+ * plain text too: Qwen2.5's <tool_call>).  *hits (malloc'd) receives the chosen ones in
+ * text order. */
+static int find_specials(const struct lr_tok *t, const char *s, size_t n, int user_only, struct hit **hits,
                          size_t *n_hits)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -458,7 +472,8 @@ static int find_specials(const struct lr_tok *t, const char *s, size_t n, struct
 			if (c < 0)
 				break;
 			node = c;
-			if (t->trie[node].prio >= 0) {
+			if (t->trie[node].prio >= 0 &&
+			    (!user_only || t->type[t->special[t->trie[node].prio]] == LR_TOK_USER_DEFINED)) {
 				if (grow(&h, &cap, nh + 1, sizeof *h))
 					goto out;
 				h[nh++] = (struct hit){ i, (uint32_t)(j + 1 - i), t->trie[node].prio };
@@ -526,7 +541,8 @@ static int run(const struct lr_tok *t, const char *text, size_t len, unsigned fl
 	 * on a 10 MB run. */
 	pcre2_set_match_limit(e->mctx, UINT32_MAX);
 	pcre2_set_depth_limit(e->mctx, UINT32_MAX);
-	if ((flags & LR_TOK_SPECIAL) && t->n_special && (rc = find_specials(t, text, len, &hits, &n_hits)))
+	if (((flags & LR_TOK_SPECIAL) ? t->n_special > 0 : t->has_user) &&
+	    (rc = find_specials(t, text, len, !(flags & LR_TOK_SPECIAL), &hits, &n_hits)))
 		goto out;
 	for (size_t k = 0; k < n_hits; k++) {
 		if ((rc = fragment(e, text + at, hits[k].start - at))

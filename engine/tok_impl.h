@@ -57,13 +57,17 @@ struct lr_tok {
 	uint8_t special_first[256];  /* 1 if some special text starts with this byte */
 
 	int32_t bos, eos, eot;       /* -1 if none */
+	int has_user;                /* some special token is user-defined (always matched) */
+	int add_bos;                 /* tokenizer.ggml.add_bos_token (default 1) */
+
+	enum lr_tok_pre pre;
 
 	/* the pre-tokenizer: compiled once, shared read-only by all threads */
 	pcre2_code *re;
 	int jit;                     /* JIT compiled: use pcre2_jit_match */
 };
 
-/* Compile the Llama 3 pre-tokenizer regex into tok->re (tok_encode.c). */
+/* Compile the pre-tokenizer regex of tok->pre into tok->re (tok_encode.c). */
 int lr_tok_regex_compile(struct lr_tok *tok, struct lr_err *err);
 
 /* A fast hash of a short byte string (in-memory only: the value is not stable across

@@ -225,8 +225,8 @@ static void malformed(void)
 	bad("no tokenizer at all", sp, LR_ENOTFOUND, "no tokenizer");
 	sp = (struct spec)GOOD; sp.model = "llama";
 	bad("SentencePiece model", sp, LR_EUNSUPPORTED, "tokenizer model 'llama' is not supported");
-	sp = (struct spec)GOOD; sp.pre = "qwen2";
-	bad("another pre-tokenizer", sp, LR_EUNSUPPORTED, "pre-tokenizer 'qwen2' is not supported");
+	sp = (struct spec)GOOD; sp.pre = "deepseek-llm";
+	bad("another pre-tokenizer", sp, LR_EUNSUPPORTED, "pre-tokenizer 'deepseek-llm' is not supported");
 	sp = (struct spec)GOOD; sp.pre = NULL;
 	bad("no pre-tokenizer key", sp, LR_EUNSUPPORTED, "tokenizer.ggml.pre is missing");
 	sp = (struct spec)GOOD; sp.no_tokens = 1;
