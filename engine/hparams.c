@@ -194,6 +194,19 @@ int lr_hparams_set_rope(struct lr_hparams *hp, enum lr_rope_scaling type, float 
 	return 0;
 }
 
+const char *lr_rope_scaling_name(enum lr_rope_scaling r)
+{
+	return r == LR_ROPE_SCALING_LINEAR ? "linear" : r == LR_ROPE_SCALING_YARN ? "yarn" : "none";
+}
+
+int lr_rope_scaling_parse(const char *name)
+{
+	for (int r = LR_ROPE_SCALING_NONE; r <= LR_ROPE_SCALING_YARN; r++)
+		if (strcmp(name, lr_rope_scaling_name((enum lr_rope_scaling)r)) == 0)
+			return r;
+	return -1;
+}
+
 const char *lr_arch_name(enum lr_arch a)
 {
 	return a == LR_ARCH_QWEN2 ? "qwen2" : "llama";

@@ -63,6 +63,10 @@ int lr_hparams_load(struct lr_hparams *hp, const struct lr_gguf *g, struct lr_er
 int lr_hparams_set_rope(struct lr_hparams *hp, enum lr_rope_scaling type, float factor, uint32_t orig_ctx,
                         struct lr_err *err);
 
+/* "none", "linear", "yarn"; and back (-1 for another name) */
+const char *lr_rope_scaling_name(enum lr_rope_scaling r);
+int lr_rope_scaling_parse(const char *name);
+
 /* "llama", "qwen2" */
 const char *lr_arch_name(enum lr_arch a);
 

@@ -52,7 +52,7 @@ static void usage(void)
 	       "Exit status: 0 ok; 6 the documents do not fit (without --fit) or the window is\n"
 	       "too small for the question; 10 answered, but some inputs could not be read;\n"
 	       "130 interrupted; 2 usage; 3 a file cannot be read; 4 malformed model or input;\n"
-	       "5 unsupported model (no Llama 3 chat format) or KV type, or no input with text\n"
+	       "5 unsupported model (no chat format longread knows) or KV type, or no input with text\n"
 	       "to read; 7 out of memory.  With --api: 11 the server cannot be reached; 12 it\n"
 	       "answered with an error; 13 its reply stalled, was cut off or is malformed.\n");
 }

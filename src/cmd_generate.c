@@ -19,7 +19,7 @@ static void usage(void)
 	printf("Usage: longread generate -m MODEL.gguf (-p TEXT | -f FILE) [options]\n"
 	       "\n"
 	       "Continue a prompt with the model and stream the text to stdout.  With --chat\n"
-	       "the prompt is a user message in the Llama 3 chat format and the answer ends at\n"
+	       "the prompt is a user message in the model's chat format and the answer ends at\n"
 	       "the end of the assistant's turn.  Speeds go to stderr.\n"
 	       "\n"
 	       "Options:\n"
@@ -95,7 +95,7 @@ int cmd_generate(int argc, char **argv)
 	} else {
 		prompt_len = strlen(prompt);
 	}
-	if ((rc = lr_run_model_open(&rm, ro.model, chat, &err)))
+	if ((rc = lr_run_model_open(&rm, &ro, ro.model, chat, &err)))
 		goto fail;
 	lr_run_kv_default(&ro, &rm.m->hp);
 	if (ro.cp.n_ctx > rm.m->hp.n_ctx_train) {
@@ -109,7 +109,7 @@ int cmd_generate(int argc, char **argv)
 		if ((rc = lr_chat_begin(ch, &ids, &err)) ||
 		    (system && (rc = lr_chat_message(ch, "system", system, strlen(system), &ids, &err))) ||
 		    (rc = lr_chat_message(ch, "user", prompt, prompt_len, &ids, &err)) ||
-		    (rc = lr_chat_header(ch, "assistant", &ids, &err)) || (rc = lr_chat_text(ch, "", 0, &ids, &err)))
+		    (rc = lr_chat_prompt(ch, &ids, &err)))
 			goto fail;
 	} else {
 		if (lr_tok_bos(rm.tok) >= 0 && (rc = lr_tok_ids_push(&ids, lr_tok_bos(rm.tok), &err)))

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/chat.h"
 #include "engine/gguf.h"
 #include "engine/hparams.h"
 #include "engine/kv.h"
@@ -46,6 +47,7 @@ struct summary {
 	uint64_t n_merges;
 	int64_t bos, eos, eot;        /* -1 if absent */
 	int has_template;
+	enum lr_chat_format chat;     /* what the template writes, LR_CHAT_NONE if unknown */
 	float rope_factor;            /* largest rope_freqs entry (llama3 scaling), else hp */
 };
 
@@ -75,7 +77,10 @@ static void gather(struct summary *s)
 	s->bos = opt_id(g, "tokenizer.ggml.bos_token_id");
 	s->eos = opt_id(g, "tokenizer.ggml.eos_token_id");
 	s->eot = opt_id(g, "tokenizer.ggml.eot_token_id");
-	s->has_template = lr_gguf_find(g, "tokenizer.chat_template") != NULL;
+	kv = lr_gguf_find(g, "tokenizer.chat_template");
+	s->has_template = kv != NULL;
+	if (kv && kv->type == LR_GGUF_STRING)
+		s->chat = lr_chat_detect(kv->str, (size_t)kv->str_len);
 	/* llama3 scaling is carried as per-frequency divisors; the largest is the factor */
 	s->rope_factor = s->hp.rope_scale;
 	t = lr_gguf_find_tensor(g, "rope_freqs.weight");
@@ -147,7 +152,8 @@ static void print_text(const struct summary *s)
 	if (s->eos >= 0) printf(" eos %" PRId64, s->eos);
 	if (s->eot >= 0) printf(" eot %" PRId64, s->eot);
 	if (s->bos < 0 && s->eos < 0 && s->eot < 0) printf(" (none)");
-	printf("\n%-16s %s\n", "chat template", s->has_template ? "yes" : "no");
+	printf("\n%-16s %s%s\n", "chat template", !s->has_template ? "no" : s->chat ? "yes, format " : "yes, a format "
+	       "longread does not know (give --chat-format)", s->chat ? lr_chat_format_name(s->chat) : "");
 	printf("%-16s %" PRIu64, "tensors", g->n_tensors);
 	for (int t = 0; t < LR_TYPE_COUNT; t++) {
 		if (!s->type_count[t])
@@ -173,7 +179,13 @@ static void print_text(const struct summary *s)
 			printf(" %12s", cli_bytes(lr_kv_bytes(hp, kv_types[k], kv_lengths[l]), b1, sizeof b1));
 		printf("\n");
 	}
-	if (hp->n_ctx_train < kv_lengths[N_LENGTHS - 1])
+	if (hp->n_ctx_train < kv_lengths[N_LENGTHS - 1] && hp->arch == LR_ARCH_QWEN2 &&
+	    hp->rope_scaling == LR_ROPE_SCALING_NONE)
+		printf("%-16s the model was trained for %" PRIu32 " tokens; Qwen2.5 reads up to %" PRIu64 " with "
+		       "YaRN: --rope-scaling yarn --rope-scale %" PRIu64 "\n", "note", hp->n_ctx_train,
+		       (kv_lengths[N_LENGTHS - 1] / hp->n_ctx_train) * hp->n_ctx_train,
+		       kv_lengths[N_LENGTHS - 1] / hp->n_ctx_train);
+	else if (hp->n_ctx_train < kv_lengths[N_LENGTHS - 1])
 		printf("%-16s the model was trained for %" PRIu32 " tokens; longer windows are not usable\n",
 		       "note", hp->n_ctx_train);
 }
@@ -225,6 +237,7 @@ static void print_json(const struct summary *s)
 	json_key(&j, "eos_id"); if (s->eos >= 0) json_int(&j, s->eos); else json_nil(&j);
 	json_key(&j, "eot_id"); if (s->eot >= 0) json_int(&j, s->eot); else json_nil(&j);
 	json_key(&j, "chat_template"); json_bool(&j, s->has_template);
+	json_key(&j, "chat_format"); if (s->chat) json_str(&j, lr_chat_format_name(s->chat)); else json_nil(&j);
 	json_obj_end(&j);
 	json_key(&j, "n_tensors"); json_uint(&j, g->n_tensors);
 	json_key(&j, "tensor_types");

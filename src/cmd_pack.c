@@ -222,8 +222,9 @@ int cmd_pack(int argc, char **argv)
 		goto fail;
 	if (stat(out, &st) != 0)
 		st.st_size = 0;
-	fprintf(stderr, "longread: packed %zu documents, %s tokens, into '%s' (%s, written in %.2f s); prefilled "
-	        "%s tokens in %.2f s, reused %s\n", s.pack->n_docs, lr_count(prefix, b1, sizeof b1), out,
+	fprintf(stderr, "longread: packed %zu document%s, %s tokens, into '%s' (%s, written in %.2f s); prefilled "
+	        "%s tokens in %.2f s, reused %s\n", s.pack->n_docs, s.pack->n_docs == 1 ? "" : "s",
+	        lr_count(prefix, b1, sizeof b1), out,
 	        cli_bytes((uint64_t)st.st_size, b2, sizeof b2), lr_run_now() - t0,
 	        lr_count(prefix - reused, b3, sizeof b3), t_prefill, lr_count(reused, b4, sizeof b4));
 	rc = lr_corpus_status(&s.corpus);

@@ -43,7 +43,7 @@ static void usage(void)
 	       "\n"
 	       "Exit status: 0 fits; 6 does not fit (the table says by how much); 10 fits but\n"
 	       "some inputs could not be read; 2 usage; 3 a file cannot be read; 4 malformed\n"
-	       "model; 5 unsupported model (no Llama 3 chat format), or no input with text to\n"
+	       "model; 5 unsupported model (no chat format longread knows), or no input with text to\n"
 	       "read.\n");
 }
 

@@ -197,7 +197,7 @@ int cmd_serve(int argc, char **argv)
 			}
 
 	/* the model, then every corpus against it */
-	if (lr_run_model_open(&sv.rm, sv.run.model, 1, &err)) {
+	if (lr_run_model_open(&sv.rm, &sv.run, sv.run.model, 1, &err)) {
 		rc = cli_fail(&err);
 		goto out;
 	}

@@ -22,6 +22,8 @@ enum meta_key {
 	M_PREFIX, M_FIT, M_SYSTEM, M_FOCUS, M_ORDER,
 	M_SOURCE,    /* one per document, window order: "SIZE MTIME_NS SHA256 PATH", or "-" */
 	M_COMMAND, M_CWD,
+	M_CHAT,      /* the chat format the prefix is written in ("chatml") */
+	M_ROPE,      /* the RoPE scaling it was computed with: "yarn 4 32768", "none 1 0" */
 };
 
 struct mbuf {
@@ -304,6 +306,14 @@ int lr_lrc_write(const char *path, const struct lr_pack *p, uint32_t n_question,
 			field_str(&meta, M_CWD, cwd);
 		free(cwd);
 	}
+	if (p->chat)
+		field_str(&meta, M_CHAT, lr_chat_format_name(p->chat->format));
+	{
+		char rope[64];
+		snprintf(rope, sizeof rope, "%s %g %" PRIu32, lr_rope_scaling_name(hp->rope_scaling), hp->rope_scale,
+		         hp->rope_orig_ctx);
+		field_str(&meta, M_ROPE, rope);
+	}
 	for (size_t i = 0; i < p->n_docs; i++)
 		field_source(&meta, p->docs[i].doc);
 	if (meta.oom) {
@@ -388,7 +398,8 @@ static int parse_meta(struct lr_lrc_meta *m, const uint8_t *p, uint64_t len, str
 			m->n_sources++;
 			break;
 		}
-		case M_MODEL: case M_VERSION: case M_SYSTEM: case M_ORDER: case M_FOCUS: case M_COMMAND: case M_CWD: {
+		case M_MODEL: case M_VERSION: case M_SYSTEM: case M_ORDER: case M_FOCUS: case M_COMMAND: case M_CWD:
+		case M_CHAT: case M_ROPE: {
 			char *s = dup_n(p, n);
 			if (!s)
 				return lr_errf(err, LR_EFORMAT, "damaged context file (a META string holds NUL)");
@@ -404,7 +415,7 @@ static int parse_meta(struct lr_lrc_meta *m, const uint8_t *p, uint64_t len, str
 			}
 			char **dst = k == M_MODEL ? &m->model_path : k == M_VERSION ? &m->version :
 			             k == M_SYSTEM ? &m->system : k == M_COMMAND ? &m->command :
-			             k == M_CWD ? &m->cwd : &m->order;
+			             k == M_CWD ? &m->cwd : k == M_CHAT ? &m->chat : k == M_ROPE ? &m->rope : &m->order;
 			free(*dst);
 			*dst = s;
 			break;
@@ -481,6 +492,8 @@ void lr_lrc_close(struct lr_lrc *f)
 	free(f->meta.focus);
 	free(f->meta.command);
 	free(f->meta.cwd);
+	free(f->meta.chat);
+	free(f->meta.rope);
 	for (size_t i = 0; i < f->meta.n_sources; i++)
 		free(f->meta.sources[i].path);
 	free(f->meta.sources);

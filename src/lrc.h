@@ -42,6 +42,8 @@ struct lr_lrc_meta {
 	                            already in window order) */
 	char *command;           /* the pack command line (shell-quoted), or NULL (older files) */
 	char *cwd;               /* the directory it ran in, or NULL */
+	char *chat;              /* the chat format of the prefix ("llama3"), or NULL (older files) */
+	char *rope;              /* its RoPE scaling, "yarn 4 32768", or NULL (older files) */
 	struct lr_lrc_source *sources;   /* [n_sources]: one per document, or none (older files) */
 	size_t n_sources;
 };

@@ -207,7 +207,7 @@ static int chat_message(const struct lr_pack *p, const char *role, const char *t
 	if (lr_buf_failed(&b))
 		rc = lr_errf(err, LR_ENOMEM, "out of memory");
 	else if (!(rc = chat_header(p, role, ids, err)) && !(rc = encode(p, b.p, b.n, ids, err)))
-		rc = chat_special(p, p->counter ? 0 : p->chat->eot, ids, err);
+		rc = chat_special(p, 0, ids, err);
 	lr_buf_release(&b);
 	return rc;
 }
@@ -377,7 +377,7 @@ static int pack_new(struct lr_pack **out, const struct lr_tok *tok, const struct
                     const struct lr_pack_opts *o, struct lr_err *err)
 {
 	struct lr_pack *p;
-	const char *system;
+	const char *system, *lead = counter ? "\n\n" : chat->lead;
 	struct lr_buf note = { 0 };
 	uint32_t id = 0;
 	int rc;
@@ -405,10 +405,10 @@ static int pack_new(struct lr_pack **out, const struct lr_tok *tok, const struct
 		goto fail;
 	}
 	system = p->system;
-	if ((rc = chat_special(p, counter ? 0 : chat->bos, &p->sys_ids, err)) ||
+	if ((counter ? (rc = chat_special(p, 0, &p->sys_ids, err)) : (rc = lr_chat_begin(chat, &p->sys_ids, err))) ||
 	    (*system && (rc = chat_message(p, "system", system, strlen(system), &p->sys_ids, err))) ||
 	    (rc = chat_header(p, "user", &p->sys_ids, err)) ||
-	    (rc = encode(p, "\n\n", 2, &p->sys_ids, err)) ||
+	    (rc = encode(p, lead, strlen(lead), &p->sys_ids, err)) ||
 	    (rc = encode(p, "<documents>\n", 12, &p->open_ids, err)) ||
 	    (rc = encode(p, "</documents>\n\n", 14, &p->end_ids, err)) ||
 	    (rc = count(p, "</document>\n", 12, &p->close_tok, err)))
@@ -461,16 +461,32 @@ int lr_pack_question_text(const char *q, size_t len, struct lr_buf *b, struct lr
 	return lr_buf_failed(b) ? lr_errf(err, LR_ENOMEM, "out of memory") : 0;
 }
 
+/* The end of the user's turn and the assistant's header (engine/chat.h). */
+static int chat_prompt(const struct lr_chat *chat, struct lr_tok_ids *ids, struct lr_err *err)
+{
+	int rc = lr_chat_end(chat, "user", ids, err);
+
+	return rc ? rc : lr_chat_prompt(chat, ids, err);
+}
+
+/* Its size in counted mode (the Llama 3 format's). */
+static int counted_prompt(const struct lr_pack *p, struct lr_tok_ids *ids, struct lr_err *err)
+{
+	int rc;
+
+	if ((rc = chat_special(p, 0, ids, err)) || (rc = chat_header(p, "assistant", ids, err)))
+		return rc;
+	return encode(p, "\n\n", 2, ids, err);
+}
+
 int lr_pack_question(const struct lr_pack *p, const char *q, size_t len, struct lr_tok_ids *ids,
                      struct lr_err *err)
 {
 	struct lr_buf b = { 0 };
 	int rc;
 
-	if (!(rc = lr_pack_question_text(q, len, &b, err)) && !(rc = encode(p, b.p, b.n, ids, err)) &&
-	    !(rc = chat_special(p, p->counter ? 0 : p->chat->eot, ids, err)) &&
-	    !(rc = chat_header(p, "assistant", ids, err)))
-		rc = encode(p, "\n\n", 2, ids, err);
+	if (!(rc = lr_pack_question_text(q, len, &b, err)) && !(rc = encode(p, b.p, b.n, ids, err)))
+		rc = p->counter ? counted_prompt(p, ids, err) : chat_prompt(p->chat, ids, err);
 	lr_buf_release(&b);
 	return rc;
 }

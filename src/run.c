@@ -122,6 +122,25 @@ int lr_run_opt(struct lr_run_opts *o, const char *cmd, int c, const char *arg)
 			return cli_usage(cmd, "invalid KV cache type '%s' (f32, f16, q8, q4)", arg);
 		o->kv_given = 1;
 		break;
+	case LR_RUN_O_CHAT_FORMAT:
+		if (!(o->chat_format = lr_chat_format_parse(arg)))
+			return cli_usage(cmd, "unknown chat format '%s' (%s)", arg, lr_chat_format_list());
+		break;
+	case LR_RUN_O_ROPE_SCALING: {
+		int r = lr_rope_scaling_parse(arg);
+		if (r < 0)
+			return cli_usage(cmd, "invalid --rope-scaling '%s' (none, linear, yarn)", arg);
+		o->rope_scaling = (enum lr_rope_scaling)r;
+		o->rope_given = 1;
+		break;
+	}
+	case LR_RUN_O_ROPE_SCALE:
+		rc = cli_parse_double(cmd, "--rope-scale", arg, 1, 64, &o->rope_scale);
+		break;
+	case LR_RUN_O_YARN_ORIG:
+		if (!(rc = cli_parse_u64(cmd, "--yarn-orig-ctx", arg, 1, 1u << 24, &v)))
+			o->yarn_orig_ctx = (uint32_t)v;
+		break;
 	case LR_RUN_O_TEMP:
 		if (!(rc = cli_parse_double(cmd, "--temp", arg, 0, 100, &d)))
 			o->sp.temp = (float)d;
@@ -158,10 +177,21 @@ void lr_run_opts_seed(struct lr_run_opts *o)
 		o->sp.seed = (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
 }
 
+int lr_run_opts_check(const struct lr_run_opts *o, const char *cmd)
+{
+	if ((o->rope_scale || o->yarn_orig_ctx) && !o->rope_given)
+		return cli_usage(cmd, "--rope-scale and --yarn-orig-ctx go with --rope-scaling yarn (or linear)");
+	return 0;
+}
+
 int lr_run_opts_finish(struct lr_run_opts *o, const char *cmd)
 {
+	int rc;
+
 	if (!o->model)
 		return cli_usage(cmd, "missing model (-m)");
+	if ((rc = lr_run_opts_check(o, cmd)))
+		return rc;
 	lr_run_opts_seed(o);
 	return 0;
 }
@@ -176,6 +206,11 @@ void lr_run_help(FILE *f, const char *n_help, const char *ctx_help)
 	       "      --kv TYPE           KV cache type: f32, f16, q8 (default; 8.5 bits a value),\n"
 	       "                          q4 (4.5 bits, rotated)\n"
 	       "  -t, --threads N         threads (default: all CPUs)\n"
+	       "      --chat-format NAME  the prompt format: llama3, chatml, deepseek-r1, mistral\n"
+	       "                          (default: what the model's chat template writes)\n"
+	       "      --rope-scaling yarn --rope-scale F [--yarn-orig-ctx N]\n"
+	       "                          RoPE scaling for a model file that lacks it: Qwen2.5\n"
+	       "                          reads 131,072 tokens with yarn, factor 4 over 32,768\n"
 	       "  llama.cpp's --ctx-size, --n-predict, -ctk/--cache-type-k and -ctv/--cache-type-v\n"
 	       "  (f32, f16, q8_0, q4_0) are taken too.\n",
 	       n_help, ctx_help);
@@ -194,26 +229,49 @@ void lr_run_help_sampling(FILE *f)
 
 /* ------------------------------------------------------------------ the model */
 
-int lr_run_model_open(struct lr_run_model *rm, const char *path, int chat, struct lr_err *err)
+int lr_run_chat(struct lr_run_model *rm, const struct lr_run_opts *o, const struct lr_gguf *g, struct lr_err *err)
+{
+	const struct lr_gguf_kv *t = lr_gguf_find(g, "tokenizer.chat_template");
+	enum lr_chat_format f = o ? o->chat_format : LR_CHAT_NONE;
+
+	rm->no_template = 0;
+	if (!f && t && t->type == LR_GGUF_STRING) {
+		if (!(f = lr_chat_detect(t->str, (size_t)t->str_len)))
+			return lr_errf(err, LR_EUNSUPPORTED, "the model's chat template is none of the formats longread "
+				"knows (%s): choose one with --chat-format", lr_chat_format_list());
+	} else if (!f) {
+		rm->no_template = 1;
+		if (!(f = lr_chat_detect_vocab(rm->tok)))
+			return lr_errf(err, LR_EUNSUPPORTED, "the model has no chat template and no chat tokens longread "
+				"knows: choose a format with --chat-format (%s)", lr_chat_format_list());
+	}
+	return lr_chat_init(&rm->chat, rm->tok, f, err);
+}
+
+/* --rope-scaling and its companions on the open model. */
+static int set_rope(struct lr_model *m, const struct lr_run_opts *o, struct lr_err *err)
+{
+	double scale = o->rope_scale ? o->rope_scale : m->hp.rope_scale;
+
+	if (o->rope_scaling != LR_ROPE_SCALING_NONE && !(scale > 1))
+		return lr_errf(err, LR_EINVAL, "--rope-scaling %s needs --rope-scale (the model file gives none)",
+			o->rope_scaling == LR_ROPE_SCALING_YARN ? "yarn" : "linear");
+	return lr_hparams_set_rope(&m->hp, o->rope_scaling, (float)scale, o->yarn_orig_ctx, err);
+}
+
+int lr_run_model_open(struct lr_run_model *rm, const struct lr_run_opts *o, const char *path, int chat,
+                      struct lr_err *err)
 {
 	int rc;
 
 	memset(rm, 0, sizeof *rm);
 	if ((rc = lr_model_open(&rm->m, path, err)) || (rc = lr_tok_new(&rm->tok, rm->m->gguf, err)))
 		goto fail;
-	if (chat) {
-		const struct lr_gguf_kv *t = lr_gguf_find(rm->m->gguf, "tokenizer.chat_template");
-		if ((rc = lr_chat_init(&rm->chat, rm->tok, err))) {
-			lr_err_prefix(err, "'%s': ", path);
-			goto fail;
-		}
-		if (!t || t->type != LR_GGUF_STRING) {
-			rm->no_template = 1;
-		} else if (!memmem(t->str, (size_t)t->str_len, "<|start_header_id|>", 19)) {
-			rc = lr_errf(err, LR_EUNSUPPORTED, "'%s': the model's chat template is not the Llama 3 "
-				"format (no <|start_header_id|>): longread cannot prompt it", path);
-			goto fail;
-		}
+	if (o && o->rope_given && (rc = set_rope(rm->m, o, err)))
+		goto fail;
+	if (chat && (rc = lr_run_chat(rm, o, rm->m->gguf, err))) {
+		lr_err_prefix(err, "'%s': ", path);
+		goto fail;
 	}
 	return 0;
 fail:
@@ -234,7 +292,8 @@ void lr_run_warn_template(const struct lr_run_model *rm, const char *path)
 	static int warned;
 
 	if (rm->no_template && !warned++)
-		cli_warn("'%s' has no chat template (a base model?); using the Llama 3 chat format", path);
+		cli_warn("'%s' has no chat template (a base model?); using the %s chat format", path,
+		         lr_chat_format_name(rm->chat.format));
 }
 
 /* ------------------------------------------------------------------ Ctrl-C, clock, files */

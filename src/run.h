@@ -20,7 +20,8 @@
 /* Long-only option values of the shared options (commands use 256..999 for theirs). */
 enum {
 	LR_RUN_O_TEMP = 1000, LR_RUN_O_TOPK, LR_RUN_O_TOPP, LR_RUN_O_MINP, LR_RUN_O_REP, LR_RUN_O_SEED, LR_RUN_O_KV,
-	LR_RUN_O_CTK, LR_RUN_O_CTV,
+	LR_RUN_O_CTK, LR_RUN_O_CTV, LR_RUN_O_CHAT_FORMAT, LR_RUN_O_ROPE_SCALING, LR_RUN_O_ROPE_SCALE,
+	LR_RUN_O_YARN_ORIG,
 };
 
 /* Entries for a command's struct option table, and the short options they use: the
@@ -29,6 +30,10 @@ enum {
 	{ "model", required_argument, NULL, 'm' }, { "tokens", required_argument, NULL, 'n' }, \
 	{ "ctx", required_argument, NULL, 'c' }, { "threads", required_argument, NULL, 't' }, \
 	{ "kv", required_argument, NULL, LR_RUN_O_KV }, \
+	{ "chat-format", required_argument, NULL, LR_RUN_O_CHAT_FORMAT }, \
+	{ "rope-scaling", required_argument, NULL, LR_RUN_O_ROPE_SCALING }, \
+	{ "rope-scale", required_argument, NULL, LR_RUN_O_ROPE_SCALE }, \
+	{ "yarn-orig-ctx", required_argument, NULL, LR_RUN_O_YARN_ORIG }, \
 	/* llama.cpp's spellings of the same (src/main.c turns -ctk, -ctv into these) */ \
 	{ "ctx-size", required_argument, NULL, 'c' }, { "n-predict", required_argument, NULL, 'n' }, \
 	{ "cache-type-k", required_argument, NULL, LR_RUN_O_CTK }, \
@@ -49,6 +54,11 @@ struct lr_run_opts {
 	struct lr_sampler_params sp;    /* --temp, --top-k, --top-p, --min-p, --repeat-penalty, --seed */
 	int seeded;                     /* --seed was given */
 	int kv_given;                   /* --kv was given */
+	enum lr_chat_format chat_format; /* --chat-format, LR_CHAT_NONE: from the model */
+	int rope_given;                 /* --rope-scaling (or --rope-scale / --yarn-orig-ctx) */
+	enum lr_rope_scaling rope_scaling;
+	double rope_scale;              /* --rope-scale, 0 = the file's */
+	uint32_t yarn_orig_ctx;         /* --yarn-orig-ctx, 0 = the file's */
 };
 
 /* Defaults: no model, n_gen as given, the sampler's defaults, KV type kv. */
@@ -61,6 +71,8 @@ int lr_run_opt(struct lr_run_opts *o, const char *cmd, int c, const char *arg);
 /* After parsing: a seed from the clock unless --seed was given.  @return 0, or
  * LR_EXIT_USAGE (printed) when -m is missing. */
 int lr_run_opts_finish(struct lr_run_opts *o, const char *cmd);
+/* The checks of finish that do not need -m (the model may come from a .lrc). */
+int lr_run_opts_check(const struct lr_run_opts *o, const char *cmd);
 /* Only the seed part (for commands where -m may come from elsewhere). */
 void lr_run_opts_seed(struct lr_run_opts *o);
 
@@ -78,13 +90,18 @@ struct lr_run_model {
 	int no_template;                /* chat: the file has no tokenizer.chat_template */
 };
 
-/* Open the model at path and build its tokenizer.  With chat, also require the Llama 3
- * chat format: the vocabulary must have its special tokens (else LR_EUNSUPPORTED), and
- * a tokenizer.chat_template, when the file has one, must be a Llama 3 template (it
- * mentions <|start_header_id|>; else LR_EUNSUPPORTED).  A file with the tokens but no
- * template string is accepted with rm->no_template set (the caller warns): the format
- * is fixed, so the tokens are what matters.  On failure rm is released. */
-int lr_run_model_open(struct lr_run_model *rm, const char *path, int chat, struct lr_err *err);
+/* Open the model at path and build its tokenizer, with the RoPE scaling options of o
+ * (NULL: none).  With chat, also its chat format (lr_run_chat).  On failure rm is
+ * released. */
+int lr_run_model_open(struct lr_run_model *rm, const struct lr_run_opts *o, const char *path, int chat,
+                      struct lr_err *err);
+
+/* The chat format of rm->tok for the file g: o->chat_format when given, else the one
+ * its tokenizer.chat_template writes (engine/chat.h; LR_EUNSUPPORTED naming
+ * --chat-format when it is none of them), else, without a template, the one its special
+ * tokens make (rm->no_template set: the caller warns). */
+int lr_run_chat(struct lr_run_model *rm, const struct lr_run_opts *o, const struct lr_gguf *g,
+                struct lr_err *err);
 void lr_run_model_close(struct lr_run_model *rm);
 
 /* The default KV type (q8) falls back to f16 for models whose head size q8 cannot

@@ -248,7 +248,7 @@ static int resolve(struct request *q, struct lr_serve_job *j)
 	return 0;
 }
 
-/* The prompt of a chat request: the Llama 3 chat format of its messages, or for a
+/* The prompt of a chat request: the model's chat format of its messages, or for a
  * corpus the saved window and the last user message as the question. */
 static int chat_prompt(struct request *q, struct lr_serve_job *j)
 {
@@ -299,8 +299,8 @@ static int chat_prompt(struct request *q, struct lr_serve_job *j)
 			rc = lr_chat_message(chat, json_string_value(json_object_get(m, "role")), lr_buf_cstr(&b), b.n,
 			                     &j->prompt, &err);
 		}
-		if (!rc && !(rc = lr_chat_header(chat, "assistant", &j->prompt, &err)))
-			rc = lr_chat_text(chat, "", 0, &j->prompt, &err);
+		if (!rc)
+			rc = lr_chat_prompt(chat, &j->prompt, &err);
 	}
 	if (rc || lr_buf_failed(&b)) {
 		reply_error(q->r, 500, "%s", rc ? err.msg : "out of memory");

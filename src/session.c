@@ -205,12 +205,48 @@ static int questions(struct lr_session *s, char *const *paths, int n_paths, stru
 /* The model (-m), its chat format, fingerprint and default cache type. */
 static int open_model(struct lr_session *s, const char *path, struct lr_err *err)
 {
-	if (lr_run_model_open(&s->rm, path, 1, err))
+	if (lr_run_model_open(&s->rm, &s->run, path, 1, err))
 		return cli_fail(err);
 	lr_run_warn_template(&s->rm, path);
 	lr_run_kv_default(&s->run, &s->rm.m->hp);
 	lr_gguf_fingerprint(s->rm.m->gguf, s->fp);
 	lr_sha256_hex(s->fp, s->fingerprint);
+	return 0;
+}
+
+/* The chat format and RoPE scaling a saved context was computed with: taken when not
+ * given, refused when given otherwise (the cache would not match the prompt). */
+static int saved_settings(struct lr_session *s, const char *path)
+{
+	const struct lr_lrc_meta *meta = &s->lrc.meta;
+	enum lr_chat_format f = meta->chat ? lr_chat_format_parse(meta->chat) : LR_CHAT_NONE;
+	char name[16];
+	double factor;
+	uint32_t orig;
+	int r;
+
+	if (meta->chat && !f)
+		return cli_usage(s->cmd, "'%s' is in the chat format '%s', which this longread does not know", path,
+		                 meta->chat);
+	if (f && s->run.chat_format && s->run.chat_format != f)
+		return cli_usage(s->cmd, "'%s' was packed in the %s chat format; ask it without --chat-format, or pack "
+		                 "it again with --chat-format %s", path, meta->chat,
+		                 lr_chat_format_name(s->run.chat_format));
+	if (f)
+		s->run.chat_format = f;
+	if (!meta->rope || sscanf(meta->rope, "%15s %lf %" SCNu32, name, &factor, &orig) != 3 ||
+	    (r = lr_rope_scaling_parse(name)) < 0)
+		return 0;
+	if (s->run.rope_given && (s->run.rope_scaling != (enum lr_rope_scaling)r ||
+	    (s->run.rope_scale && s->run.rope_scale != factor) || (s->run.yarn_orig_ctx && s->run.yarn_orig_ctx != orig)))
+		return cli_usage(s->cmd, "'%s' was computed with RoPE scaling %s (factor %g, original context %" PRIu32 "); "
+		                 "ask it without --rope-scaling, or pack it again", path, name, factor, orig);
+	if (r != LR_ROPE_SCALING_NONE && !s->run.rope_given) {
+		s->run.rope_given = 1;
+		s->run.rope_scaling = (enum lr_rope_scaling)r;
+		s->run.rope_scale = factor;
+		s->run.yarn_orig_ctx = orig;
+	}
 	return 0;
 }
 
@@ -326,7 +362,7 @@ static int open_lrc(struct lr_session *s, const char *path, struct lr_err *err)
 		return cli_fail(err);
 	}
 	s->run.model = model;
-	if ((rc = open_model(s, model, err)))
+	if ((rc = saved_settings(s, path)) || (rc = open_model(s, model, err)))
 		return rc;
 	if (!s->run.kv_given)
 		s->run.cp.kv_type = (enum lr_kv_type)lr_ctxr_header(f->r)->kv_type;
@@ -356,7 +392,7 @@ static int open_lrc(struct lr_session *s, const char *path, struct lr_err *err)
 	return 0;
 }
 
-/* A tokenizer without a model (--vocab): its Llama 3 chat tokens are required. */
+/* A tokenizer without a model (--vocab), with its chat format. */
 static int open_vocab(struct lr_session *s, const char *path, struct lr_err *err)
 {
 	struct lr_gguf *g = NULL;
@@ -364,7 +400,7 @@ static int open_vocab(struct lr_session *s, const char *path, struct lr_err *err
 
 	memset(&s->rm, 0, sizeof s->rm);
 	if (!(rc = lr_gguf_open(&g, path, err)) && !(rc = lr_tok_new(&s->rm.tok, g, err)))
-		rc = lr_chat_init(&s->rm.chat, s->rm.tok, err);
+		rc = lr_run_chat(&s->rm, &s->run, g, err);
 	lr_gguf_close(g);
 	if (rc) {
 		if (rc != LR_EIO)
@@ -381,6 +417,10 @@ static int window(struct lr_session *s)
 	uint32_t limit = s->remote && s->remote_ctx ? s->remote_ctx : model_ctx;
 	const char *whose = s->remote && s->remote_ctx ? "server's" : "model's";
 
+	if (s->run.cp.n_ctx && limit && s->run.cp.n_ctx > limit && !(s->remote && s->remote_ctx) &&
+	    s->rm.m->hp.arch == LR_ARCH_QWEN2 && s->rm.m->hp.rope_scaling == LR_ROPE_SCALING_NONE)
+		return cli_usage(s->cmd, "-c %" PRIu32 " exceeds the model's %" PRIu32 "-token context; Qwen2.5 reads "
+		                 "up to 4 times that with YaRN: --rope-scaling yarn --rope-scale 4", s->run.cp.n_ctx, limit);
 	if (s->run.cp.n_ctx && limit && s->run.cp.n_ctx > limit)
 		return cli_usage(s->cmd, "-c %" PRIu32 " exceeds the %s %" PRIu32 "-token context",
 		                 s->run.cp.n_ctx, whose, limit);
@@ -398,6 +438,8 @@ int lr_session_open(struct lr_session *s, char *const *paths, int n_paths, struc
 	int rc;
 
 	lr_run_opts_seed(&s->run);
+	if ((rc = lr_run_opts_check(&s->run, s->cmd)))
+		return rc;
 	if (s->remote && n_paths == 1 && lr_session_is_lrc(paths[0]))
 		return cli_usage(s->cmd, "a saved context (.lrc) holds a local cache: answer it without --api, "
 		                 "or give --api the documents");

@@ -210,6 +210,6 @@ expect_fail 5 "no document with text to read in the inputs: 0 files read, 1 skip
 	"only a binary file and an empty directory: exit 5, never an answer from no documents"
 "$GENMODEL" -o nochat.gguf --no-chat-tokens
 run "$LONGREAD" ask -m nochat.gguf c -q x
-expect_fail 5 "no Llama 3 chat tokens" "a model without the chat format: exit 5"
+expect_fail 5 "no chat tokens longread knows" "a model without the chat format: exit 5"
 
 done_testing

@@ -87,7 +87,7 @@ expect_fail 5 "version 99" "an unknown GGUF version: exit 5"
 	printf '\010\000\000\000\005\000\000\000\000\000\000\000qwen3'
 } >"$T/qwen3.gguf"
 run "$LONGREAD" inspect "$T/qwen3.gguf"
-expect_fail 5 "architecture 'qwen3' is not supported (supported: llama)" "another architecture: exit 5"
+expect_fail 5 "architecture 'qwen3' is not supported (supported: llama, qwen2)" "another architecture: exit 5"
 run "$LONGREAD" inspect --metadata "$T/qwen3.gguf"
 ok $([ "$rc" -eq 0 ] && grep -q '^general.architecture  *string  *"qwen3"' "$T/out"; echo $?) \
 	"--metadata still dumps another architecture"

@@ -202,14 +202,23 @@ ok $([ "$rc" -eq 10 ] && grep -q ": fits$" "$T/out" && grep -q "encrypted" "$T/e
 	"a readable directory and an encrypted PDF: the report, and exit 10"
 "$GENMODEL" -o nochat.gguf --no-chat-tokens
 run "$LONGREAD" plan -m nochat.gguf c
-expect_fail 5 "no Llama 3 chat tokens" "a vocabulary without the chat tokens: exit 5"
-"$GENMODEL" -o chatml.gguf --chat-template "{% for m in messages %}<|im_start|>{{ m.role }}{% endfor %}"
-run "$LONGREAD" plan -m chatml.gguf c
-expect_fail 5 "not the Llama 3 format" "a model with another chat template: exit 5"
+expect_fail 5 "no chat template and no chat tokens longread knows: choose a format with --chat-format" \
+	"a vocabulary without the chat tokens: exit 5, naming --chat-format"
+"$GENMODEL" -o gemma.gguf --chat-template "{% for m in messages %}<start_of_turn>{{ m.role }}<end_of_turn>{% endfor %}"
+run "$LONGREAD" plan -m gemma.gguf c
+expect_fail 5 "chat template is none of the formats longread knows (llama3, chatml, deepseek-r1, mistral): choose one with --chat-format" \
+	"a model with an unknown chat template: exit 5, naming --chat-format"
+run "$LONGREAD" plan -m gemma.gguf c --chat-format llama3
+ok $([ "$rc" -eq 0 ] && grep -q ": fits$" "$T/out"; echo $?) "... which --chat-format overrides"
+run "$LONGREAD" plan -m gemma.gguf c --chat-format chatml
+expect_fail 5 "the vocabulary has no <|im_start|> token, which the chatml chat format needs" \
+	"--chat-format chatml on a Llama 3 vocabulary: exit 5, naming the missing token"
+run "$LONGREAD" plan -m gemma.gguf c --chat-format gemma
+expect_usage "unknown chat format 'gemma' (llama3, chatml, deepseek-r1, mistral)" plan "an unknown --chat-format: exit 2"
 "$GENMODEL" -o notemplate.gguf
 run "$LONGREAD" plan -m notemplate.gguf c
 ok $([ "$rc" -eq 0 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && \
-	grep -q "^longread: warning: 'notemplate.gguf' has no chat template (a base model?); using the Llama 3 chat format" \
+	grep -q "^longread: warning: 'notemplate.gguf' has no chat template (a base model?); using the llama3 chat format" \
 	"$T/err"; echo $?) "the chat tokens without a template string: one warning, then the report"
 
 run "$LONGREAD" plan -m "$M" c

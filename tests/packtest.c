@@ -15,7 +15,7 @@ int fixture_open(struct fixture *f)
 	memset(f, 0, sizeof *f);
 	snprintf(path, sizeof path, "%s/golden/tokenizer/llama3-vocab.gguf", tap_shared());
 	if (lr_gguf_open(&f->g, path, &err) || lr_tok_new(&f->tok, f->g, &err) ||
-	    lr_chat_init(&f->chat, f->tok, &err) || lr_extract_new(&f->x, NULL, &err) ||
+	    lr_chat_init(&f->chat, f->tok, LR_CHAT_LLAMA3, &err) || lr_extract_new(&f->x, NULL, &err) ||
 	    lr_doclist_new(&f->docs, &err)) {
 		tap_diag("setup: %s", err.msg);
 		fixture_close(f);

@@ -87,8 +87,7 @@ static void layout_is_the_template(void)
 	lr_chat_begin(&fx.chat, &want, NULL);
 	lr_chat_message(&fx.chat, "system", sys, strlen(sys), &want, NULL);
 	lr_chat_message(&fx.chat, "user", user.p, user.n, &want, NULL);
-	lr_chat_header(&fx.chat, "assistant", &want, NULL);
-	lr_chat_text(&fx.chat, "", 0, &want, NULL);
+	lr_chat_prompt(&fx.chat, &want, NULL);
 	tap_ok(got.n == want.n && memcmp(got.v, want.v, got.n * sizeof *got.v) == 0,
 	       "prefix + question = the chat template's ids for system, documents + question, "
 	       "assistant (%zu ids)", got.n);

@@ -61,8 +61,7 @@ static void window_ids(const struct lr_pack *p, const char *q, struct lr_tok_ids
 	if (*p->system)
 		lr_chat_message(&fx.chat, "system", p->system, strlen(p->system), ids, NULL);
 	lr_chat_message(&fx.chat, "user", user.p, user.n, ids, NULL);
-	lr_chat_header(&fx.chat, "assistant", ids, NULL);
-	lr_chat_text(&fx.chat, "", 0, ids, NULL);
+	lr_chat_prompt(&fx.chat, ids, NULL);
 	lr_buf_release(&user);
 }
 
