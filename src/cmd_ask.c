@@ -13,9 +13,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <editline/readline.h>
 
 #include "src/ask_api.h"
 #include "src/cite.h"
+#include <editline/readline.h>
+
 #include "src/cli.h"
 #include "src/commands.h"
 #include "src/json.h"
@@ -71,6 +74,15 @@ struct asker {
 	double t_prefill;            /* seconds the documents' prefill took */
 	size_t n_asked;
 	int skipped;                 /* a question did not fit */
+	/* a conversation (questions typed at a terminal): the turns kept after the
+	 * documents, oldest first, so that a question may refer to earlier answers */
+	int converse;
+	struct turn {
+		char *q;
+		size_t q_len;
+		struct lr_tok_ids ans;   /* the answer's ids, without the stop token */
+	} *turns;
+	size_t n_turns, cap_turns;
 };
 
 /* ------------------------------------------------------------------ output */
@@ -435,6 +447,95 @@ static int grow(struct asker *a, uint32_t n_ctx, struct lr_err *err)
 	return rc;
 }
 
+/* ------------------------------------------------------------------ conversation */
+
+static void forget_turns(struct asker *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(a->turns[i].q);
+		lr_tok_ids_release(&a->turns[i].ans);
+	}
+	memmove(a->turns, a->turns + n, (a->n_turns - n) * sizeof *a->turns);
+	a->n_turns -= n;
+}
+
+/* Keep the question just answered and its answer (the ids after the question's). */
+static int add_turn(struct asker *a, const char *q, size_t len, struct lr_err *err)
+{
+	struct turn *t;
+	size_t from = a->prefix + a->qids.n;
+
+	if (a->n_turns == a->cap_turns) {
+		size_t cap = a->cap_turns ? 2 * a->cap_turns : 8;
+		if (!(t = realloc(a->turns, cap * sizeof *t)))
+			return lr_errf(err, LR_ENOMEM, "out of memory");
+		a->turns = t;
+		a->cap_turns = cap;
+	}
+	t = &a->turns[a->n_turns];
+	memset(t, 0, sizeof *t);
+	if (!(t->q = malloc(len + 1)))
+		return lr_errf(err, LR_ENOMEM, "out of memory");
+	memcpy(t->q, q, len);
+	t->q[len] = '\0';
+	t->q_len = len;
+	a->n_turns++;
+	for (size_t i = from; i < a->hist.n; i++)
+		if (lr_tok_ids_push(&t->ans, a->hist.v[i], err))
+			return LR_ENOMEM;
+	return 0;
+}
+
+/* The ids after the documents for question q: the kept turns (the first as
+ * lr_pack_question makes it, the rest as follow-ups, each with its answer), then q.
+ * Oldest turns are dropped, with a note, until everything fits room. */
+static int question_ids(struct asker *a, const char *q, size_t len, uint32_t room, struct lr_err *err)
+{
+	const struct lr_pack *p = a->s->pack;
+	size_t first = 0;
+	int rc;
+
+	for (;;) {
+		a->qids.n = 0;
+		for (size_t i = first; i < a->n_turns; i++) {
+			const struct turn *t = &a->turns[i];
+			if ((rc = i == first ? lr_pack_question(p, t->q, t->q_len, &a->qids, err) :
+			          lr_pack_followup(p, t->q, t->q_len, &a->qids, err)))
+				return rc;
+			for (size_t k = 0; k < t->ans.n; k++)
+				if ((rc = lr_tok_ids_push(&a->qids, t->ans.v[k], err)))
+					return rc;
+		}
+		if ((rc = a->n_turns > first ? lr_pack_followup(p, q, len, &a->qids, err) :
+		          lr_pack_question(p, q, len, &a->qids, err)))
+			return rc;
+		if (a->qids.n <= room || first == a->n_turns)
+			break;
+		first++;
+	}
+	if (first) {
+		char n[32];
+		forget_turns(a, first);
+		fprintf(stderr, "longread: the conversation is cut to its last %zu turn%s to fit the window "
+		        "(%s tokens)\n", a->n_turns, a->n_turns == 1 ? "" : "s", lr_count(a->qids.n, n, sizeof n));
+	}
+	return 0;
+}
+
+/* How many of a->qids the context holds already after the prefix (a conversation
+ * continues where the last answer left it); at least one id is left to evaluate. */
+static size_t kept(const struct asker *a)
+{
+	size_t pos = lr_ctx_pos(a->ctx), have = pos < a->hist.n ? pos : a->hist.n, k = 0;
+
+	if (!a->converse || have <= a->prefix)
+		return 0;
+	have -= a->prefix;
+	while (k < have && k < a->qids.n && a->hist.v[a->prefix + k] == a->qids.v[k])
+		k++;
+	return k < a->qids.n ? k : a->qids.n - 1;
+}
+
 /* Answer one question from the prefix.  @return 0 (also when the question was too long
  * and skipped, or the answer interrupted) or an error. */
 static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled, struct lr_err *err)
@@ -449,6 +550,7 @@ static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled
 	uint32_t limit = a->ctx && s->rm.m->hp.n_ctx_train < s->window ? s->rm.m->hp.n_ctx_train : s->window;
 	uint32_t need = a->prefix + s->pack->o.answer_tokens, room = limit > need ? limit - need : 0;
 	double t0 = lr_run_now();
+	size_t keep;
 	int rc;
 
 	a->qids.n = 0;
@@ -461,7 +563,7 @@ static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled
 	if (!len)
 		return 0;   /* an empty line */
 	a->n_asked++;
-	if ((rc = lr_pack_question(s->pack, q, len, &a->qids, err)))
+	if ((rc = question_ids(a, q, len, room, err)))
 		return rc;
 	if (a->qids.n > room) {
 		cli_error("question %zu is %zu tokens; the window has room for %" PRIu32 " (after the "
@@ -469,20 +571,27 @@ static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled
 		a->skipped = 1;
 		return 0;
 	}
-	if (a->ctx && need + a->qids.n > lr_ctx_n_ctx(a->ctx) && (rc = grow(a, need + (uint32_t)a->qids.n, err)))
-		return rc;
+	if (a->ctx && need + a->qids.n > lr_ctx_n_ctx(a->ctx)) {
+		/* a conversation grows turn by turn: make room for a few more at once */
+		uint32_t n = need + (uint32_t)a->qids.n, twice = 2 * lr_ctx_n_ctx(a->ctx) - a->prefix;
+		if (a->converse && twice > n)
+			n = twice < limit ? twice : limit;
+		if ((rc = grow(a, n, err)))
+			return rc;
+	}
 	if (a->echo && !a->json) {
 		printf("> %.*s\n", (int)len, q);
 		fflush(stdout);
 	}
 	if (lr_ask_api_remote(a->x))
 		return answer_remote(a, &r, err);
-	lr_ctx_rewind(a->ctx, a->prefix);
+	keep = kept(a);
+	lr_ctx_rewind(a->ctx, a->prefix + keep);
 	a->hist.n = a->prefix;
 	for (size_t i = 0; i < a->qids.n; i++)
 		if ((rc = lr_tok_ids_push(&a->hist, a->qids.v[i], err)))
 			return rc;
-	if ((rc = lr_eval(a->ctx, a->qids.v, (uint32_t)a->qids.n, NULL, a->logits, err)))
+	if ((rc = lr_eval(a->ctx, a->qids.v + keep, (uint32_t)(a->qids.n - keep), NULL, a->logits, err)))
 		return rc;
 	r.t_question = lr_run_now() - t0;
 	if ((rc = lr_sampler_new(&smp, &s->run.sp, s->rm.m->hp.n_vocab, err)))
@@ -493,7 +602,10 @@ static int answer(struct asker *a, const char *q, size_t len, uint32_t prefilled
 	lr_sampler_free(smp);
 	if (rc)
 		return rc;
-	r.t_first = gen.t_first - (prefilled ? a->t_start : t0);
+	/* at a terminal the clock starts when the question is entered, not at the start */
+	r.t_first = gen.t_first - (prefilled && !a->converse ? a->t_start : t0);
+	if (a->converse && gen.made && (rc = add_turn(a, q, len, err)))
+		return rc;
 	if ((rc = lr_cite_check(s->pack, lr_buf_cstr(&a->answer), a->answer.n, &cites, err)))
 		return rc;
 	if (a->x->escalate && (!cites.n || cites.n_verified < cites.n)) {
@@ -587,6 +699,61 @@ static int read_line(struct lr_buf *b, size_t max, int *over)
 	return any;
 }
 
+/* One line typed at the terminal, with line editing and history (libedit), into b.
+ * @return as read_line. */
+static int read_tty(struct lr_buf *b, size_t max, int *over)
+{
+	char *line;
+	size_t n;
+
+	rl_outstream = stderr;   /* the prompt and editing go to the terminal; stdout holds answers */
+	errno = 0;
+	if (!(line = readline("question> ")))
+		return errno == EINTR || lr_run_interrupted() ? -1 : 0;
+	n = strlen(line);
+	*over = n > max;
+	b->n = 0;
+	lr_buf_add(b, line, *over ? 0 : n);
+	if (n && strspn(line, " \t") < n)
+		add_history(line);
+	free(line);
+	if (lr_buf_failed(b)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 1;
+}
+
+/* A line that is one word starting with '/' is a command at the terminal, not a
+ * question: /reset, /exit (/quit, /bye), /help.  @return 0 not a command, 1 handled,
+ * 2 end the session. */
+static int command(struct asker *a, const struct lr_buf *b)
+{
+	size_t i = 0, n = b->n;
+
+	while (i < n && is_space(b->p[i]))
+		i++;
+	while (n > i && is_space(b->p[n - 1]))
+		n--;
+	if (n == i || b->p[i] != '/' || memchr(b->p + i, ' ', n - i) || memchr(b->p + i, '\t', n - i))
+		return 0;
+#define IS(w) (n - i == sizeof(w) - 1 && memcmp(b->p + i, w, n - i) == 0)
+	if (IS("/reset")) {
+		forget_turns(a, a->n_turns);
+		fprintf(stderr, "longread: the conversation is forgotten; the next question starts afresh\n");
+	} else if (IS("/exit") || IS("/quit") || IS("/bye")) {
+		return 2;
+	} else if (IS("/help")) {
+		fprintf(stderr, "longread: a question is answered over the documents and the conversation so far;\n"
+		        "  /reset   forget the conversation (the documents stay)\n"
+		        "  /exit    end (also /quit, /bye, Ctrl-D)\n");
+	} else {
+		cli_error("unknown command '%.*s' (/reset, /exit, /help)", (int)(n - i), b->p + i);
+	}
+#undef IS
+	return 1;
+}
+
 static int ask_stdin(struct asker *a, uint32_t *prefilled, struct lr_err *err)
 {
 	int tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
@@ -594,12 +761,17 @@ static int ask_stdin(struct asker *a, uint32_t *prefilled, struct lr_err *err)
 	int rc = 0, got, over;
 
 	a->echo = !tty;
+	a->converse = tty && !a->json && !lr_ask_api_remote(a->x);
+	if (a->converse)
+		fprintf(stderr, "longread: ask away; questions may refer to earlier answers (/reset forgets them, "
+		        "/exit or Ctrl-D ends, /help)\n");
 	for (;;) {
-		if (tty) {
+		if (tty && !a->converse) {
 			fputs("question> ", stderr);
 			fflush(stderr);
 		}
-		got = read_line(&line, LR_SESSION_MAX_QUESTION, &over);
+		got = a->converse ? read_tty(&line, LR_SESSION_MAX_QUESTION, &over) :
+		      read_line(&line, LR_SESSION_MAX_QUESTION, &over);
 		if (got <= 0) {
 			if (lr_run_interrupted() || errno == EINTR)
 				rc = lr_errf(err, LR_EINTR, "interrupted");
@@ -614,6 +786,11 @@ static int ask_stdin(struct asker *a, uint32_t *prefilled, struct lr_err *err)
 			/* refused before the tokenizer ever sees it */
 			cli_error("question %zu is over %d MiB: skipped", ++a->n_asked, LR_SESSION_MAX_QUESTION >> 20);
 			a->skipped = 1;
+			continue;
+		}
+		if (a->converse && (got = command(a, &line))) {
+			if (got == 2)
+				break;
 			continue;
 		}
 		if ((rc = answer(a, line.p ? line.p : "", line.n, *prefilled, err)))
@@ -748,6 +925,8 @@ out:
 	lr_buf_release(&a.answer);
 	lr_tok_ids_release(&a.hist);
 	lr_tok_ids_release(&a.qids);
+	forget_turns(&a, a.n_turns);
+	free(a.turns);
 	free(a.logits);
 	lr_ctx_free(a.ctx);
 	lr_ask_api_release(&x);

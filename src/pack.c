@@ -491,6 +491,21 @@ int lr_pack_question(const struct lr_pack *p, const char *q, size_t len, struct 
 	return rc;
 }
 
+int lr_pack_followup(const struct lr_pack *p, const char *q, size_t len, struct lr_tok_ids *ids,
+                     struct lr_err *err)
+{
+	struct lr_buf b = { 0 };
+	int rc;
+
+	if (p->counter)
+		return lr_errf(err, LR_EINVAL, "no follow-up questions without a tokenizer");
+	if (!(rc = lr_pack_question_text(q, len, &b, err)) && !(rc = lr_chat_end(p->chat, "assistant", ids, err)) &&
+	    !(rc = lr_chat_header(p->chat, "user", ids, err)) && !(rc = lr_chat_text(p->chat, b.p, b.n, ids, err)))
+		rc = chat_prompt(p->chat, ids, err);
+	lr_buf_release(&b);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ fitting */
 
 /* The size of pd in the window when capped at x tokens (see pack.h); *cut receives the

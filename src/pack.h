@@ -167,9 +167,16 @@ int lr_pack_user_text(const struct lr_pack *p, struct lr_buf *b, struct lr_err *
 int lr_pack_question_text(const char *q, size_t len, struct lr_buf *b, struct lr_err *err);
 
 /* Append the question's segment to ids: "Question: " and the question (surrounding
- * whitespace trimmed), <|eot_id|>, the assistant header and "\n\n".  Errors: LR_EINVAL
+ * whitespace trimmed), the end of the user's turn and the generation prompt
+ * (<|eot_id|>, the assistant header and "\n\n" in Llama 3's format).  Errors: LR_EINVAL
  * for an empty question, LR_ENOMEM. */
 int lr_pack_question(const struct lr_pack *p, const char *q, size_t len, struct lr_tok_ids *ids,
+                     struct lr_err *err);
+
+/* A follow-up question of a conversation that continues after an answer: the
+ * assistant's turn ended (<|eot_id|>), a new user turn with "Question: " and the
+ * question, and the generation prompt.  Not in counted mode (LR_EINVAL). */
+int lr_pack_followup(const struct lr_pack *p, const char *q, size_t len, struct lr_tok_ids *ids,
                      struct lr_err *err);
 
 /* Decide what goes in the window for a question of n_question tokens (segment included,
