@@ -403,7 +403,8 @@ static int place(const struct checker *ck, struct lr_cite *c, const struct part 
 	case LR_CITE_LINE: {
 		uint64_t lo, hi;
 		if (c->last > d->n_lines || !c->first) {
-			snprintf(c->detail, sizeof c->detail, "'%s' has %" PRIu64 " lines", d->name, d->n_lines);
+			snprintf(c->detail, sizeof c->detail, "'%s' has %" PRIu64 " line%s", d->name, d->n_lines,
+			         d->n_lines == 1 ? "" : "s");
 			return c->status = LR_CITE_NO_PLACE, -1;
 		}
 		if (c->first > pd->n_lines_kept) {
@@ -449,7 +450,8 @@ static int place(const struct checker *ck, struct lr_cite *c, const struct part 
 			return c->status = LR_CITE_NO_PLACE, -1;
 		}
 		if (c->last > d->n_pages) {
-			snprintf(c->detail, sizeof c->detail, "'%s' has %" PRIu32 " pages", d->name, d->n_pages);
+			snprintf(c->detail, sizeof c->detail, "'%s' has %" PRIu32 " page%s", d->name, d->n_pages,
+			         d->n_pages == 1 ? "" : "s");
 			return c->status = LR_CITE_NO_PLACE, -1;
 		}
 		if (*a >= kept_end(pd) && kept_end(pd) < d->n_bytes) {

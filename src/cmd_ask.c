@@ -375,8 +375,8 @@ static int escalate(struct asker *a, struct record *r, struct lr_err *err)
 	if (!r->cites->n)
 		snprintf(why, sizeof why, "the local answer cites nothing");
 	else
-		snprintf(why, sizeof why, "%zu of the local answer's %zu citations did not verify",
-		         r->cites->n - r->cites->n_verified, r->cites->n);
+		snprintf(why, sizeof why, "%zu of the local answer's %zu citation%s did not verify",
+		         r->cites->n - r->cites->n_verified, r->cites->n, r->cites->n == 1 ? "" : "s");
 	e.why = why;
 	fprintf(stderr, "longread: escalating to '%s' at '%s': %s\n", a->x->api->model, a->x->api->shown, why);
 	if (!a->json) {

@@ -324,8 +324,9 @@ static int is_int_vtype(enum lr_gguf_vtype t)
 
 static void dump_text(const char *path, const struct lr_gguf *g)
 {
-	printf("file %s: GGUF v%" PRIu32 ", %" PRIu64 " metadata pairs, %" PRIu64 " tensors, "
-	       "data at offset %" PRIu64 "\n", path, g->version, g->n_kv, g->n_tensors, g->data_offset);
+	printf("file %s: GGUF v%" PRIu32 ", %" PRIu64 " metadata pair%s, %" PRIu64 " tensor%s, "
+	       "data at offset %" PRIu64 "\n", path, g->version, g->n_kv, g->n_kv == 1 ? "" : "s", g->n_tensors,
+	       g->n_tensors == 1 ? "" : "s", g->data_offset);
 	for (uint64_t i = 0; i < g->n_kv; i++) {
 		const struct lr_gguf_kv *kv = &g->kv[i];
 		printf("%-44s %-7s ", kv->key, lr_gguf_vtype_name(kv->type));

@@ -273,8 +273,8 @@ out:
 		lr_serve_corpus_close(&corpora[i]);
 	lr_run_model_close(&sv.rm);
 	if (served)
-		fprintf(stderr, "longread: stopped after %" PRIu64 " requests (%" PRIu64 " refused: queue full)\n",
-		        sv.n_served, sv.n_refused);
+		fprintf(stderr, "longread: stopped after %" PRIu64 " request%s (%" PRIu64 " refused: queue full)\n",
+		        sv.n_served, sv.n_served == 1 ? "" : "s", sv.n_refused);
 	pthread_cond_destroy(&sv.cv_done);
 	pthread_cond_destroy(&sv.cv_work);
 	pthread_mutex_destroy(&sv.mu);

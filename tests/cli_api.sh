@@ -9,6 +9,7 @@
 # line, its exit code, and a partial answer marked as cut off.  Every command runs
 # under timeout: a hang fails the test instead of stopping the suite.
 . "${SRCDIR:-.}/tests/lib.sh"
+need_golden tokenizer/llama3-vocab.gguf
 
 command -v python3 >/dev/null 2>&1 || { echo "1..0 # SKIP python3 is not installed"; exit 0; }
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY

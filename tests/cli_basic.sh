@@ -42,9 +42,13 @@ if [ -w /dev/full ]; then
 	rc=$?
 	ok $([ "$rc" -eq 1 ] && grep -q '^longread: write error: No space left on device' "$T/err"; echo $?) \
 		"a write error on stdout is reported with exit 1"
-	"$LONGREAD" inspect "$GOLDEN/models/nano-F32.gguf" >/dev/full 2>"$T/err"
-	rc=$?
-	ok $([ "$rc" -eq 1 ] && grep -q 'write error' "$T/err"; echo $?) "inspect into a full disk fails with exit 1"
+	if [ -f "$GOLDEN/models/nano-F32.gguf" ]; then
+		"$LONGREAD" inspect "$GOLDEN/models/nano-F32.gguf" >/dev/full 2>"$T/err"
+		rc=$?
+		ok $([ "$rc" -eq 1 ] && grep -q 'write error' "$T/err"; echo $?) "inspect into a full disk fails with exit 1"
+	else
+		skip "inspect into a full disk fails with exit 1" "no golden model in $GOLDEN"
+	fi
 	# output larger than stdio's buffer fails mid-run, long before the end: the reason
 	# is still the system's (issue 16: it read "unknown error")
 	"$LONGREAD" extract "$SRCDIR/corpora/text/GPL-3.txt" >/dev/full 2>"$T/err"

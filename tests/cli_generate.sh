@@ -3,6 +3,7 @@
 # line: deterministic greedy and seeded output, token limits, the chat format, and
 # one error line with the documented exit code for each kind of bad input.
 . "${SRCDIR:-.}/tests/lib.sh"
+need_golden tokenizer/llama3-vocab.gguf
 : "${GENMODEL:?GENMODEL must point at tests/lr-genmodel}"
 
 M="$T/m.gguf"

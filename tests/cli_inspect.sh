@@ -3,6 +3,7 @@
 # and counts as MANIFEST.tsv and the golden README state) and on bad files (one error
 # line, documented exit code).
 . "${SRCDIR:-.}/tests/lib.sh"
+need_golden models/nano-F32.gguf
 command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed (./bootstrap installs it)"; exit 0; }
 
 M="$GOLDEN/models"

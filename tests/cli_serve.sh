@@ -10,6 +10,7 @@
 # answered or refused with 503, none lost, memory flat).  Every command is bounded by
 # timeout: a hang fails the test instead of stopping the suite.
 . "${SRCDIR:-.}/tests/lib.sh"
+need_golden tokenizer/llama3-vocab.gguf
 
 for tool in curl jq; do
 	command -v $tool >/dev/null 2>&1 || { echo "1..0 # SKIP $tool is not installed (./bootstrap installs it)"; exit 0; }

@@ -3,6 +3,8 @@
 # parameter counts, generated files load and have the golden models' tensor layout,
 # output is deterministic, the llama3 rope factors match the golden ones.
 . "${SRCDIR:-.}/tests/lib.sh"
+need_golden models/nano-F32.gguf
+need_golden tokenizer/llama3-vocab.gguf
 command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed (./bootstrap installs it)"; exit 0; }
 : "${GENMODEL:?GENMODEL must point at tests/lr-genmodel}"
 

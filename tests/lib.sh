@@ -24,6 +24,17 @@ ok() {
 	[ "$1" -eq 0 ] || _failed=$((_failed + 1))
 }
 
+# skip DESCRIPTION REASON — a check left out, with the reason
+skip() { _tap 0 "$1" " # SKIP $2"; }
+
+# need_golden REL — the script needs $GOLDEN/REL (reference data beside the checkout,
+# ../shared): without it, everything is skipped with the reason
+need_golden() {
+	[ -f "$GOLDEN/$1" ] && return 0
+	echo "1..0 # SKIP no $GOLDEN/$1 (the reference data beside the checkout, ../shared)"
+	exit 0
+}
+
 # todo STATUS DESCRIPTION REASON — a goal not reached yet: "not ok ... # TODO REASON" is an
 # expected failure; once it passes the harness reports an unexpected pass (XPASS), which
 # fails make check until the directive is removed

@@ -22,6 +22,9 @@ int tap_skip_all(const char *reason);
 
 /* Where ../shared lives: $SHARED, else "../shared" relative to the source tree. */
 const char *tap_shared(void);
+/* 1 if golden/REL is readable under tap_shared(); else 0 after an "ok N # SKIP" line
+ * naming it, so a test runs without ../shared and says what it left out. */
+int tap_golden(const char *rel);
 /* Read a whole file; returns a malloc'd buffer (NUL-terminated) or NULL. */
 void *tap_slurp(const char *path, size_t *len);
 /* Whitespace-separated decimal integers from a file (the golden .ids / .positions):

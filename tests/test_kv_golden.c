@@ -82,6 +82,8 @@ int main(void)
 
 	memset(tot_ours, 0, sizeof tot_ours);
 	memset(tot_theirs, 0, sizeof tot_theirs);
+	if (!tap_golden("models/nano-F32.gguf"))
+		return tap_done();
 	snprintf(path, sizeof path, "%s/golden/models/nano-F32.gguf", tap_shared());
 	if (!tap_ok(lr_model_open(&m, path, &err) == 0, "nano-F32 loads")) {
 		tap_diag("%s", err.msg);

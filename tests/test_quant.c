@@ -195,6 +195,8 @@ int main(void)
 
 	test_halfs();
 	test_edge_blocks();
+	if (!tap_golden("models/nano-F32.gguf"))
+		return tap_done();
 	ref = open_golden("F32");
 	if (!tap_ok(ref != NULL, "golden nano-F32 opens"))
 		return tap_done();

