@@ -30,9 +30,12 @@ static void quiet_structured(void *ctx, xmlErrorPtr e)
 {
 	struct lr_extract *x = ctx;
 
-	(void)e;
-	if (x)
-		x->n_msgs++;
+	if (!x)
+		return;
+	x->n_msgs++;
+	/* the parser halts there: everything after is lost unless said */
+	if (e && e->message && strstr(e->message, "Excessive depth"))
+		x->html_stopped = 1;
 }
 
 static void quiet_generic(void *ctx, const char *fmt, ...)
@@ -327,7 +330,9 @@ static int enter(struct writer *w, const xmlNode *n)
 		if (w->lists < MAX_LIST) {
 			xmlChar *start = xmlGetProp(n, (const xmlChar *)"start");
 			w->ordered[w->lists] = is(n, "ol");
-			w->number[w->lists] = start ? strtol((const char *)start, NULL, 10) : 1;
+			long v = start ? strtol((const char *)start, NULL, 10) : 1;
+			/* numbers go up from there: keep them far from overflowing */
+			w->number[w->lists] = v > 1000000000L ? 1000000000L : v < -1000000000L ? -1000000000L : v;
 			xmlFree(start);
 		}
 		w->lists++;
@@ -559,10 +564,83 @@ static char *page_title(const xmlDoc *doc)
 	return lr_sb_take(&b);
 }
 
+/* ------------------------------------------------------------------ attribute cap */
+
+#define MAX_ATTRS 1024   /* per tag; libxml2 checks each against the others: O(n^2) */
+
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* The tag opening at s[i] ('<' and a letter): *end receives the index after its '>'
+ * (or n), *cut where its attribute MAX_ATTRS + 1 starts (0 when it has no more). */
+static void scan_tag(const char *s, size_t n, size_t i, size_t *end, size_t *cut)
+{
+	size_t count = 0;
+
+	*cut = 0;
+	for (i++; i < n && !is_ws(s[i]) && s[i] != '>' && s[i] != '/'; i++)
+		;
+	for (;;) {
+		size_t at = i;
+		while (i < n && (is_ws(s[i]) || s[i] == '/'))
+			i++;
+		if (i >= n || s[i] == '>')
+			break;
+		if (++count == MAX_ATTRS + 1)
+			*cut = at;
+		while (i < n && !is_ws(s[i]) && s[i] != '=' && s[i] != '>' && s[i] != '/')
+			i++;
+		while (i < n && is_ws(s[i]))
+			i++;
+		if (i < n && s[i] == '=') {
+			for (i++; i < n && is_ws(s[i]); i++)
+				;
+			if (i < n && (s[i] == '"' || s[i] == '\'')) {
+				const char *q = memchr(s + i + 1, s[i], n - i - 1);
+				i = q ? (size_t)(q - s) + 1 : n;
+			} else {
+				while (i < n && !is_ws(s[i]) && s[i] != '>')
+					i++;
+			}
+		}
+	}
+	*end = i < n ? i + 1 : n;
+}
+
+/* Tags with more than MAX_ATTRS attributes lose the rest (a page with 110,000 on one
+ * element took libxml2 a minute): *dropped counts the tags cut; out receives the page
+ * only when something was cut. */
+static void cap_attributes(const char *s, size_t n, struct lr_sb *out, uint64_t *dropped)
+{
+	size_t copied = 0, end, cut;
+
+	*dropped = 0;
+	for (const char *p = memchr(s, '<', n); p; p = memchr(s + end, '<', n - end)) {
+		size_t i = (size_t)(p - s);
+		end = i + 1;
+		if (end >= n || !((s[end] | 0x20) >= 'a' && (s[end] | 0x20) <= 'z'))
+			continue;
+		scan_tag(s, n, i, &end, &cut);
+		if (!cut)
+			continue;
+		lr_sb_putn(out, s + copied, cut - copied);
+		lr_sb_putn(out, ">", 1);
+		copied = end;
+		(*dropped)++;
+		if (end >= n)
+			break;
+	}
+	if (*dropped)
+		lr_sb_putn(out, s + copied, n - copied);
+}
+
 int lr_html_extract(struct lr_extract *x, struct lr_doc *d, const char *buf, size_t len)
 {
 	char label[64];
-	struct lr_sb utf8 = { 0 }, out = { 0 };
+	struct lr_sb utf8 = { 0 }, out = { 0 }, capped = { 0 };
+	uint64_t n_capped;
 	struct writer w = { .b = &out, .d = d, .heading_at = SIZE_MAX };
 	const xmlNode *root, *main_el;
 	xmlDoc *doc = NULL;
@@ -577,11 +655,28 @@ int lr_html_extract(struct lr_extract *x, struct lr_doc *d, const char *buf, siz
 		rc = lr_doc_fail(d, LR_ERANGE, LR_PROB_TOO_LARGE, LR_SEV_SKIP, "too large for the HTML parser");
 		goto out;
 	}
+	cap_attributes(utf8.p ? utf8.p : "", utf8.n, &capped, &n_capped);
+	if (lr_sb_failed(&capped)) {
+		rc = LR_ENOMEM;
+		goto out;
+	}
+	if (n_capped) {
+		lr_sb_release(&utf8);
+		utf8 = capped;
+		capped = (struct lr_sb){ 0 };
+		if ((rc = lr_doc_problem(d, LR_PROB_DAMAGED, LR_SEV_WARN, 0, n_capped, "%llu element%s with over %d "
+			"attributes: the rest of their attributes were left out", (unsigned long long)n_capped,
+			n_capped == 1 ? "" : "s", MAX_ATTRS)))
+			goto out;
+	}
 	x->n_msgs = 0;
+	x->html_stopped = 0;
 	lr_html_quiet(x, 1);
+	/* HUGE: sloppy pages (an unclosed <font> per paragraph) nest past the default
+	 * 256 levels; the limit becomes 2,048, and past that the note below says so */
 	doc = htmlReadMemory(utf8.p ? utf8.p : "", (int)utf8.n, NULL, "UTF-8",
 		HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-		HTML_PARSE_COMPACT);
+		HTML_PARSE_COMPACT | XML_PARSE_HUGE);
 	lr_html_quiet(x, 0);
 	if (!doc) {
 		if (utf8.n == 0)
@@ -613,10 +708,14 @@ int lr_html_extract(struct lr_extract *x, struct lr_doc *d, const char *buf, siz
 		goto out;
 	}
 	rc = lr_doc_set_text(d, &out);
+	if (!rc && x->html_stopped)
+		rc = lr_doc_problem(d, LR_PROB_DAMAGED, LR_SEV_WARN, 0, 0, "elements nested too deep for the HTML "
+			"parser (libxml2 stops at 2,048 levels): the rest of the page is left out");
 	if (!rc && d->n_bytes == 0)
 		rc = lr_doc_problem(d, LR_PROB_EMPTY, LR_SEV_INFO, 0, 0, "no text in the page");
 out:
 	xmlFreeDoc(doc);
+	lr_sb_release(&capped);
 	lr_sb_release(&utf8);
 	lr_sb_release(&out);
 	return rc == LR_ENOMEM ? LR_ENOMEM : 0;

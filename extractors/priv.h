@@ -129,6 +129,7 @@ struct lr_extract {
 	/* diagnostics the libraries emitted while the current file was read */
 	char last_msg[256];
 	uint64_t n_msgs;
+	int html_stopped;           /* libxml2 stopped parsing the page (nesting too deep) */
 };
 
 /* Extractors for one file's bytes (or, for PDFs, the file itself).  They fill d and

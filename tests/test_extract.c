@@ -617,7 +617,8 @@ static void html_malformed(void)
 			memcpy(deep + n, "<div>", 5), n += 5;
 		n += (size_t)sprintf(deep + n, "deep text");
 		l = extract_buf("deep.html", deep, n);
-		tap_ok(l->v[0]->status != LR_DOC_FAILED, "100000 nested elements: no crash, not failed");
+		tap_ok(l->v[0]->status != LR_DOC_FAILED && strstr(l->v[0]->text, "deep text"),
+		       "100000 nested elements: no crash, and the text inside is kept (issue 18: was lost past 256)");
 		lr_doclist_free(l);
 		n = 0;
 		for (size_t i = 0; i < depth; i++)
@@ -625,6 +626,40 @@ static void html_malformed(void)
 		lr_doclist_free(extract_buf("deep2.html", deep, n));
 		tap_ok(1, "deeply nested lists: no crash");
 		free(deep);
+	}
+	/* an unclosed <font> per paragraph, 400 deep: every paragraph is read */
+	{
+		char *b = malloc(400 * 32);
+		size_t n = 0;
+		for (int i = 0; i < 400; i++)
+			n += (size_t)sprintf(b + n, "<p><font>paragraph %d", i);
+		l = extract_buf("fonts.html", b, n);
+		tap_ok(strstr(l->v[0]->text, "paragraph 399") != NULL, "400 unclosed <font>s: the last paragraph is read");
+		lr_doclist_free(l);
+		free(b);
+	}
+	/* an element with 5,000 attributes: cut at 1,024 with a note, in linear time */
+	{
+		char *b = malloc(5000 * 24 + 128);
+		size_t n = 0;
+		const struct lr_problem *pr;
+		n += (size_t)sprintf(b + n, "<html><body><p");
+		for (int i = 0; i < 5000; i++)
+			n += (size_t)sprintf(b + n, " a%d=\"v>%d\"", i, i);
+		n += (size_t)sprintf(b + n, ">attributes end here</p><p x=1>next</p></body></html>");
+		l = extract_buf("attrs.html", b, n);
+		pr = find_problem(l->v[0], LR_PROB_DAMAGED);
+		tap_ok(strstr(l->v[0]->text, "attributes end here") && strstr(l->v[0]->text, "next") && pr &&
+		       strstr(pr->detail, "over 1024 attributes"), "5,000 attributes on one element: cut, noted, text kept");
+		lr_doclist_free(l);
+		free(b);
+	}
+	/* list numbers from a huge start do not overflow */
+	{
+		static const char ol[] = "<ol start=\"9223372036854775807\"><li>a</li><li>b</li></ol>";
+		l = extract_buf("ol.html", ol, sizeof ol - 1);
+		tap_ok(!strchr(l->v[0]->text, '-'), "<ol start=INT64_MAX>: no negative numbers");
+		lr_doclist_free(l);
 	}
 	l = extract_buf("e.html", "<html></html>", 13);
 	tap_ok(l->v[0]->status == LR_DOC_READ && l->v[0]->n_bytes == 0 && find_problem(l->v[0], LR_PROB_EMPTY),
