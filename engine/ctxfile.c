@@ -477,7 +477,7 @@ int lr_ctxr_open(struct lr_ctxr **out, const char *path, struct lr_err *err)
 	int fd, rc;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);   /* a FIFO must not block: refused below */
 	if (fd < 0)
 		return lr_errf_sys(err, errno, "cannot open '%s'", path);
 	if (fstat(fd, &st) != 0) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "src/buf.h"
 #include "src/cli.h"
@@ -129,39 +130,67 @@ static void report_failures(const struct lr_doclist *docs, size_t from)
 	}
 }
 
-/* Standard input as a document: a PDF up to STDIN_LIMIT; anything else up to the
- * --max-file-size limit and a byte more, so the extractor skips it as too large without
- * the rest being read (`yes | longread extract -` ends at once).  */
-static int read_stdin(struct lr_corpus *c, char **buf, size_t *len, struct lr_err *err)
+/* A stream as a document (standard input, a pipe named as a path: `<(cmd)`): a PDF up
+ * to STDIN_LIMIT; anything else up to the --max-file-size limit and a byte more, so the
+ * extractor skips it as too large without the rest being read (`yes | longread extract
+ * -` ends at once).  what names it in messages. */
+static int read_stream(struct lr_corpus *c, FILE *f, const char *what, char **buf, size_t *len,
+                       struct lr_err *err)
 {
-	char head[1024];
-	size_t n = fread(head, 1, sizeof head, stdin), max;
+	char chunk[65536];
 	struct lr_buf b = { 0 };
-	char *rest = NULL;
-	size_t n_rest = 0;
-	int rc, pdf;
+	size_t max = 0, n;
+	int pdf = -1;
 
-	if (ferror(stdin))
-		return lr_errf_sys(err, errno, "cannot read standard input");
-	pdf = memmem(head, n, "%PDF-", 5) != NULL;
-	max = pdf ? STDIN_LIMIT : c->o.max_file_size ? c->o.max_file_size : LR_EXTRACT_DEFAULT_MAX_FILE;
-	if (n == sizeof head && (rc = lr_run_read_file("-", max > n ? max - n : 0, &rest, &n_rest, err)))
-		return rc;
-	lr_buf_add(&b, head, n);
-	lr_buf_add(&b, rest ? rest : "", n_rest);
+	while ((n = fread(chunk, 1, pdf < 0 ? 1024 : sizeof chunk, f)) > 0) {
+		if (pdf < 0) {
+			pdf = memmem(chunk, n, "%PDF-", 5) != NULL;
+			max = pdf ? STDIN_LIMIT : c->o.max_file_size ? c->o.max_file_size : LR_EXTRACT_DEFAULT_MAX_FILE;
+		}
+		lr_buf_add(&b, chunk, n);
+		if (lr_buf_failed(&b) || b.n > max)
+			break;
+	}
+	if (ferror(f)) {
+		lr_buf_release(&b);
+		return lr_errf_sys(err, errno, "cannot read %s", what);
+	}
 	lr_buf_add(&b, "", 1);
-	free(rest);
 	if (lr_buf_failed(&b)) {
 		lr_buf_release(&b);
-		return lr_errf(err, LR_ENOMEM, "out of memory reading standard input");
+		return lr_errf(err, LR_ENOMEM, "out of memory reading %s", what);
 	}
-	if (pdf && b.n - 1 > STDIN_LIMIT) {
+	if (pdf > 0 && b.n - 1 > STDIN_LIMIT) {
 		lr_buf_release(&b);
-		return lr_errf(err, LR_ERANGE, "standard input is over 1 GiB");
+		return lr_errf(err, LR_ERANGE, "%s is over 1 GiB", what);
 	}
 	*buf = b.p;
 	*len = b.n - 1;
 	return 0;
+}
+
+/* A path that is a pipe (a FIFO, or a process substitution's /dev/fd/N): read like '-'.
+ * @return 1 when path is one (*rc the result), 0 when it is something else. */
+static int extract_pipe(struct lr_corpus *c, const char *path, int *rc, struct lr_err *err)
+{
+	struct stat st;
+	char *buf, what[64];
+	size_t len;
+	FILE *f;
+
+	if (stat(path, &st) != 0 || !S_ISFIFO(st.st_mode))
+		return 0;
+	snprintf(what, sizeof what, "'%.40s'", path);
+	if (!(f = fopen(path, "rb"))) {
+		*rc = lr_errf_sys(err, errno, "cannot open '%s'", path);
+		return 1;
+	}
+	if ((*rc = read_stream(c, f, what, &buf, &len, err)) == 0) {
+		*rc = lr_extract_buffer(c->x, path, buf, len, c->docs, err);
+		free(buf);
+	}
+	fclose(f);
+	return 1;
 }
 
 int lr_corpus_extract(struct lr_corpus *c, char *const *paths, int n, const char *cmd,
@@ -187,11 +216,11 @@ int lr_corpus_extract(struct lr_corpus *c, char *const *paths, int n, const char
 			size_t len;
 			if (stdin_used++)
 				return lr_errf(err, LR_EINVAL, "standard input ('-') given twice");
-			if ((r = read_stdin(c, &buf, &len, err)) == 0) {
+			if ((r = read_stream(c, stdin, "standard input", &buf, &len, err)) == 0) {
 				r = lr_extract_buffer(c->x, "-", buf, len, c->docs, err);
 				free(buf);
 			}
-		} else {
+		} else if (!extract_pipe(c, paths[i], &r, err)) {
 			r = lr_extract_path(c->x, paths[i], c->docs, err);
 		}
 		if (r == LR_ENOMEM)

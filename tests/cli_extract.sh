@@ -126,6 +126,17 @@ fi
 "$LONGREAD" extract "$C/pdf/debian-faq.pdf" 2>/dev/null | head -1 > /dev/null
 ok $? "a closed pipe does not hang or crash"
 
+# a pipe named as a path (a FIFO, as bash's <(cmd) gives /dev/fd/N) is read like '-'
+mkfifo "$T/pipe"
+printf 'text through a named pipe\n' >"$T/pipe" &
+run "$T/pipe"
+wait
+ok $([ $rc -eq 0 ] && has 'text through a named pipe' "$T/out"; echo $?) "a FIFO named as a path is read like standard input"
+# ... but a FIFO met inside a directory is skipped, not waited on
+mkdir -p "$T/withfifo" && mkfifo "$T/withfifo/p" && printf 'plain\n' >"$T/withfifo/a.txt"
+run "$T/withfifo"
+ok $([ $rc -eq 0 ] && has 'special file' "$T/out"; echo $?) "a FIFO inside a directory is skipped as a special file"
+
 rm -rf "$T"
 echo "1..$n"
 [ $failed -eq 0 ]

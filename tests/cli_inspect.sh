@@ -93,4 +93,9 @@ run "$LONGREAD" inspect --metadata "$T/qwen3.gguf"
 ok $([ "$rc" -eq 0 ] && grep -q '^general.architecture  *string  *"qwen3"' "$T/out"; echo $?) \
 	"--metadata still dumps another architecture"
 
+# a FIFO where a model is expected: refused at once, never waited on
+mkfifo "$T/fifo.gguf"
+run timeout 10 "$LONGREAD" inspect "$T/fifo.gguf"
+expect_fail 4 "is not a regular file" "a FIFO as the model: exit 4 at once, no hang"
+
 done_testing

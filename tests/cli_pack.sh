@@ -169,5 +169,8 @@ run "$LONGREAD" pack -m "$M" "$C" -o "$T/small.lrc" -c 1000
 ok $([ "$rc" -eq 6 ] && [ ! -e "$T/small.lrc" ]; echo $?) "documents that do not fit: exit 6, nothing written"
 run "$LONGREAD" pack -m "$M" "$L" -o "$T/x.lrc"
 expect_usage "already a context file" pack "packing a context file"
+mkfifo "$T/fifo.lrc"
+run timeout 10 "$LONGREAD" pack -m "$M" -c 1024 -n 16 "$SRCDIR/corpora/text/GPL-3.txt" -o "$T/fifo.lrc"
+expect_fail 3 "cannot write '$T/fifo.lrc': not a regular file" "pack -o a FIFO: exit 3 at once, no hang"
 
 done_testing
