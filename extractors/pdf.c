@@ -9,11 +9,17 @@
  * shows up as problems with poppler's own words. */
 #include "extractors/priv.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <poppler.h>
+
+#define MAX_LABEL 64   /* bytes of a page label (roman, letters or prefixed numbers) */
 
 #define MAX_OUTLINE 20000    /* outline entries read (a hostile outline can be huge) */
 #define MAX_OUTLINE_DEPTH 32
@@ -76,6 +82,47 @@ static int has_eof_marker(const char *path, const void *data, size_t len)
 		if (memcmp(tail + i, "%%EOF", 5) == 0)
 			return 1;
 	return 0;
+}
+
+/* 1 when the file's bytes hold a /PageLabels tree with a start number (/St) over a
+ * million: poppler would spell such labels letter by letter (2,000,000,000 in style /A
+ * is 77 million letters, half a gigabyte to make).  Only what is not compressed can be
+ * seen; a label that still comes out too long is caught page by page. */
+static int absurd_labels(const char *path, const void *data, size_t len)
+{
+	const char *p = data, *end;
+	void *map = NULL;
+	int found = 0;
+
+	if (!data) {
+		struct stat st;
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			return 0;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+		    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) != MAP_FAILED)
+			len = (size_t)st.st_size;
+		else
+			map = NULL;
+		close(fd);
+		if (!map)
+			return 0;
+		p = map;
+	}
+	end = p + len;
+	if (memmem(p, len, "/PageLabels", 11))
+		for (const char *q = p; !found && (q = memmem(q, (size_t)(end - q), "/St", 3)); q += 3) {
+			const char *r = q + 3;
+			uint64_t v = 0;
+			while (r < end && (*r == ' ' || *r == '\n' || *r == '\r' || *r == '\t'))
+				r++;
+			for (int k = 0; r < end && *r >= '0' && *r <= '9' && k < 12; r++, k++)
+				v = v * 10 + (uint64_t)(*r - '0');
+			found = v > 1000000;
+		}
+	if (map)
+		munmap(map, len);
+	return found;
 }
 
 static PopplerDocument *open_doc(struct lr_extract *x, const char *path, const void *data,
@@ -306,7 +353,7 @@ int lr_pdf_extract(struct lr_extract *x, struct lr_doc *d, const char *path,
 	GError *gerr = NULL;
 	PopplerDocument *doc = NULL;
 	uint64_t *page_off = NULL;
-	int n, rc = 0, lost = 0;
+	int n, rc = 0, lost = 0, labels_ok = 1;
 	int eof = has_eof_marker(path, data, len);
 	char *title;
 
@@ -358,6 +405,11 @@ int lr_pdf_extract(struct lr_extract *x, struct lr_doc *d, const char *path,
 		rc = LR_ENOMEM;
 		goto out;
 	}
+	if (absurd_labels(path, data, len)) {
+		labels_ok = 0;
+		rc = lr_doc_problem(d, LR_PROB_DAMAGED, LR_SEV_WARN, 0, 0, "the page labels start at a number over "
+			"a million: the pages are numbered 1, 2, ... instead");
+	}
 	for (int i = 0; i < n && !rc; i++) {
 		PopplerPage *page = poppler_document_get_page(doc, i);
 		char *label;
@@ -372,8 +424,19 @@ int lr_pdf_extract(struct lr_extract *x, struct lr_doc *d, const char *path,
 					"page %d could not be read", i + 1);
 			continue;
 		}
-		label = poppler_page_get_label(page);
-		rc = lr_doc_anchor(d, LR_ANCHOR_PAGE, b.n, (uint32_t)i + 1, 0, label);
+		/* a label style with a huge start (/S /A /St 2000000000) makes poppler spell
+		 * 77 million letters a page: past MAX_LABEL the pages keep their numbers */
+		label = labels_ok ? poppler_page_get_label(page) : NULL;
+		if (label && strlen(label) > MAX_LABEL) {
+			g_free(label);
+			label = NULL;
+			labels_ok = 0;
+			rc = lr_doc_problem(d, LR_PROB_DAMAGED, LR_SEV_WARN, (uint32_t)i + 1, 0, "page labels from page "
+				"%d on are over %d characters long: the pages are numbered 1, 2, ... instead", i + 1,
+				MAX_LABEL);
+		}
+		if (!rc)
+			rc = lr_doc_anchor(d, LR_ANCHOR_PAGE, b.n, (uint32_t)i + 1, 0, label);
 		g_free(label);
 		x->n_msgs = 0;
 		if (!rc)
