@@ -20,6 +20,11 @@
 
 #include "engine/crc32c.h"
 
+/* A zstd frame expands at most ~32,768 times (an RLE block: 4 bytes for 128 KiB): a
+ * section claiming more is forged, and is refused before its size reaches malloc. */
+#define ZSTD_MAX_RATIO 65536u
+#define MAX_WINDOW (1u << 24)   /* tokens: the largest context any model declares */
+
 static const uint8_t MAGIC[8] = { 'L', 'R', 'C', 'T', 'X', '\r', '\n', 0x1a };
 
 #define HDR_BYTES   1024u     /* the encoded header; section data starts at LR_CTX_ALIGN */
@@ -423,6 +428,9 @@ static int validate(struct lr_ctxr *r, struct lr_err *err)
 	if (r->h.n_tokens > r->h.n_ctx)
 		return lr_errf(err, LR_EFORMAT, "context file holds %" PRIu32 " tokens in a window of %" PRIu32,
 			r->h.n_tokens, r->h.n_ctx);
+	if (r->h.n_ctx > MAX_WINDOW)
+		return lr_errf(err, LR_EFORMAT, "context file says its window is %" PRIu32 " tokens (at most %u: "
+			"damaged)", r->h.n_ctx, MAX_WINDOW);
 	for (uint32_t i = 0; i < r->n_sec; i++) {
 		const uint8_t *e = b + SEC_AT + SEC_BYTES * i;
 		struct lr_ctx_secinfo *s = &r->sec[i];
@@ -432,7 +440,8 @@ static int validate(struct lr_ctxr *r, struct lr_err *err)
 		s->stored = get64(e + 16);
 		s->raw = get64(e + 24);
 		s->crc = get32(e + 32);
-		if (s->codec > LR_CTX_ZSTD || (s->codec == LR_CTX_RAW && s->raw != s->stored))
+		if (s->codec > LR_CTX_ZSTD || (s->codec == LR_CTX_RAW && s->raw != s->stored) ||
+		    (s->codec == LR_CTX_ZSTD && s->raw / ZSTD_MAX_RATIO > s->stored))
 			return lr_errf(err, LR_EFORMAT, "context file section %" PRIu32 " has a bad codec or size", s->id);
 		if (s->offset % LR_CTX_ALIGN || s->offset < LR_CTX_ALIGN || s->offset > r->size ||
 		    s->stored > r->size - s->offset)

@@ -52,6 +52,7 @@ struct lr_ctx {
 	struct lr_q8act *qa;  /* [B] */
 	void *qa_mem;
 	int64_t w_max;     /* the widest matmul input */
+	int bad;           /* a step met a value that is not a finite number (any thread sets it) */
 };
 
 /* ------------------------------------------------------------------ matmul */
@@ -173,15 +174,20 @@ static void matmul(struct lr_ctx *c, const float *x, int64_t ldx, int n_tok, int
 
 /* ------------------------------------------------------------------ elementwise */
 
-static void rmsnorm(const float *x, const float *w, float *out, int64_t n, float eps)
+/* @return 0, or 1 when x holds a value that is not finite (or so large that its square
+ * is not): out is then garbage, and quantizing it is undefined. */
+static int rmsnorm(const float *x, const float *w, float *out, int64_t n, float eps)
 {
 	float ss = 0;
 
 	for (int64_t i = 0; i < n; i++)
 		ss += x[i] * x[i];
+	if (!isfinite(ss))
+		return 1;
 	float scale = 1.0f / sqrtf(ss / (float)n + eps);
 	for (int64_t i = 0; i < n; i++)
 		out[i] = x[i] * scale * w[i];
+	return 0;
 }
 
 /* cos/sin of every rotation pair for the batch's positions, computed in float64 once
@@ -401,7 +407,8 @@ static void step_fn(void *arg, int ith, int nth)
 			if (j->add)
 				for (int64_t i = 0; i < E; i++)
 					x[i] += c->tmp[t * E + i];
-			rmsnorm(x, j->norm, c->xn + t * E, E, hp->rms_eps);
+			if (rmsnorm(x, j->norm, c->xn + t * E, E, hp->rms_eps))
+				__atomic_store_n(&c->bad, 1, __ATOMIC_RELAXED);
 			break;
 		}
 		case ROPE: {
@@ -423,10 +430,16 @@ static void step_fn(void *arg, int ith, int nth)
 				lr_kv_put(&c->kv, j->layer, h, c->pos + t, kt + h * hd, kt + kv_dim + h * hdv);
 			break;
 		}
-		case SWIGLU:
-			for (int64_t i = t * F; i < (t + 1) * F; i++)
+		case SWIGLU: {
+			float probe = 0;   /* v * 0 is 0 for every finite v, NaN otherwise */
+			for (int64_t i = t * F; i < (t + 1) * F; i++) {
 				c->gate[i] = silu(c->gate[i]) * c->up[i];
+				probe += c->gate[i] * 0.0f;
+			}
+			if (probe != 0)
+				__atomic_store_n(&c->bad, 1, __ATOMIC_RELAXED);
 			break;
+		}
 		}
 	}
 }
@@ -439,8 +452,10 @@ static void run_step(struct lr_ctx *c, enum step step, uint32_t layer, uint32_t 
 }
 
 /* Run the layers over n tokens; leaves the last layer's output in c->tmp, not yet
- * added to the residual stream c->x. */
-static void batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
+ * added to the residual stream c->x.  @return 0, or 1 + the layer where a value that is
+ * not a finite number appeared (nothing after it is computed: quantizing it is
+ * undefined). */
+static uint32_t batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
 {
 	const struct lr_model *m = c->m;
 	const struct lr_hparams *hp = &m->hp;
@@ -463,6 +478,8 @@ static void batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
 		const struct lr_layer *L = &m->layers[l];
 
 		run_step(c, PRE_ATTN, l, n, L->attn_norm, l > 0);
+		if (c->bad)
+			return l + 1;
 		matmul(c, c->xn, E, (int)n, 3, &L->wq, c->q, q_dim, &L->wk, c->kv_new, kvw,
 		       &L->wv, c->kv_new + kv_dim, kvw);
 		run_step(c, ROPE, l, n, NULL, 0);
@@ -472,10 +489,25 @@ static void batch(struct lr_ctx *c, const int32_t *ids, uint32_t n)
 		lr_attention_run(c->pool, &aj);
 		matmul(c, c->att, o_dim, (int)n, 1, &L->wo, c->tmp, E, NULL, NULL, 0, NULL, NULL, 0);
 		run_step(c, PRE_FFN, l, n, L->ffn_norm, 1);
+		if (c->bad)
+			return l + 1;
 		matmul(c, c->xn, E, (int)n, 2, &L->w_gate, c->gate, F, &L->w_up, c->up, F, NULL, NULL, 0);
 		run_step(c, SWIGLU, l, n, NULL, 0);
+		if (c->bad)
+			return l + 1;
 		matmul(c, c->gate, F, (int)n, 1, &L->w_down, c->tmp, E, NULL, NULL, 0, NULL, NULL, 0);
 	}
+	return 0;
+}
+
+/* The error for a value that is not finite from layer (1-based) on; the batch's cache
+ * entries are dropped. */
+static int non_finite(struct lr_ctx *c, uint32_t layer, struct lr_err *err)
+{
+	c->bad = 0;
+	lr_ctx_rewind(c, c->pos);
+	return lr_errf(err, LR_EFORMAT, "layer %" PRIu32 " of the model produced values that are not finite "
+		"numbers: its weights (or a saved context's cache) are damaged", layer - 1);
 }
 
 int lr_eval(struct lr_ctx *c, const int32_t *ids, uint32_t n, const uint8_t *want, float *logits,
@@ -494,9 +526,10 @@ int lr_eval(struct lr_ctx *c, const int32_t *ids, uint32_t n, const uint8_t *wan
 				ids[t], hp->n_vocab - 1);
 
 	for (uint32_t t0 = 0; t0 < n; t0 += c->n_batch) {
-		uint32_t nb = n - t0 < c->n_batch ? n - t0 : c->n_batch, n_out = 0;
+		uint32_t nb = n - t0 < c->n_batch ? n - t0 : c->n_batch, n_out = 0, bad;
 
-		batch(c, ids + t0, nb);
+		if ((bad = batch(c, ids + t0, nb)))
+			return non_finite(c, bad, err);
 		c->pos += nb;
 		/* finish the residual stream of the wanted rows, normalise, project */
 		for (uint32_t t = 0; t < nb; t++) {
@@ -506,7 +539,8 @@ int lr_eval(struct lr_ctx *c, const int32_t *ids, uint32_t n, const uint8_t *wan
 				continue;
 			for (int64_t i = 0; i < E; i++)
 				x[i] += c->tmp[(int64_t)t * E + i];
-			rmsnorm(x, m->output_norm, c->xn + (int64_t)n_out * E, E, hp->rms_eps);
+			if (rmsnorm(x, m->output_norm, c->xn + (int64_t)n_out * E, E, hp->rms_eps))
+				return non_finite(c, hp->n_layer, err);
 			n_out++;
 		}
 		if (n_out) {

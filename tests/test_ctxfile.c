@@ -11,10 +11,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/crc32c.h"
 #include "engine/ctxfile.h"
 #include "tests/tap.h"
 
 #define BIG (3u << 20)
+
+/* Write file (a changed copy of a valid one) to path with its header checksum redone:
+ * what a forger would do. */
+static void forge(const char *path, uint8_t *file, size_t size)
+{
+	uint32_t crc = lr_crc32c(0, file, 1020);
+	FILE *f = fopen(path, "wb");
+
+	for (int i = 0; i < 4; i++)
+		file[1020 + i] = (uint8_t)(crc >> (8 * i));
+	fwrite(file, 1, size, f);
+	fclose(f);
+}
 
 static void header(struct lr_ctx_header *h)
 {
@@ -189,6 +203,32 @@ int main(void)
 		fclose(f);
 		tap_ok(open_code(bad, msg, sizeof msg) == LR_EFORMAT && strstr(msg, "not a longread context file"),
 		       "another file type is refused (%s)", msg);
+	}
+	/* forged sizes with a valid header checksum: refused before they reach malloc */
+	{
+		int z = -1;
+		for (int i = 0; i < n_sec; i++)
+			if (sec[i].codec == LR_CTX_ZSTD)
+				z = i;
+		if (tap_ok(z >= 0, "a zstd section to forge")) {
+			uint8_t *e = file + 104 + 40 * (size_t)z + 24, save[8];
+			memcpy(save, e, 8);
+			memset(e, 0xff, 7);
+			e[7] = 0x7f;                   /* raw size 2^63 - 1 */
+			forge(bad, file, size);
+			tap_ok(open_code(bad, msg, sizeof msg) == LR_EFORMAT && strstr(msg, "bad codec or size"),
+			       "a zstd section claiming 2^63 bytes: LR_EFORMAT, nothing allocated (%s)", msg);
+			memcpy(e, save, 8);
+		}
+		{
+			uint8_t save[4], huge[4] = { 0xff, 0xff, 0xff, 0x7f };
+			memcpy(save, file + 56, 4);
+			memcpy(file + 56, huge, 4);    /* the window: 0x7fffffff tokens */
+			forge(bad, file, size);
+			tap_ok(open_code(bad, msg, sizeof msg) == LR_EFORMAT && strstr(msg, "window is 2147483647 tokens"),
+			       "a window of 2^31 - 1 tokens: LR_EFORMAT (%s)", msg);
+			memcpy(file + 56, save, 4);
+		}
 	}
 	tap_ok(open_code("/nonexistent/x.lrc", msg, sizeof msg) == LR_EIO && strstr(msg, "No such file"),
 	       "a missing file is LR_EIO (%s)", msg);

@@ -257,6 +257,79 @@ static void broken(const char *name, int code, const char *needle, const char *d
 	gw_free(&w);
 }
 
+/* Values that are not finite numbers (a damaged file: NaN weights, or weights so large
+ * that activations overflow) end the evaluation with an error naming the layer, before
+ * anything quantizes them (undefined behaviour in the SIMD conversions); the context
+ * stays usable for good tokens. */
+static void non_finite(void)
+{
+	struct gw w;
+	struct gbuf img = { 0 };
+	struct lr_gguf *g = NULL;
+	struct lr_model *m = NULL;
+	struct lr_ctx *c = NULL;
+	struct lr_ctx_params cp = { .n_ctx = 64, .n_threads = 2 };
+	struct lr_err err = { 0 };
+	const struct lr_gguf_tensor *t;
+	static const char *const names[] = {
+		"token_embd.weight", "output_norm.weight", "blk.0.attn_norm.weight", "blk.0.attn_q.weight",
+		"blk.0.attn_k.weight", "blk.0.attn_v.weight", "blk.0.attn_output.weight", "blk.0.ffn_norm.weight",
+		"blk.0.ffn_gate.weight", "blk.0.ffn_up.weight", "blk.0.ffn_down.weight",
+	};
+	int64_t shapes[][2] = { { 64, 300 }, { 64, 0 }, { 64, 0 }, { 64, 64 }, { 64, 32 }, { 64, 32 }, { 64, 64 },
+	                        { 64, 0 }, { 64, 96 }, { 64, 96 }, { 96, 64 } };
+	float *logits = malloc(300 * sizeof *logits), *row;
+	int32_t id;
+	int rc;
+
+	gw_init(&w);
+	gw_kv_str(&w, "general.architecture", "llama");
+	gw_kv_u32(&w, "llama.block_count", 1);
+	gw_kv_u32(&w, "llama.embedding_length", 64);
+	gw_kv_u32(&w, "llama.feed_forward_length", 96);
+	gw_kv_u32(&w, "llama.attention.head_count", 2);
+	gw_kv_u32(&w, "llama.attention.head_count_kv", 1);
+	gw_kv_u32(&w, "llama.context_length", 256);
+	gw_kv_u32(&w, "llama.vocab_size", 300);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		gw_tensor(&w, names[i], LR_TYPE_F32, shapes[i][1] ? 2 : 1, shapes[i]);
+	gw_image(&w, &img, NULL, NULL);
+	if (!tap_ok(lr_gguf_parse(&g, img.p, img.n, &err) == 0, "non-finite: the model parses")) {
+		gb_free(&img);
+		gw_free(&w);
+		free(logits);
+		return;
+	}
+	/* token 5's embedding is NaN, token 6's so large that its square overflows */
+	t = lr_gguf_find_tensor(g, "token_embd.weight");
+	row = (float *)(uintptr_t)t->data;
+	for (int i = 0; i < 64; i++) {
+		row[5 * 64 + i] = NAN;
+		row[6 * 64 + i] = 1e30f;
+		row[7 * 64 + i] = 0.5f;
+	}
+	if (lr_model_from_gguf(&m, g, &err) || lr_ctx_new(&c, m, &cp, &err)) {
+		tap_ok(0, "non-finite: the model opens (%s)", err.msg);
+	} else {
+		id = 5;
+		rc = lr_eval(c, &id, 1, NULL, logits, &err);
+		tap_ok(rc == LR_EFORMAT && strstr(err.msg, "layer 0 of the model produced values that are not finite"),
+		       "a NaN embedding: LR_EFORMAT naming layer 0 (%s)", err.msg);
+		id = 6;
+		rc = lr_eval(c, &id, 1, NULL, logits, &err);
+		tap_ok(rc == LR_EFORMAT && strstr(err.msg, "layer 0"), "an embedding whose square overflows: the same");
+		id = 7;
+		rc = lr_eval(c, &id, 1, NULL, logits, &err);
+		tap_ok(rc == 0 && lr_ctx_pos(c) == 1 && isfinite(logits[0]),
+		       "... and the context still evaluates a good token at position 0");
+	}
+	lr_ctx_free(c);
+	lr_model_close(m);
+	gb_free(&img);
+	gw_free(&w);
+	free(logits);
+}
+
 int main(void)
 {
 	versus_reference("nano-F32", "", 1e-5);
@@ -276,6 +349,7 @@ int main(void)
 	versus_reference_golden("qnano-yarn-F32", "qwen2/models/qnano-yarn-F32.gguf", 1e-5);
 	versus_reference_golden("qnano-Q4_K_M", "qwen2/models/qnano-Q4_K_M.gguf", 0.1);
 	invariances("inv-F32", "--layers 3", 1e-5, 2e-3);
+	non_finite();
 	invariances("inv-Q4_K", "--type Q4_K", 2e-2, 5e-2);
 	broken("no attn_v", LR_EFORMAT, "'blk.0.attn_v.weight' is missing", "blk.0.attn_v.weight", NULL, LR_TYPE_F32);
 	broken("no output norm", LR_EFORMAT, "'output_norm.weight' is missing", "output_norm.weight", NULL, LR_TYPE_F32);
