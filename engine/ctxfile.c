@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -131,8 +133,10 @@ static int pad_to(struct lr_ctxw *w, uint64_t align, struct lr_err *err)
 	return 0;
 }
 
-/* Temporary files of writers that were killed (PATH.tmp.PID with PID gone) would stay
- * forever: remove them before starting a new one. */
+/* Temporary files of writers that were killed (PATH.tmp.*) would stay forever: remove
+ * them before starting a new one.  A live writer holds an exclusive flock on its file
+ * for as long as it writes, so a file whose lock can be taken is abandoned; a PID
+ * would be a guess (another PID namespace sharing the directory has other PIDs). */
 static void remove_stale(const char *path)
 {
 	char *dir_copy = strdup(path), *base_copy = strdup(path), *dir, *base;
@@ -148,15 +152,17 @@ static void remove_stale(const char *path)
 	if (!(d = opendir(dir)))
 		goto out;
 	while ((e = readdir(d))) {
-		char *end, full[4096];
-		long pid;
+		char full[4096];
+		int fd;
 		if (strncmp(e->d_name, base, blen) != 0 || strncmp(e->d_name + blen, ".tmp.", 5) != 0)
 			continue;
-		pid = strtol(e->d_name + blen + 5, &end, 10);
-		if (*end || pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue;
 		snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
-		unlink(full);
+		fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlink(full);
+		close(fd);
 	}
 	closedir(d);
 out:
@@ -197,6 +203,36 @@ int lr_ctxw_check(const char *path, struct lr_err *err)
 	return rc;
 }
 
+/* A new PATH.tmp.PID.RANDOM (created exclusively, 0644 less the umask), locked for as
+ * long as it is open; a cleaner that took the lock between its creation and ours (and
+ * so may have removed it) makes us try again.  The random part keeps writers in two PID
+ * namespaces with the same PID apart.  @return the descriptor, or -1 with errno set. */
+static int create_tmp(const char *path, char *tmp, size_t n)
+{
+	struct timespec ts;
+	uint64_t r;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ull ^ (uint64_t)ts.tv_sec ^ ((uint64_t)(uintptr_t)tmp << 17);
+	for (int tries = 0; tries < 16; tries++) {
+		struct stat a, b;
+		int fd;
+		r = r * 6364136223846793005ull + 1442695040888963407ull;
+		snprintf(tmp, n, "%s.tmp.%ld.%08" PRIx32, path, (long)getpid(), (uint32_t)(r >> 32));
+		if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
+			if (errno == EEXIST)
+				continue;
+			return -1;
+		}
+		if (flock(fd, LOCK_EX) == 0 && fstat(fd, &a) == 0 && stat(tmp, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			return fd;
+		close(fd);
+	}
+	errno = EEXIST;
+	return -1;
+}
+
 int lr_ctxw_open(struct lr_ctxw **out, const char *path, struct lr_err *err)
 {
 	struct lr_ctxw *w;
@@ -216,11 +252,9 @@ int lr_ctxw_open(struct lr_ctxw **out, const char *path, struct lr_err *err)
 		return lr_errf(err, LR_ENOMEM, "out of memory");
 	}
 	w->path = real;
-	snprintf(w->tmp, n, "%s.tmp.%ld", path, (long)getpid());
 	remove_stale(path);
-	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (w->fd < 0) {
-		rc = lr_errf_sys(err, errno, "cannot create '%s'", w->tmp);
+	if ((w->fd = create_tmp(path, w->tmp, n)) < 0) {
+		rc = lr_errf_sys(err, errno, "cannot create a temporary file beside '%s'", path);
 		free(w->path);
 		free(w->tmp);
 		free(w);

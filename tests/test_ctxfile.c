@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,6 +110,36 @@ static int tmp_files(const char *dir)
 	if (d)
 		closedir(d);
 	return n;
+}
+
+/* Temporary files of other writers: one whose writer holds its lock stays (a live pack,
+ * perhaps in another PID namespace: its PID means nothing here), one nobody locks is
+ * removed by the next writer. */
+static void stale_tmp(void)
+{
+	char dir[1024], path[1100], live[1200], dead[1200];
+	struct lr_ctxw *w = NULL;
+	struct lr_err err = { 0 };
+	int fl, fd;
+
+	snprintf(dir, sizeof dir, "%s/stale", tap_tmpdir());
+	mkdir(dir, 0755);
+	snprintf(path, sizeof path, "%s/ctx.lrc", dir);
+	snprintf(live, sizeof live, "%s.tmp.1.live", path);
+	snprintf(dead, sizeof dead, "%s.tmp.%d.dead", path, (int)getpid());   /* even our own PID */
+	fl = open(live, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	fd = open(dead, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	close(fd);
+	tap_ok(fl >= 0 && flock(fl, LOCK_EX) == 0, "a live writer's temporary file, locked");
+	if (lr_ctxw_open(&w, path, &err) == 0)
+		lr_ctxw_abort(w);
+	else
+		tap_diag("%s", err.msg);
+	tap_ok(access(live, F_OK) == 0, "a locked temporary file is left alone (its writer is alive)");
+	tap_ok(access(dead, F_OK) != 0, "an unlocked one is removed (its writer is gone)");
+	close(fl);
+	unlink(live);
+	rmdir(dir);
 }
 
 int main(void)
@@ -251,5 +282,6 @@ int main(void)
 	free(big);
 	unlink(bad);
 	unlink(path);
+	stale_tmp();
 	return tap_done();
 }
