@@ -8,6 +8,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+/* s[0..n) into b with every "</document" (any case) written "<\/document": text
+ * cannot close its document, or the list, and fake another in the prompt. */
+static void put_text(struct lr_sb *b, const char *s, size_t n)
+{
+	static const char tag[] = "</document";
+	const size_t tl = sizeof tag - 1;
+	const char *p = s, *end = s + n, *lt;
+
+	while ((lt = memchr(p, '<', (size_t)(end - p)))) {
+		lr_sb_putn(b, p, (size_t)(lt - p) + 1);
+		if ((size_t)(end - lt) >= tl && strncasecmp(lt, tag, tl) == 0)
+			lr_sb_putc(b, '\\');
+		p = lt + 1;
+	}
+	lr_sb_putn(b, p, (size_t)(end - p));
+}
 
 static void attr(struct lr_sb *b, const char *key, const char *raw)
 {
@@ -61,7 +79,7 @@ static void page_marker(struct lr_sb *b, const struct lr_doc *d, const struct lr
 	lr_sb_printf(b, " p.%u", a->number);
 	if (a->label && *a->label && strcmp(a->label, num) != 0) {
 		lr_sb_puts(b, " \"");
-		lr_sb_puts(b, a->label);
+		put_text(b, a->label, strlen(a->label));
 		lr_sb_putc(b, '"');
 	}
 	lr_sb_puts(b, "]\n");
@@ -101,8 +119,11 @@ int lr_doc_render_with(const struct lr_doc *d, const struct lr_render_opts *o, c
 	lr_sb_puts(&b, ">\n");
 	for (size_t i = 0; i < d->n_problems; i++) {
 		const struct lr_problem *p = &d->problems[i];
-		if (p->severity >= LR_SEV_WARN && p->kind != LR_PROB_CONTROL)
-			lr_sb_printf(&b, "[note: %s]\n", p->detail);
+		if (p->severity >= LR_SEV_WARN && p->kind != LR_PROB_CONTROL) {
+			lr_sb_puts(&b, "[note: ");
+			put_text(&b, p->detail, strlen(p->detail));
+			lr_sb_puts(&b, "]\n");
+		}
 	}
 	if (flags & LR_RENDER_OUTLINE) {
 		int any = 0;
@@ -114,7 +135,9 @@ int lr_doc_render_with(const struct lr_doc *d, const struct lr_render_opts *o, c
 				lr_sb_puts(&b, "[outline]\n");
 			for (uint32_t k = 1; k < a->level && k < 8; k++)
 				lr_sb_puts(&b, "  ");
-			lr_sb_printf(&b, "%s (p.%u)\n", a->label ? a->label : "", a->number);
+			if (a->label)
+				put_text(&b, a->label, strlen(a->label));
+			lr_sb_printf(&b, " (p.%u)\n", a->number);
 		}
 		if (any)
 			lr_sb_puts(&b, "[/outline]\n");
@@ -135,7 +158,7 @@ int lr_doc_render_with(const struct lr_doc *d, const struct lr_render_opts *o, c
 		/* stop at the next page anchor inside this line (pages start lines anyway) */
 		if (numbers && (step == 1 || line == 1 || line % step == 0))
 			lr_sb_printf(&b, "%llu\t", (unsigned long long)line);
-		lr_sb_putn(&b, d->text + off, end - off);
+		put_text(&b, d->text + off, end - off);
 		line++;
 		off = end;
 	}
