@@ -472,6 +472,11 @@ int lr_lrc_open(struct lr_lrc *f, const char *path, struct lr_err *err)
 		rc = lr_errf(err, LR_EFORMAT, "damaged context file (token count mismatch)");
 		goto fail;
 	}
+	if (lr_ctxr_header(f->r)->kv_type >= LR_KV_TYPE_COUNT) {
+		rc = lr_errf(err, LR_EFORMAT, "damaged context file (KV cache type %" PRIu32 " is none longread writes)",
+			lr_ctxr_header(f->r)->kv_type);
+		goto fail;
+	}
 	return 0;
 fail:
 	if (rc == LR_ENOTFOUND)

@@ -169,6 +169,28 @@ run "$LONGREAD" pack -m "$M" "$C" -o "$T/small.lrc" -c 1000
 ok $([ "$rc" -eq 6 ] && [ ! -e "$T/small.lrc" ]; echo $?) "documents that do not fit: exit 6, nothing written"
 run "$LONGREAD" pack -m "$M" "$L" -o "$T/x.lrc"
 expect_usage "already a context file" pack "packing a context file"
+# a forged header (checksum redone) with a KV type longread never writes
+if command -v python3 >/dev/null; then
+	python3 - "$L" "$T/forged.lrc" <<'PY'
+import sys
+def crc32c(b):
+    c = 0xffffffff
+    for x in b:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82f63b78 & -(c & 1))
+    return c ^ 0xffffffff
+d = bytearray(open(sys.argv[1], "rb").read())
+d[48:52] = (0x80000000).to_bytes(4, "little")     # kv_type
+d[1020:1024] = crc32c(bytes(d[:1020])).to_bytes(4, "little")
+open(sys.argv[2], "wb").write(d)
+PY
+	run "$LONGREAD" ask "$T/forged.lrc" -q x
+	expect_fail 4 "damaged context file (KV cache type 2147483648 is none longread writes)" \
+		"a forged KV cache type in a .lrc header: exit 4, named as damage"
+else
+	skip "a forged KV cache type in a .lrc header: exit 4" "no python3"
+fi
 mkfifo "$T/fifo.lrc"
 run timeout 10 "$LONGREAD" pack -m "$M" -c 1024 -n 16 "$SRCDIR/corpora/text/GPL-3.txt" -o "$T/fifo.lrc"
 expect_fail 3 "cannot write '$T/fifo.lrc': not a regular file" "pack -o a FIFO: exit 3 at once, no hang"
