@@ -1,17 +1,12 @@
 /* tests/fuzz_extract.c — fuzz target for libextract's in-memory extraction (HTML,
- * text, PDF chosen by the first byte), and, built normally, a replay program that runs
- * every file in tests/fuzz/extract/ through it as an ordinary test.
- * libFuzzer build: make fuzz-extract (needs clang). */
-#include <dirent.h>
+ * text, PDF chosen by the first byte).  libFuzzer build: make fuzz-extract (needs
+ * clang); otherwise it replays tests/fuzz/extract (tests/fuzz_replay.h). */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "extractors/extract.h"
-#include "tests/tap.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz_replay.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,34 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef LR_LIBFUZZER
-int main(void)
+int main(int argc, char **argv)
 {
-	char dir[1024];
-	const char *src = getenv("SRCDIR");
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
-	snprintf(dir, sizeof dir, "%s/tests/fuzz/extract", src && *src ? src : ".");
-	d = opendir(dir);
-	if (!d)
-		return tap_skip_all("no fuzz corpus");
-	while ((de = readdir(d))) {
-		char path[2048];
-		size_t len;
-		void *buf;
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		buf = tap_slurp(path, &len);
-		if (!buf)
-			continue;
-		LLVMFuzzerTestOneInput(buf, len);
-		free(buf);
-		n++;
-	}
-	closedir(d);
-	tap_ok(n > 0, "replayed %d fuzz inputs without a crash", n);
-	return tap_done();
+	return fuzz_replay("extract", 5, argc, argv);
 }
 #endif

@@ -1,23 +1,16 @@
 /* tests/fuzz_gguf.c — fuzz target for the GGUF reader and hyper-parameter loader.
  * Built with -DLR_LIBFUZZER (make fuzz-gguf, needs clang) it is a libFuzzer target;
- * otherwise it is a replay program that runs every file of the corpus
- * (tests/fuzz/gguf, or the files and directories named on the command line) through
- * the same code and prints TAP, so the corpus is an ordinary test under make check
- * and under the sanitizers. */
-#include <dirent.h>
+ * otherwise it replays tests/fuzz/gguf (tests/fuzz_replay.h). */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "engine/gguf.h"
 #include "engine/hparams.h"
 #include "engine/kv.h"
 #include "engine/quant.h"
 #include "engine/types.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz_replay.h"
 
 /* Touch everything a valid parse exposes, so the sanitizers see every access. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -73,88 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef LR_LIBFUZZER
-
-static int n_run, n_failed;
-
-static void run_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n = -1;
-
-	if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n)
-			n = -1;
-	}
-	if (f)
-		fclose(f);
-	n_run++;
-	if (!buf || n < 0) {
-		n_failed++;
-		printf("not ok %d - cannot read %s\n", n_run, path);
-	} else {
-		LLVMFuzzerTestOneInput(buf, (size_t)n);
-		printf("ok %d - %s\n", n_run, path);
-	}
-	free(buf);
-}
-
-static int cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void run_path(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *e;
-	char **names = NULL;
-	size_t n = 0;
-
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		run_file(path);
-		return;
-	}
-	d = opendir(path);
-	if (!d) {
-		run_file(path);
-		return;
-	}
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		names = realloc(names, (n + 1) * sizeof *names);
-		names[n] = malloc(strlen(path) + strlen(e->d_name) + 2);
-		sprintf(names[n], "%s/%s", path, e->d_name);
-		n++;
-	}
-	closedir(d);
-	qsort(names, n, sizeof *names, cmp);
-	for (size_t i = 0; i < n; i++) {
-		run_file(names[i]);
-		free(names[i]);
-	}
-	free(names);
-}
-
 int main(int argc, char **argv)
 {
-	if (argc > 1) {
-		for (int i = 1; i < argc; i++)
-			run_path(argv[i]);
-	} else {
-		const char *src = getenv("SRCDIR");
-		char dir[4096];
-		snprintf(dir, sizeof dir, "%s/tests/fuzz/gguf", src && *src ? src : ".");
-		run_path(dir);
-	}
-	printf("1..%d\n", n_run);
-	if (n_run < 10) {
-		printf("# the corpus looks empty (%d files)\n", n_run);
-		return 1;
-	}
-	return n_failed ? 1 : 0;
+	return fuzz_replay("gguf", 10, argc, argv);
 }
 #endif
