@@ -103,19 +103,117 @@ int lr_kv_supported(const struct lr_hparams *hp, enum lr_kv_type t, struct lr_er
 
 /* ------------------------------------------------------------------ reserving */
 
-uint64_t lr_mem_available(void)
+/* A number from the first line of a file ("max" and absurd values: no limit). */
+static uint64_t read_num(const char *path, uint64_t none)
 {
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
-	uint64_t kib = 0;
+	FILE *f = fopen(path, "r");
+	uint64_t v = none;
+
+	if (f) {
+		if (fscanf(f, "%" SCNu64, &v) != 1)
+			v = none;
+		fclose(f);
+	}
+	return v >= (UINT64_C(1) << 62) ? none : v;
+}
+
+/* key's value in a memory.stat file, 0 if absent. */
+static uint64_t stat_key(const char *path, const char *key)
+{
+	FILE *f = fopen(path, "r");
+	char k[64];
+	uint64_t v, out = 0;
 
 	if (!f)
 		return 0;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &kib) == 1)
+	while (fscanf(f, "%63s %" SCNu64, k, &v) == 2)
+		if (strcmp(k, key) == 0) {
+			out = v;
 			break;
+		}
 	fclose(f);
-	return kib * 1024;
+	return out;
+}
+
+/* Room left under the limits of dir and every directory above it up to root (v2:
+ * memory.max / memory.current; v1: memory.limit_in_bytes / memory.usage_in_bytes),
+ * counting inactive file pages as free (the kernel reclaims them first). */
+static uint64_t cgroup_room(const char *root, const char *rel, int v2)
+{
+	char dir[4096], path[4200];
+	uint64_t room = UINT64_MAX;
+	size_t n;
+
+	snprintf(dir, sizeof dir, "%s%s", root, rel);
+	for (;;) {
+		uint64_t lim, use, inactive;
+		snprintf(path, sizeof path, "%s/%s", dir, v2 ? "memory.max" : "memory.limit_in_bytes");
+		lim = read_num(path, UINT64_MAX);
+		if (lim != UINT64_MAX) {
+			snprintf(path, sizeof path, "%s/%s", dir, v2 ? "memory.current" : "memory.usage_in_bytes");
+			use = read_num(path, 0);
+			snprintf(path, sizeof path, "%s/memory.stat", dir);
+			inactive = stat_key(path, v2 ? "inactive_file" : "total_inactive_file");
+			use = use > inactive ? use - inactive : 0;
+			if (lim - (lim > use ? use : lim) < room)
+				room = lim > use ? lim - use : 0;
+		}
+		n = strlen(dir);
+		if (n <= strlen(root))
+			break;
+		while (n > strlen(root) && dir[n - 1] != '/')
+			n--;
+		if (n > 0 && dir[n - 1] == '/')
+			n--;
+		dir[n] = '\0';
+	}
+	return room;
+}
+
+uint64_t lr_mem_available_at(const char *proc, const char *sys)
+{
+	char path[4096], line[4096], root[4096];
+	uint64_t kib = 0, avail, room;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/meminfo", proc);
+	if ((f = fopen(path, "r"))) {
+		while (fgets(line, sizeof line, f))
+			if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &kib) == 1)
+				break;
+		fclose(f);
+	}
+	avail = kib * 1024;
+	/* "0::/path" (v2), "N:memory:/path" or "N:cpu,memory:/path" (v1) */
+	snprintf(path, sizeof path, "%s/self/cgroup", proc);
+	if (!(f = fopen(path, "r")))
+		return avail;
+	while (fgets(line, sizeof line, f)) {
+		char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL, *nl;
+		int v2;
+		if (!b)
+			continue;
+		if ((nl = strchr(b, '\n')))
+			*nl = '\0';
+		v2 = a == line + 1 && line[0] == '0' && a + 1 == b;
+		*b = '\0';
+		if (!v2 && !strstr(a + 1, "memory"))
+			continue;
+		snprintf(root, sizeof root, "%s/fs/cgroup%s", sys, v2 ? "" : "/memory");
+		room = cgroup_room(root, strcmp(b + 1, "/") == 0 ? "" : b + 1, v2);
+		/* inside a container the group's own directory is the mount's root */
+		if (room == UINT64_MAX)
+			room = cgroup_room(root, "", v2);
+		if (room < avail || !avail)
+			avail = room == UINT64_MAX ? avail : room;
+	}
+	fclose(f);
+	return avail;
+}
+
+uint64_t lr_mem_available(void)
+{
+	return lr_mem_available_at("/proc", "/sys");
 }
 
 /* Commit every page of an anonymous mapping now.  MADV_POPULATE_WRITE reports a

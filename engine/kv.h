@@ -97,9 +97,13 @@ int lr_kv_type_parse(const char *s, enum lr_kv_type *out);
  * dimensions must be multiples of 32 (lr_kv_supported); the size is computed anyway. */
 uint64_t lr_kv_bytes(const struct lr_hparams *hp, enum lr_kv_type t, uint64_t n_ctx);
 
-/* MemAvailable from /proc/meminfo in bytes (what a cache may reserve without pushing
- * others out), or 0 if it cannot be read (not Linux). */
+/* The memory a cache may reserve without pushing others out, in bytes: MemAvailable
+ * from /proc/meminfo, or less when this process's cgroup (v2 memory.max, v1
+ * memory.limit_in_bytes, of its group or any above it) leaves less room — in a
+ * container that limit is what kills.  0 if nothing can be read (not Linux). */
 uint64_t lr_mem_available(void);
+/* The same, reading "PROC/self/cgroup", "PROC/meminfo" and "SYS/fs/cgroup/..." (tests). */
+uint64_t lr_mem_available_at(const char *proc, const char *sys);
 
 /* 0 if this model can use cache type t, else LR_EUNSUPPORTED with the reason. */
 int lr_kv_supported(const struct lr_hparams *hp, enum lr_kv_type t, struct lr_err *err);

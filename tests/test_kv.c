@@ -333,9 +333,70 @@ static void failures(void)
 	tap_ok(kv.k == NULL && kv.v == NULL, "nothing stays mapped after the failure");
 }
 
+/* write text to root/rel, making the directories */
+static void put(const char *root, const char *rel, const char *text)
+{
+	char path[2048], cmd[2200];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", root, rel);
+	snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
+	if (system(cmd) != 0 || !(f = fopen(path, "w")))
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The memory a cache may take: MemAvailable, or less under a cgroup's limit (its own or
+ * a parent's), v2 and v1, inactive file pages counted free; on a fake /proc and /sys. */
+static void memory_limits(void)
+{
+	char root[1024], proc[1100], sys[1100], cmd[1200];
+	const uint64_t G = 1ull << 30;
+
+	snprintf(root, sizeof root, "%s/memfake", tap_tmpdir());
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+	if (system(cmd) != 0)
+		return;
+	snprintf(proc, sizeof proc, "%s/proc", root);
+	snprintf(sys, sizeof sys, "%s/sys", root);
+	put(root, "proc/meminfo", "MemTotal: 33554432 kB\nMemFree: 1000 kB\nMemAvailable: 20971520 kB\n");
+	put(root, "proc/self/cgroup", "0::/\n");
+	tap_is_int((int64_t)lr_mem_available_at(proc, sys), (int64_t)(20 * G), "no cgroup limit: MemAvailable (20 GiB)");
+
+	put(root, "proc/self/cgroup", "0::/box/job\n");
+	put(root, "sys/fs/cgroup/box/job/memory.max", "8589934592\n");
+	put(root, "sys/fs/cgroup/box/job/memory.current", "3221225472\n");
+	put(root, "sys/fs/cgroup/box/job/memory.stat", "anon 2147483648\ninactive_file 1073741824\nactive_file 0\n");
+	put(root, "sys/fs/cgroup/box/memory.max", "max\n");
+	tap_is_int((int64_t)lr_mem_available_at(proc, sys), (int64_t)(6 * G),
+	           "cgroup v2: 8 GiB limit, 3 GiB used of which 1 GiB inactive file: 6 GiB");
+	put(root, "sys/fs/cgroup/box/memory.max", "4294967296\n");
+	put(root, "sys/fs/cgroup/box/memory.current", "1073741824\n");
+	tap_is_int((int64_t)lr_mem_available_at(proc, sys), (int64_t)(3 * G), "... a parent's 4 GiB limit, 1 GiB used: 3 GiB");
+
+	put(root, "proc/self/cgroup", "12:pids:/docker/abc\n4:cpu,memory:/docker/abc\n");
+	put(root, "sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes", "2147483648\n");
+	put(root, "sys/fs/cgroup/memory/docker/abc/memory.usage_in_bytes", "1610612736\n");
+	put(root, "sys/fs/cgroup/memory/docker/abc/memory.stat", "cache 0\ntotal_inactive_file 536870912\n");
+	put(root, "sys/fs/cgroup/memory/docker/memory.limit_in_bytes", "9223372036854771712\n");
+	tap_is_int((int64_t)lr_mem_available_at(proc, sys), (int64_t)G,
+	           "cgroup v1: 2 GiB limit, 1.5 GiB used, 0.5 GiB inactive file: 1 GiB");
+	/* inside the container the group is mounted as the root: its path is not there */
+	put(root, "proc/self/cgroup", "4:memory:/docker/zzz\n");
+	put(root, "sys/fs/cgroup/memory/memory.limit_in_bytes", "1073741824\n");
+	put(root, "sys/fs/cgroup/memory/memory.usage_in_bytes", "268435456\n");
+	tap_is_int((int64_t)lr_mem_available_at(proc, sys), (int64_t)(768ull << 20),
+	           "cgroup v1 seen from inside its container (the mount's root): 768 MiB");
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", root);
+}
+
 int main(void)
 {
 	tap_seed(0x9e3779b97f4a7c15ull);
+	memory_limits();
 	names();
 	sizes();
 	rotation();
