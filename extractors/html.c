@@ -129,6 +129,7 @@ struct writer {
 	int row_cells;     /* cells written in the current table row */
 	int row_th;        /* the current row has header cells */
 	int rows;          /* rows written in the current table */
+	int inner_rows;    /* rows of a table inside a cell written so far */
 	size_t heading_at; /* offset of the current heading's "#", or SIZE_MAX */
 	int heading_level;
 	const xmlNode *skip;  /* the main element, already written */
@@ -257,30 +258,91 @@ static int hidden(const xmlNode *n)
 	return h;
 }
 
+/* The text under n (up to the size of buf), and how many of its non-space
+ * characters are in links. */
+static void bar_text(const xmlNode *n, char *buf, size_t size, size_t *len, size_t *all, size_t *linked,
+                     int in_link)
+{
+	for (const xmlNode *c = n->children; c && *len + 1 < size; c = c->next) {
+		if (c->type == XML_TEXT_NODE && c->content) {
+			for (const xmlChar *p = c->content; *p && *len + 1 < size; p++) {
+				buf[(*len)++] = (char)*p;
+				if (!isspace(*p)) {
+					(*all)++;
+					*linked += in_link;
+				}
+			}
+			buf[(*len)++] = ' ';
+		} else if (c->type == XML_ELEMENT_NODE) {
+			bar_text(c, buf, size, len, all, linked, in_link || is(c, "a"));
+		}
+	}
+	buf[*len < size ? *len : size - 1] = '\0';
+}
+
+/* A bar of links between pages, outside the main content: makeinfo's "Next: ...,
+ * Previous: ..., Up: ...", "Prev | Home | Next" rows.  Short, at least 40% link text,
+ * and it says where the links go (two of the words below).  Lists of links are content (references, related
+ * documents) and stay. */
+static int link_bar(const xmlNode *n)
+{
+	static const char *const words[] = { "Next", "Previous", "Prev", "Up", "Home", "Top", NULL };
+	char buf[320];
+	size_t len = 0, all = 0, linked = 0;
+	int hits = 0;
+
+	if (!(is(n, "div") || is(n, "p") || is(n, "table")))
+		return 0;
+	bar_text(n, buf, sizeof buf, &len, &all, &linked, 0);
+	if (!all || len + 1 >= sizeof buf)
+		return 0;
+	for (int i = 0; words[i]; i++) {
+		size_t k = strlen(words[i]);
+		for (const char *p = buf; (p = strstr(p, words[i])); p += k)
+			if ((p == buf || !isalpha((unsigned char)p[-1])) && !isalpha((unsigned char)p[k])) {
+				hits++;
+				break;
+			}
+	}
+	return hits >= 2 && linked * 10 >= all * 4;
+}
+
 /* Is element n left out entirely? */
 static int dropped(const struct writer *w, const xmlNode *n)
 {
 	static const char *const always[] = {
-		"script", "style", "noscript", "template", "head", "nav", "aside", "svg", "math",
+		"script", "style", "noscript", "template", "head", "nav", "svg", "math",
 		"iframe", "object", "embed", "canvas", "select", "textarea", "button", "dialog",
 		"frameset", "frame", NULL,
 	};
-	static const char *const roles[] = { "navigation", "complementary", "search", NULL };
+	static const char *const roles[] = { "navigation", "complementary", "search", "doc-toc", NULL };
 	static const char *const page_roles[] = { "banner", "contentinfo", NULL };
 	static const char *const furniture[] = {
-		"sphinxsidebar", "navbar", "navigation", "sidebar", "breadcrumb", "breadcrumbs",
-		"skip-link", "skiplink", "cookie-banner", "navheader", "navfooter", "headerlink",
-		NULL,
+		"sphinxsidebar", "sphinxsidebarwrapper", "navbar", "navigation", "sidebar", "breadcrumb",
+		"breadcrumbs", "skip-link", "skiplink", "cookie-banner", "navheader", "navfooter", "headerlink",
+		"nav-panel", "navpath", "nav-path", "navrow1", "navrow2", "footer",
+		"footer-text", "toc-backref", NULL,
+	};
+	/* asides that are the text's own: footnotes (docutils >= 0.18 writes them as
+	 * <aside class="footnote">), notes and admonitions */
+	static const char *const content[] = {
+		"footnote", "footnote-list", "footnotes", "doc-footnote", "doc-endnote", "doc-endnotes", "endnote",
+		"note", "admonition", "warning", "tip", "important", "caution", "topic", NULL,
 	};
 
 	for (int i = 0; always[i]; i++)
 		if (is(n, always[i]))
 			return 1;
+	if (is(n, "aside") && !attr_has_token(n, "class", content) && !attr_has_token(n, "role", content) &&
+	    !w->article)
+		return 1;
 	if (!w->article && (is(n, "header") || is(n, "footer") ||
 	                    attr_has_token(n, "role", page_roles)))
 		return 1;
-	return attr_has_token(n, "role", roles) || attr_has_token(n, "class", furniture) ||
-	       attr_has_token(n, "id", furniture) || hidden(n);
+	if (attr_has_token(n, "role", roles) || attr_has_token(n, "class", furniture) ||
+	    attr_has_token(n, "id", furniture) || hidden(n))
+		return 1;
+	return !w->article && !w->cell && link_bar(n);
 }
 
 static int is_block(const xmlNode *n)
@@ -365,6 +427,7 @@ static int enter(struct writer *w, const xmlNode *n)
 	if (is(n, "table")) {
 		if (w->cell) {
 			w->space = 1;
+			w->inner_rows = 0;
 			return 1;
 		}
 		want_break(w, 2);
@@ -377,10 +440,22 @@ static int enter(struct writer *w, const xmlNode *n)
 		w->row_th = 0;
 		return 1;
 	}
+	if (is(n, "tr")) {
+		/* a table inside a cell: its rows stay apart, as " / " in the outer cell */
+		if (w->inner_rows++)
+			mark(w, " / ");
+		return 1;
+	}
 	if ((is(n, "td") || is(n, "th")) && !w->cell) {
 		mark(w, w->row_cells ? " | " : "| ");
 		w->row_cells++;
 		w->row_th |= is(n, "th");
+		w->cell++;
+		return 1;
+	}
+	if (is(n, "td") || is(n, "th")) {
+		/* a cell of a table inside a cell: counted, so leaving it cannot end the outer one */
+		w->space = 1;
 		w->cell++;
 		return 1;
 	}

@@ -555,6 +555,39 @@ static void html_structure(void)
 	       "policy-sphinx: U+2019 survives (no Latin-1 mojibake)");
 	tap_ok(strstr(d->text, "\xc2\xb6") == NULL, "policy-sphinx: Sphinx's pilcrow links are dropped");
 	lr_doclist_free(l);
+
+	/* what the generators put around the text (issue 15): docutils >= 0.18 footnotes in
+	 * <aside>, a page sidebar, makeinfo's and Doxygen's link bars, Sphinx's and
+	 * AsciiDoc's footers, a table inside a table, a list of links that is content */
+	{
+		static const char page[] =
+			"<html><body>"
+			"<div class=\"header\"><p>Next: <a href=\"b.html\">Basics</a>, Previous: <a href=\"a.html\">Intro</a>, "
+			"Up: <a href=\"t.html\">Top</a></p></div>"
+			"<div id=\"nav-path\" class=\"navpath\"><ul><li><a href=\"x\">libfoo</a></li></ul></div>"
+			"<aside class=\"sidebar\"><p>Sidebar links</p></aside>"
+			"<h1>Fees</h1><p>Fees are due monthly<a class=\"footnote-reference\" href=\"#f1\">[1]</a>.</p>"
+			"<table><tr><td>outer A</td><td><table><tr><td>in 1</td><td>x</td></tr><tr><td>in 2</td><td>y</td>"
+			"</tr></table></td></tr><tr><td>outer B</td><td>z</td></tr></table>"
+			"<p>See also:</p><ul><li><a href=\"p\">Perl policy</a></li><li><a href=\"m\">Menu policy</a></li></ul>"
+			"<aside class=\"footnote-list brackets\"><aside class=\"footnote brackets\" id=\"f1\" "
+			"role=\"doc-footnote\"><span class=\"label\">1</span><p>Within 30 days of the invoice.</p></aside></aside>"
+			"<div class=\"footer\">&copy; Copyright 2024. Created using Sphinx.</div>"
+			"<div id=\"footer\"><div id=\"footer-text\">Last updated 2024-01-01</div></div>"
+			"</body></html>";
+		l = extract_buf("gen.html", page, sizeof page - 1);
+		d = l->v[0];
+		tap_ok(strstr(d->text, "Within 30 days of the invoice.") != NULL,
+		       "docutils footnotes in <aside class=\"footnote\"> are kept");
+		tap_ok(!strstr(d->text, "Sidebar links") && !strstr(d->text, "Next: ") && !strstr(d->text, "libfoo") &&
+		       !strstr(d->text, "Copyright 2024") && !strstr(d->text, "Last updated"),
+		       "a sidebar aside, makeinfo's and Doxygen's link bars, Sphinx's and AsciiDoc's footers are dropped");
+		tap_ok(strstr(d->text, "| outer A | in 1 x / in 2 y |") && strstr(d->text, "| outer B | z |"),
+		       "a table inside a cell keeps its rows apart");
+		tap_ok(strstr(d->text, "- Perl policy") && strstr(d->text, "- Menu policy"),
+		       "a list of links is content: kept");
+		lr_doclist_free(l);
+	}
 }
 
 static void html_charsets(void)
