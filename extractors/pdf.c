@@ -19,6 +19,7 @@
 
 #include <poppler.h>
 
+#define EDGE_MARGIN 36.0   /* points past the page edge a glyph may sit and still be read */
 #define MAX_LABEL 64   /* bytes of a page label (roman, letters or prefixed numbers) */
 
 #define MAX_OUTLINE 20000    /* outline entries read (a hostile outline can be huge) */
@@ -149,33 +150,46 @@ static PopplerDocument *open_doc(struct lr_extract *x, const char *path, const v
 
 /* Glyphs of page text t with one box each, in poppler's order.  @return the count, or
  * 0 when the boxes do not line up with the characters (then the plain text is used). */
-static size_t page_glyphs(PopplerPage *page, const char *t, struct lr_glyph **out)
+static size_t page_glyphs(PopplerPage *page, PopplerRectangle *area, const char *t, struct lr_glyph **out,
+                          uint64_t *outside)
 {
 	PopplerRectangle *r = NULL;
 	guint nr = 0;
-	size_t n = (size_t)g_utf8_strlen(t, -1), k = 0;
+	size_t n = (size_t)g_utf8_strlen(t, -1), k = 0, kept = 0;
 	struct lr_glyph *g;
+	double w, h;
 
 	*out = NULL;
-	if (!n || !poppler_page_get_text_layout(page, &r, &nr) || nr != n) {
+	*outside = 0;
+	if (!n || !poppler_page_get_text_layout_for_area(page, area, &r, &nr) || nr != n) {
 		g_free(r);
 		return 0;
 	}
+	poppler_page_get_size(page, &w, &h);
 	g = malloc(n * sizeof *g);
 	if (!g) {
 		g_free(r);
 		return 0;
 	}
 	for (const char *p = t; *p && k < n; p = g_utf8_next_char(p), k++) {
-		g[k].cp = g_utf8_get_char(p);
-		g[k].x0 = r[k].x1 < r[k].x2 ? r[k].x1 : r[k].x2;
-		g[k].x1 = r[k].x1 < r[k].x2 ? r[k].x2 : r[k].x1;
-		g[k].y0 = r[k].y1 < r[k].y2 ? r[k].y1 : r[k].y2;
-		g[k].y1 = r[k].y1 < r[k].y2 ? r[k].y2 : r[k].y1;
+		struct lr_glyph *o = &g[kept];
+		o->cp = g_utf8_get_char(p);
+		o->x0 = r[k].x1 < r[k].x2 ? r[k].x1 : r[k].x2;
+		o->x1 = r[k].x1 < r[k].x2 ? r[k].x2 : r[k].x1;
+		o->y0 = r[k].y1 < r[k].y2 ? r[k].y1 : r[k].y2;
+		o->y1 = r[k].y1 < r[k].y2 ? r[k].y2 : r[k].y1;
+		/* a glyph wholly off the page (by more than the margin) is not shown by a
+		 * viewer: left out, counted for a note; one running over the edge is kept */
+		if (!g_unichar_isspace(o->cp) && (o->x1 < -EDGE_MARGIN || o->x0 > w + EDGE_MARGIN ||
+		                                  o->y1 < -EDGE_MARGIN || o->y0 > h + EDGE_MARGIN)) {
+			(*outside)++;
+			continue;
+		}
+		kept++;
 	}
 	g_free(r);
 	*out = g;
-	return k;
+	return kept;
 }
 
 /* Share of the page covered by its largest image, in percent. */
@@ -223,14 +237,17 @@ static int read_page(struct lr_extract *x, struct lr_doc *d, PopplerPage *page, 
                      struct lr_sb *b)
 {
 	struct lr_glyph *g = NULL;
-	char *t = poppler_page_get_text(page);
+	/* all the text, not only the crop box's: poppler's own page text ends at the first
+	 * glyph that runs past the page edge, losing the rest of the page */
+	PopplerRectangle area = { -1e6, -1e6, 1e6, 1e6 };
+	char *t = poppler_page_get_text_for_area(page, &area);
 	size_t start = b->n, ng;
-	uint64_t visible, fffd = 0;
+	uint64_t visible, fffd = 0, outside = 0;
 	int rc = 0;
 
 	if (!t)
 		t = g_strdup("");
-	ng = page_glyphs(page, t, &g);
+	ng = page_glyphs(page, &area, t, &g, &outside);
 	if (ng) {
 		rc = lr_layout_page(g, ng, b);
 	} else {
@@ -244,7 +261,11 @@ static int read_page(struct lr_extract *x, struct lr_doc *d, PopplerPage *page, 
 	if (b->n > start && b->p[b->n - 1] != '\n')
 		lr_sb_putc(b, '\n');
 	visible = count_visible(b->p + start, b->n - start, &fffd);
-	if (fffd)
+	if (outside)
+		rc = lr_doc_problem(d, LR_PROB_DAMAGED, LR_SEV_WARN, (uint32_t)no, outside,
+			"page %d: %llu characters placed off the page (where no viewer shows them) were left out",
+			no, (unsigned long long)outside);
+	if (!rc && fffd)
 		rc = lr_doc_problem(d, LR_PROB_REPLACED, LR_SEV_WARN, (uint32_t)no, fffd,
 			"page %d: %llu characters have no Unicode mapping (shown as U+FFFD)", no,
 			(unsigned long long)fffd);

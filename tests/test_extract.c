@@ -353,6 +353,18 @@ static void pdf_columns(void)
 	       "apssamp: the full-width title comes before the columns");
 	lr_doclist_free(l);
 
+	/* a line that runs a few points past the right edge: poppler's page text stops
+	 * there, and the rest of the page was lost */
+	{
+		char path[1024];
+		snprintf(path, sizeof path, "%s/tests/fixtures/edge-overflow.pdf", srcdir());
+		l = extract(NULL, path, NULL);
+		d = l->v[0];
+		tap_ok(strstr(d->text, "by a few points, see\n") && strstr(d->text, "Line 11 of the page") &&
+		       !strstr(d->text, "Hidden far off"), "edge-overflow: the line over the edge and every line after it");
+		lr_doclist_free(l);
+	}
+
 	/* a tight gutter (0.75 line heights) that poppler's own order interleaves */
 	{
 		char path[1024];
