@@ -233,6 +233,49 @@ static uint64_t count_visible(const char *s, size_t n, uint64_t *fffd)
 
 /* ------------------------------------------------------------------ pages */
 
+/* The page's FreeText annotations (text drawn on the page, which pdftotext prints) and
+ * its notes (comments, sticky notes), after its text: "[annotation: ...]" and
+ * "[comment by AUTHOR: ...]".  A reviewer's remarks on a contract are what they are. */
+static void annotations(PopplerPage *page, struct lr_sb *b)
+{
+	GList *m = poppler_page_get_annot_mapping(page);
+
+	for (GList *l = m; l; l = l->next) {
+		PopplerAnnot *a = ((PopplerAnnotMapping *)l->data)->annot;
+		PopplerAnnotType t = poppler_annot_get_annot_type(a);
+		char *text, *who = NULL;
+		uint64_t rep = 0, ctl = 0;
+
+		if (t != POPPLER_ANNOT_FREE_TEXT && t != POPPLER_ANNOT_TEXT)
+			continue;
+		if (!(text = poppler_annot_get_contents(a)) || !*text) {
+			g_free(text);
+			continue;
+		}
+		if (b->n && b->p[b->n - 1] != '\n')
+			lr_sb_putc(b, '\n');
+		if (t == POPPLER_ANNOT_FREE_TEXT) {
+			lr_sb_puts(b, "[annotation: ");
+		} else {
+			who = poppler_annot_markup_get_label(POPPLER_ANNOT_MARKUP(a));
+			lr_sb_puts(b, "[comment");
+			if (who && *who) {
+				lr_sb_puts(b, " by ");
+				lr_text_clean(b, who, strlen(who), &rep, &ctl);
+			}
+			lr_sb_puts(b, ": ");
+		}
+		for (char *p = text; *p; p++)   /* one line */
+			if (*p == '\n' || *p == '\r')
+				*p = ' ';
+		lr_text_clean(b, text, strlen(text), &rep, &ctl);
+		lr_sb_puts(b, "]\n");
+		g_free(who);
+		g_free(text);
+	}
+	poppler_page_free_annot_mapping(m);
+}
+
 static int read_page(struct lr_extract *x, struct lr_doc *d, PopplerPage *page, int no,
                      struct lr_sb *b)
 {
@@ -260,6 +303,7 @@ static int read_page(struct lr_extract *x, struct lr_doc *d, PopplerPage *page, 
 		return rc;
 	if (b->n > start && b->p[b->n - 1] != '\n')
 		lr_sb_putc(b, '\n');
+	annotations(page, b);
 	visible = count_visible(b->p + start, b->n - start, &fffd);
 	if (outside)
 		rc = lr_doc_problem(d, LR_PROB_DAMAGED, LR_SEV_WARN, (uint32_t)no, outside,

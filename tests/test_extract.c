@@ -365,6 +365,18 @@ static void pdf_columns(void)
 		lr_doclist_free(l);
 	}
 
+	/* a reviewer's FreeText annotation and sticky note reach the model */
+	{
+		char path[1024];
+		snprintf(path, sizeof path, "%s/tests/fixtures/annotations.pdf", srcdir());
+		l = extract(NULL, path, NULL);
+		d = l->v[0];
+		tap_ok(strstr(d->text, "Body text of the page.\n[annotation: Reviewer: clause 4 conflicts with clause 9.]\n"
+		                       "[comment by Alice: Check the renewal date.]\n") != NULL,
+		       "annotations: FreeText and the sticky note follow the page's text");
+		lr_doclist_free(l);
+	}
+
 	/* a tight gutter (0.75 line heights) that poppler's own order interleaves */
 	{
 		char path[1024];
