@@ -12,17 +12,14 @@
 #include "engine/kernels/x86/avx512.h"
 #include "engine/quant.h"
 
-/* [s0 x8 | s1 x8 | s2 x8 | s3 x8] as 32 int16 lanes, from 4 int8 scales at s: each
- * scale covers 16 values = 8 int16 lanes of the pair products */
-INLINE __m512i scales4(const int8_t *s)
-{
-	const __m128i rep8lo = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-	const __m128i rep8hi = _mm_setr_epi8(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-	int32_t w;
+/* lane k of 32 int16 lanes: k / 8, the 16-value group of the 64-value chunk it covers */
+static const int16_t rep8[32] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                  2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3 };
 
-	memcpy(&w, s, 4);
-	__m128i s4 = _mm_cvtsi32_si128(w);
-	return _mm512_cvtepi8_epi16(_mm256_set_m128i(_mm_shuffle_epi8(s4, rep8hi), _mm_shuffle_epi8(s4, rep8lo)));
+/* 32 int16 lanes whose lower half is n, upper half m */
+INLINE __m512i halves16(int n, int m)
+{
+	return _mm512_inserti64x4(_mm512_set1_epi16((short)n), _mm256_set1_epi16((short)m), 1);
 }
 
 /* The 16 six-bit q3_K scales minus 32, from their 12 bytes with word operations:
@@ -67,8 +64,9 @@ INLINE void k23_tile(int64_t n, const uint8_t *w, uint64_t row_bytes, const int 
 	}
 	for (int64_t i = 0; i < n / 256; i++) {
 		const uint8_t *qs[2];
-		__m256i hm[2], m16[2];      /* q3_K's high bits; the multipliers of s16 */
-		int8_t sc[2][16];
+		__m512i hm[2], sc16[2];     /* q3_K's high bits (in both halves); the 16 scales */
+		__m256i m16[2];             /* the multipliers of s16 */
+		int8_t sc[16];
 		float d[2], dmin[2];
 		__m512i iacc[2][NT_MAX];
 #pragma GCC unroll 2
@@ -77,37 +75,40 @@ INLINE void k23_tile(int64_t n, const uint8_t *w, uint64_t row_bytes, const int 
 			if (q3) {
 				const block_q3_K *b = (const block_q3_K *)row + i;
 				d[r] = f16(b->d); dmin[r] = 0; qs[r] = b->qs;
-				hm[r] = _mm256_loadu_si256((const __m256i *)b->hmask);
-				q3_scales(b->scales, sc[r]);
-				m16[r] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc[r]));
+				hm[r] = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)b->hmask));
+				q3_scales(b->scales, sc);
+				m16[r] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
+				sc16[r] = _mm512_castsi256_si512(m16[r]);
 			} else {
 				const block_q2_K *b = (const block_q2_K *)row + i;
 				__m128i s = _mm_loadu_si128((const __m128i *)b->scales), m4 = _mm_set1_epi8(0x0f);
 				d[r] = f16(b->d); dmin[r] = f16(b->dmin); qs[r] = b->qs;
-				hm[r] = _mm256_setzero_si256();
-				_mm_storeu_si128((__m128i *)sc[r], _mm_and_si128(s, m4));
+				hm[r] = _mm512_setzero_si512();
+				sc16[r] = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(_mm_and_si128(s, m4)));
 				m16[r] = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), m4));
 			}
 #pragma GCC unroll 8
 			for (int t = 0; t < NT; t++)
 				iacc[r][t] = _mm512_setzero_si512();
 		}
+#pragma GCC unroll 4
 		for (int c = 0; c < 4; c++) {
 			const int h = c / 2, j0 = 2 * (c % 2);
+			/* per-lane shift counts: part j0 in the lower half, j0 + 1 in the upper; the
+			 * scales 4c .. 4c+3, each over 8 int16 lanes (16 values) */
+			const __m512i cnt = halves16(2 * j0, 2 * j0 + 2), hcnt = halves16(4 * h + j0, 4 * h + j0 + 1);
+			const __m512i sidx = _mm512_add_epi16(_mm512_set1_epi16((short)(4 * c)),
+			                                      _mm512_loadu_si512((const void *)rep8));
 			__m512i codes[2], scv[2];
 #pragma GCC unroll 2
 			for (int r = 0; r < NR; r++) {
 				/* shifts of 16-bit lanes: the bits kept come from the same byte */
-				__m256i q = _mm256_loadu_si256((const __m256i *)(qs[r] + 32 * h));
-				__m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_srli_epi16(q, 2 * j0)),
-				                               _mm256_srli_epi16(q, 2 * j0 + 2), 1);
-				codes[r] = _mm512_and_si512(z, three);
-				if (q3) {
-					__m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_srli_epi16(hm[r], 4 * h + j0)),
-					                                _mm256_srli_epi16(hm[r], 4 * h + j0 + 1), 1);
-					codes[r] = _mm512_or_si512(codes[r], _mm512_slli_epi16(_mm512_and_si512(hz, one), 2));
-				}
-				scv[r] = scales4(sc[r] + 4 * c);
+				__m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(qs[r] + 32 * h)));
+				codes[r] = _mm512_and_si512(_mm512_srlv_epi16(q, cnt), three);
+				if (q3)
+					codes[r] = _mm512_or_si512(codes[r], _mm512_slli_epi16(
+						_mm512_and_si512(_mm512_srlv_epi16(hm[r], hcnt), one), 2));
+				scv[r] = _mm512_permutexvar_epi16(sidx, sc16[r]);
 			}
 #pragma GCC unroll 8
 			for (int t = 0; t < NT; t++) {
@@ -165,20 +166,29 @@ INLINE void iq4_xs_tile(int64_t n, const uint8_t *w, uint64_t row_bytes, const i
 	}
 	for (int64_t i = 0; i < n / 256; i++) {
 		const block_iq4_xs *b[2];
-		int ls[2][8];
+		__m512i ls[2];   /* the 8 scales ls - 32 as int16 lanes 0-7 */
 		float d[2];
 		__m512i iacc[2][NT_MAX];
 #pragma GCC unroll 2
 		for (int r = 0; r < NR; r++) {
+			uint32_t sl;
 			b[r] = (const block_iq4_xs *)(w + (uint64_t)r * row_bytes) + i;
 			d[r] = f16(b[r]->d);
-			for (int j = 0; j < 8; j++)
-				ls[r][j] = (((b[r]->scales_l[j / 2] >> (4 * (j % 2))) & 15) | ((b[r]->scales_h >> (2 * j)) & 3) << 4) - 32;
+			memcpy(&sl, b[r]->scales_l, 4);
+			/* low 4 bits: sub-block 2k in byte k's low nibble, 2k + 1 in its high one;
+			 * top 2 bits: sub-block j in bits 2j of scales_h */
+			__m128i lo = _mm_unpacklo_epi8(_mm_cvtsi32_si128((int)(sl & 0x0f0f0f0fu)),
+			                               _mm_cvtsi32_si128((int)((sl >> 4) & 0x0f0f0f0fu)));
+			__m128i hi = _mm_srlv_epi16(_mm_set1_epi16((short)b[r]->scales_h), _mm_setr_epi16(0, 2, 4, 6, 8, 10, 12, 14));
+			__m128i v = _mm_or_si128(_mm_cvtepu8_epi16(lo), _mm_slli_epi16(_mm_and_si128(hi, _mm_set1_epi16(3)), 4));
+			ls[r] = _mm512_castsi128_si512(_mm_sub_epi16(v, _mm_set1_epi16(32)));
 #pragma GCC unroll 8
 			for (int t = 0; t < NT; t++)
 				iacc[r][t] = _mm512_setzero_si512();
 		}
+#pragma GCC unroll 4
 		for (int c = 0; c < 4; c++) {
+			const __m512i sidx = halves16(2 * c, 2 * c + 1);   /* scales 2c, 2c + 1 */
 			__m512i mag[2], scv[2];
 			__mmask64 neg[2];
 #pragma GCC unroll 2
@@ -190,8 +200,7 @@ INLINE void iq4_xs_tile(int64_t n, const uint8_t *w, uint64_t row_bytes, const i
 				__m512i v = _mm512_shuffle_epi8(levels, _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0)));
 				mag[r] = _mm512_abs_epi8(v);
 				neg[r] = _mm512_movepi8_mask(v);
-				scv[r] = _mm512_inserti64x4(_mm512_set1_epi16((short)ls[r][2 * c]),
-				                            _mm256_set1_epi16((short)ls[r][2 * c + 1]), 1);
+				scv[r] = _mm512_permutexvar_epi16(sidx, ls[r]);
 			}
 #pragma GCC unroll 8
 			for (int t = 0; t < NT; t++) {
