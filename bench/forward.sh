@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/forward.sh — prefill and decode speed on generated models of the Llama-3.2-1B
-# shape (Q8_0, Q4_0, Q4_K_M), 2 threads.  Models are generated once into
-# $LONGREAD_BENCH_DIR (default /tmp/longread-bench; about 3 GB).  Decode reads every
+# shape (Q8_0, Q4_0, Q4_K_M, and the low-bit Q3_K_M, Q2_K, IQ4_NL, IQ4_XS), 2 threads.
+# Models are generated once into $LONGREAD_BENCH_DIR (default /tmp/longread-bench;
+# about 6 GB).  TYPES="Q4_K_M Q2_K" runs some of them.  Decode reads every
 # weight once per token, so bench_membw's figure comes first: the bound decode is held
 # to.  Figures only: the machine is shared, so each figure is the best of a few runs.
 set -eu
@@ -14,7 +15,7 @@ mkdir -p "$dir"
 echo "== the bound on decode: memory read speed, $threads threads"
 "$build/bench/bench_membw" -t "$threads"
 
-for type in Q8_0 Q4_0 Q4_K_M; do
+for type in ${TYPES:-Q8_0 Q4_0 Q4_K_M Q3_K_M Q2_K IQ4_NL IQ4_XS}; do
 	model="$dir/1b-$type.gguf"
 	[ -f "$model" ] || "$build/tests/lr-genmodel" --shape 1b --type "$type" \
 		--vocab-from "$top/../shared/golden/tokenizer/llama3-vocab.gguf" -o "$model"

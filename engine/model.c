@@ -23,9 +23,8 @@ static int bind_matrix(const struct lr_gguf *g, const char *name, int64_t n_in, 
 			"[%" PRId64 ", %" PRId64 "]", name, t->ne[0], t->n_dims > 1 ? t->ne[1] : 1, n_in, n_out);
 	ti = lr_type_info(t->type);
 	if (!ti->weights_ok)
-		return lr_errf(err, LR_EUNSUPPORTED, "tensor '%s' has type %s, which longread cannot "
-			"compute with (supported: F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q4_K Q5_K Q6_K)",
-			name, ti->name);
+		return lr_errf(err, LR_EUNSUPPORTED, "tensor '%s' has unsupported type %s (longread "
+			"computes with %s)", name, ti->name, lr_type_weight_names());
 	w->name = t->name;
 	w->type = t->type;
 	w->n_in = n_in;

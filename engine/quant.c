@@ -148,6 +148,89 @@ static void deq_q6_K(const block_q6_K *b, float *y, int64_t nb)
 	}
 }
 
+/* ggml's kvalues_iq4nl (ggml-common.h): the 16 levels of IQ4_NL and IQ4_XS codes */
+const int8_t lr_iq4nl_values[16] = { -127, -104, -83, -65, -49, -35, -22, -10,
+                                     1, 13, 25, 38, 53, 69, 89, 113 };
+
+/* The low-bit dequantizers compute as gguf-py does (its numpy float32 code, which the
+ * golden `exact` logits were made from), so the results are bit for bit its: the
+ * sub-block scale first (d * sc, in float32), then times the code, then minus the
+ * minimum.  tests/test_quant.c checks digests of the golden models' matrices. */
+
+static void deq_q2_K(const block_q2_K *b, float *y, int64_t nb)
+{
+	for (int64_t i = 0; i < nb; i++) {
+		float d = H2F(b[i].d), dmin = H2F(b[i].dmin);
+		for (int e = 0; e < LR_QK_K; e++) {
+			int h = e / 128, j = e % 128 / 32, l = e % 32;
+			uint8_t sc = b[i].scales[e / 16];
+			float dl = d * (float)(sc & 15), ml = dmin * (float)(sc >> 4);
+			int q = (b[i].qs[32 * h + l] >> (2 * j)) & 3;
+			y[LR_QK_K * i + e] = dl * (float)q - ml;
+		}
+	}
+}
+
+/* The 16 six-bit scales of a q3_K super-block, minus 32 (-32..31). */
+static void q3_K_scales(const uint8_t *s, int sc[16])
+{
+	for (int k = 0; k < 16; k++) {
+		int lo = k < 8 ? s[k] & 15 : s[k - 8] >> 4;
+		int hi = (s[8 + k % 4] >> (2 * (k / 4))) & 3;
+		sc[k] = (lo | hi << 4) - 32;
+	}
+}
+
+static void deq_q3_K(const block_q3_K *b, float *y, int64_t nb)
+{
+	for (int64_t i = 0; i < nb; i++) {
+		float d = H2F(b[i].d);
+		int sc[16];
+		q3_K_scales(b[i].scales, sc);
+		for (int e = 0; e < LR_QK_K; e++) {
+			int h = e / 128, j = e % 128 / 32, l = e % 32;
+			int q = (b[i].qs[32 * h + l] >> (2 * j)) & 3;
+			if (!((b[i].hmask[l] >> (4 * h + j)) & 1))
+				q -= 4;
+			y[LR_QK_K * i + e] = (d * (float)sc[e / 16]) * (float)q;
+		}
+	}
+}
+
+static void deq_iq4_nl(const block_iq4_nl *b, float *y, int64_t nb)
+{
+	for (int64_t i = 0; i < nb; i++, y += LR_QK) {
+		float d = H2F(b[i].d);
+		for (int j = 0; j < LR_QK / 2; j++) {
+			y[j]      = d * (float)lr_iq4nl_values[b[i].qs[j] & 0x0f];
+			y[j + 16] = d * (float)lr_iq4nl_values[b[i].qs[j] >> 4];
+		}
+	}
+}
+
+/* The 6-bit scale of sub-block j (0..7) of an iq4_xs super-block, minus 32. */
+static int iq4_xs_scale(const block_iq4_xs *b, int j)
+{
+	int lo = (b->scales_l[j / 2] >> (4 * (j % 2))) & 15, hi = (b->scales_h >> (2 * j)) & 3;
+
+	return (lo | hi << 4) - 32;
+}
+
+static void deq_iq4_xs(const block_iq4_xs *b, float *y, int64_t nb)
+{
+	for (int64_t i = 0; i < nb; i++) {
+		float d = H2F(b[i].d);
+		for (int j = 0; j < 8; j++, y += 32) {
+			float dl = d * (float)iq4_xs_scale(&b[i], j);
+			const uint8_t *qs = b[i].qs + 16 * j;
+			for (int l = 0; l < 16; l++) {
+				y[l]      = dl * (float)lr_iq4nl_values[qs[l] & 0x0f];
+				y[l + 16] = dl * (float)lr_iq4nl_values[qs[l] >> 4];
+			}
+		}
+	}
+}
+
 int lr_dequant_row(uint32_t t, const void *src, float *dst, int64_t n)
 {
 	switch (t) {
@@ -180,6 +263,10 @@ int lr_dequant_row(uint32_t t, const void *src, float *dst, int64_t n)
 	case LR_TYPE_Q4_K: deq_q4_K(src, dst, n / LR_QK_K); return 0;
 	case LR_TYPE_Q5_K: deq_q5_K(src, dst, n / LR_QK_K); return 0;
 	case LR_TYPE_Q6_K: deq_q6_K(src, dst, n / LR_QK_K); return 0;
+	case LR_TYPE_Q2_K: deq_q2_K(src, dst, n / LR_QK_K); return 0;
+	case LR_TYPE_Q3_K: deq_q3_K(src, dst, n / LR_QK_K); return 0;
+	case LR_TYPE_IQ4_NL: deq_iq4_nl(src, dst, n / LR_QK); return 0;
+	case LR_TYPE_IQ4_XS: deq_iq4_xs(src, dst, n / LR_QK_K); return 0;
 	}
 	return LR_EUNSUPPORTED;
 }
@@ -377,6 +464,120 @@ static void q_q6_K(const float *x, block_q6_K *b)
 	}
 }
 
+/* q2_K: as q4_K with 16-value sub-blocks, 2-bit codes and 4-bit scales and minimums. */
+static void q_q2_K(const float *x, block_q2_K *b)
+{
+	float sc[16], mn[16], max_sc = 0, max_mn = 0, d, dmin;
+	uint8_t L[LR_QK_K];
+
+	for (int j = 0; j < 16; j++) {
+		float lo, hi;
+		minmax(x + 16 * j, 16, &lo, &hi);
+		if (lo > 0)
+			lo = 0;
+		sc[j] = (hi - lo) / 3.0f;
+		mn[j] = -lo;
+		if (sc[j] > max_sc) max_sc = sc[j];
+		if (mn[j] > max_mn) max_mn = mn[j];
+	}
+	b->d = F2H(max_sc / 15.0f);
+	b->dmin = F2H(max_mn / 15.0f);
+	d = H2F(b->d);
+	dmin = H2F(b->dmin);
+	for (int j = 0; j < 16; j++) {
+		int ls = clampi(d ? nearest(sc[j] / d) : 0, 0, 15);
+		int lm = clampi(dmin ? nearest(mn[j] / dmin) : 0, 0, 15);
+		float ds = d * (float)ls, m = dmin * (float)lm;
+		b->scales[j] = (uint8_t)(ls | lm << 4);
+		for (int l = 0; l < 16; l++)
+			L[16 * j + l] = (uint8_t)clampi(ds ? nearest((x[16 * j + l] + m) / ds) : 0, 0, 3);
+	}
+	memset(b->qs, 0, sizeof b->qs);
+	for (int e = 0; e < LR_QK_K; e++)
+		b->qs[32 * (e / 128) + e % 32] |= (uint8_t)(L[e] << (2 * (e % 128 / 32)));
+}
+
+/* The super-block scale of the symmetric low-bit types: the sub-block scale of largest
+ * magnitude becomes -32 times it, so every sub-block scale is a multiple in -32..32
+ * (32 clamped to 31). */
+static float signed_absmax_scale(const float *s, int n)
+{
+	return signed_absmax(s, n) / -32.0f;
+}
+
+/* q3_K: per sub-block of 16 a scale = max / -4 (so the extreme value is code -4),
+ * a signed 6-bit multiple of d; codes -4..3 stored as q + 4. */
+static void q_q3_K(const float *x, block_q3_K *b)
+{
+	float s[16], d;
+
+	for (int j = 0; j < 16; j++)
+		s[j] = signed_absmax(x + 16 * j, 16) / -4.0f;
+	b->d = F2H(signed_absmax_scale(s, 16));
+	d = H2F(b->d);
+	memset(b->hmask, 0, sizeof b->hmask);
+	memset(b->qs, 0, sizeof b->qs);
+	memset(b->scales, 0, sizeof b->scales);
+	for (int j = 0; j < 16; j++) {
+		int l = clampi(d ? nearest(s[j] / d) : 0, -32, 31), u = l + 32;
+		float ds = d * (float)l;
+		b->scales[j % 8] |= (uint8_t)((u & 15) << (4 * (j / 8)));
+		b->scales[8 + j % 4] |= (uint8_t)((u >> 4) << (2 * (j / 4)));
+		for (int k = 0; k < 16; k++) {
+			int e = 16 * j + k, h = e / 128, c = e % 128 / 32, p = e % 32;
+			int q = clampi(ds ? nearest(x[e] / ds) : 0, -4, 3) + 4;
+			b->qs[32 * h + p] |= (uint8_t)((q & 3) << (2 * c));
+			b->hmask[p] |= (uint8_t)((q >> 2) << (4 * h + c));
+		}
+	}
+}
+
+/* The index of the IQ4_NL level nearest v. */
+static uint8_t iq4_nearest(float v)
+{
+	int best = 0;
+
+	for (int k = 1; k < 16; k++)
+		if (fabsf(v - lr_iq4nl_values[k]) < fabsf(v - lr_iq4nl_values[best]))
+			best = k;
+	return (uint8_t)best;
+}
+
+/* 32 values against scale ds as 16 bytes of IQ4_NL codes (q4_0's nibble order). */
+static void iq4_codes(const float *x, float ds, uint8_t *qs)
+{
+	float id = ds ? 1.0f / ds : 0.0f;
+
+	for (int j = 0; j < 16; j++)
+		qs[j] = (uint8_t)(iq4_nearest(x[j] * id) | iq4_nearest(x[j + 16] * id) << 4);
+}
+
+/* iq4_nl: d = max / -127, so the extreme value is level 0 (-127). */
+static void q_iq4_nl(const float *x, block_iq4_nl *b)
+{
+	b->d = F2H(signed_absmax(x, LR_QK) / -127.0f);
+	iq4_codes(x, H2F(b->d), b->qs);
+}
+
+/* iq4_xs: per sub-block of 32 a scale = max / -127, a signed 6-bit multiple of d. */
+static void q_iq4_xs(const float *x, block_iq4_xs *b)
+{
+	float s[8], d;
+
+	for (int j = 0; j < 8; j++)
+		s[j] = signed_absmax(x + 32 * j, 32) / -127.0f;
+	b->d = F2H(signed_absmax_scale(s, 8));
+	d = H2F(b->d);
+	b->scales_h = 0;
+	memset(b->scales_l, 0, sizeof b->scales_l);
+	for (int j = 0; j < 8; j++) {
+		int l = clampi(d ? nearest(s[j] / d) : 0, -32, 31), u = l + 32;
+		b->scales_l[j / 2] |= (uint8_t)((u & 15) << (4 * (j % 2)));
+		b->scales_h |= (uint16_t)((u >> 4) << (2 * j));
+		iq4_codes(x + 32 * j, d * (float)l, b->qs + 16 * j);
+	}
+}
+
 int lr_quant_row(uint32_t t, const float *src, void *dst, int64_t n)
 {
 	uint8_t *p = dst;
@@ -431,6 +632,22 @@ int lr_quant_row(uint32_t t, const float *src, void *dst, int64_t n)
 	case LR_TYPE_Q6_K:
 		for (int64_t i = 0; i < n / LR_QK_K; i++)
 			q_q6_K(src + LR_QK_K * i, (block_q6_K *)dst + i);
+		return 0;
+	case LR_TYPE_Q2_K:
+		for (int64_t i = 0; i < n / LR_QK_K; i++)
+			q_q2_K(src + LR_QK_K * i, (block_q2_K *)dst + i);
+		return 0;
+	case LR_TYPE_Q3_K:
+		for (int64_t i = 0; i < n / LR_QK_K; i++)
+			q_q3_K(src + LR_QK_K * i, (block_q3_K *)dst + i);
+		return 0;
+	case LR_TYPE_IQ4_NL:
+		for (int64_t i = 0; i < n / LR_QK; i++)
+			q_iq4_nl(src + LR_QK * i, (block_iq4_nl *)dst + i);
+		return 0;
+	case LR_TYPE_IQ4_XS:
+		for (int64_t i = 0; i < n / LR_QK_K; i++)
+			q_iq4_xs(src + LR_QK_K * i, (block_iq4_xs *)dst + i);
 		return 0;
 	}
 	return LR_EUNSUPPORTED;

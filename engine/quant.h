@@ -52,6 +52,33 @@ static_assert(sizeof(block_q5_K) == 176, "block_q5_K size");
 typedef struct { uint8_t ql[LR_QK_K / 2]; uint8_t qh[LR_QK_K / 4]; int8_t scales[LR_QK_K / 16]; uint16_t d; } block_q6_K;
 static_assert(sizeof(block_q6_K) == 210, "block_q6_K size");
 
+/* 2.625 bpw: 16 sub-blocks of 16, x = d * (sc & 15) * q - dmin * (sc >> 4), q 2 bits:
+ * per 128-element half, qs[l] (l < 32) holds elements l, l+32, l+64, l+96 of the half
+ * in bits 0-1, 2-3, 4-5, 6-7. */
+typedef struct { uint8_t scales[LR_QK_K / 16]; uint8_t qs[LR_QK_K / 4]; uint16_t d, dmin; } block_q2_K;
+static_assert(sizeof(block_q2_K) == 84, "block_q2_K size");
+
+/* 3.4375 bpw: 16 sub-blocks of 16, x = d * (sc - 32) * (q - 4), q 3 bits: the low 2 as
+ * q2_K's qs, the third is bit 4h + j of hmask[l] for element 32j + l of half h.  The
+ * 6-bit scales: low 4 bits in scales[k] (k < 8) or scales[k - 8] >> 4, top 2 bits in
+ * scales[8 + k % 4] >> 2 (k / 4). */
+typedef struct { uint8_t hmask[LR_QK_K / 8]; uint8_t qs[LR_QK_K / 4]; uint8_t scales[12]; uint16_t d; } block_q3_K;
+static_assert(sizeof(block_q3_K) == 110, "block_q3_K size");
+
+/* The 16 values of the non-linear 4-bit types (IQ4_NL, IQ4_XS), from ggml
+ * (kvalues_iq4nl in ggml-common.h): the code is an index into this table. */
+extern const int8_t lr_iq4nl_values[16];
+
+/* 4.5 bpw: x = d * lr_iq4nl_values[q]; nibbles as q4_0 */
+typedef struct { uint16_t d; uint8_t qs[LR_QK / 2]; } block_iq4_nl;
+static_assert(sizeof(block_iq4_nl) == 18, "block_iq4_nl size");
+
+/* 4.25 bpw: 8 sub-blocks of 32, x = d * (ls - 32) * lr_iq4nl_values[q], ls 6 bits: low 4
+ * in scales_l[j / 2] >> 4 (j % 2), top 2 in scales_h >> 2j; sub-block j's codes are the
+ * nibbles of qs[16 j ..+16] as in q4_0. */
+typedef struct { uint16_t d, scales_h; uint8_t scales_l[LR_QK_K / 64]; uint8_t qs[LR_QK_K / 2]; } block_iq4_xs;
+static_assert(sizeof(block_iq4_xs) == 136, "block_iq4_xs size");
+
 /* Dequantize n elements (a multiple of the type's block size) of type t (engine/types.h)
  * from src to dst.  t must be one with weights_ok set; returns 0, or LR_EUNSUPPORTED. */
 int lr_dequant_row(uint32_t t, const void *src, float *dst, int64_t n);

@@ -18,8 +18,8 @@ static const struct lr_type_info table[LR_TYPE_COUNT] = {
 	[LR_TYPE_Q5_1]    = { "Q5_1",    32,  24, 1 },
 	[LR_TYPE_Q8_0]    = { "Q8_0",    32,  34, 1 },
 	[LR_TYPE_Q8_1]    = { "Q8_1",    32,  36, 0 },
-	[LR_TYPE_Q2_K]    = { "Q2_K",  QK_K,  84, 0 },
-	[LR_TYPE_Q3_K]    = { "Q3_K",  QK_K, 110, 0 },
+	[LR_TYPE_Q2_K]    = { "Q2_K",  QK_K,  84, 1 },
+	[LR_TYPE_Q3_K]    = { "Q3_K",  QK_K, 110, 1 },
 	[LR_TYPE_Q4_K]    = { "Q4_K",  QK_K, 144, 1 },
 	[LR_TYPE_Q5_K]    = { "Q5_K",  QK_K, 176, 1 },
 	[LR_TYPE_Q6_K]    = { "Q6_K",  QK_K, 210, 1 },
@@ -28,10 +28,10 @@ static const struct lr_type_info table[LR_TYPE_COUNT] = {
 	[LR_TYPE_IQ2_XS]  = { "IQ2_XS",  QK_K, 74, 0 },
 	[LR_TYPE_IQ3_XXS] = { "IQ3_XXS", QK_K, 98, 0 },
 	[LR_TYPE_IQ1_S]   = { "IQ1_S",   QK_K, 50, 0 },
-	[LR_TYPE_IQ4_NL]  = { "IQ4_NL",    32, 18, 0 },
+	[LR_TYPE_IQ4_NL]  = { "IQ4_NL",    32, 18, 1 },
 	[LR_TYPE_IQ3_S]   = { "IQ3_S",   QK_K, 110, 0 },
 	[LR_TYPE_IQ2_S]   = { "IQ2_S",   QK_K, 82, 0 },
-	[LR_TYPE_IQ4_XS]  = { "IQ4_XS",  QK_K, 136, 0 },
+	[LR_TYPE_IQ4_XS]  = { "IQ4_XS",  QK_K, 136, 1 },
 	[LR_TYPE_I8]      = { "I8",       1,   1, 0 },
 	[LR_TYPE_I16]     = { "I16",      1,   2, 0 },
 	[LR_TYPE_I32]     = { "I32",      1,   4, 0 },
@@ -43,6 +43,12 @@ static const struct lr_type_info table[LR_TYPE_COUNT] = {
 	[LR_TYPE_TQ2_0]   = { "TQ2_0",  QK_K,  66, 0 },
 	[LR_TYPE_MXFP4]   = { "MXFP4",    32,  17, 0 },
 };
+
+const char *lr_type_weight_names(void)
+{
+	/* the types with weights_ok above, in the order users know them (test_quant checks) */
+	return "F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K Q4_K Q5_K Q6_K IQ4_NL IQ4_XS";
+}
 
 const struct lr_type_info *lr_type_info(uint32_t t)
 {

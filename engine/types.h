@@ -58,6 +58,10 @@ const struct lr_type_info *lr_type_info(uint32_t t);
 /* The type's name, or "?" for an unknown id. */
 const char *lr_type_name(uint32_t t);
 
+/* The names of the types longread computes with (weights_ok), space-separated, for
+ * messages.  A static string. */
+const char *lr_type_weight_names(void);
+
 /* Look up a type by name, case-insensitive ("q4_k", "F16").  Returns the id, or -1. */
 int lr_type_from_name(const char *name);
 

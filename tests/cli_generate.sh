@@ -91,4 +91,13 @@ ok $([ ! -e "$T/x.f32" ]; echo $?) "a failed run leaves no output file"
 run "$LONGREAD" logits -m "$G/nano-Q4_0.gguf" --ids "$G/s1.ids" -o "$T/x.f32"
 expect_usage "are all required" logits "logits without positions"
 
+# the low-bit types run; IQ3_S is refused naming the type (exit 5, the documented code
+# for an unsupported model)
+for type in Q2_K Q3_K_M IQ4_NL IQ4_XS; do
+	run "$LONGREAD" logits -m "$G/nano-$type.gguf" --ids "$G/s1.ids" --positions "$G/s1.positions" -o "$T/l.f32"
+	ok $([ "$rc" -eq 0 ] && [ "$(wc -c <"$T/l.f32")" -eq $((64 * 512 * 4)) ]; echo $?) "logits on nano-$type"
+done
+run "$LONGREAD" logits -m "$G/nano-IQ3_S.gguf" --ids "$G/s1.ids" --positions "$G/s1.positions" -o "$T/x.f32"
+expect_fail 5 "tensor 'token_embd.weight' has unsupported type IQ3_S" "an IQ3_S model: exit 5 naming the type"
+
 done_testing

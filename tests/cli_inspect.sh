@@ -25,6 +25,17 @@ while read -r file types n_tensors n_params bytes; do
 		"llama 2 256 4 2 64 768 131072 512 500000 true 506 510 250 false" "$file: hyper-parameters and tokenizer as in the README"
 done <"$T/models"
 
+# what longread cannot compute with is named; the low-bit types it computes with are not
+for type in Q2_K Q3_K Q3_K_M IQ4_NL IQ4_XS IQ3_S; do
+	want=""; [ "$type" = IQ3_S ] && want=IQ3_S
+	run "$LONGREAD" inspect --json "$M/nano-$type.gguf"
+	is "$(jq -r '.unsupported_types | join(",")' "$T/out")" "$want" "nano-$type: unsupported types '$want'"
+done
+run "$LONGREAD" inspect "$M/nano-IQ3_S.gguf"
+ok $(grep -q '^unsupported  *IQ3_S tensors cannot be computed by longread$' "$T/out"; echo $?) "text: IQ3_S named as unsupported"
+run "$LONGREAD" inspect --json "$M/nano-Q3_K_M.gguf"
+is "$(jq -r .file_type "$T/out")" "Q3_K_M" "nano-Q3_K_M: file type Q3_K_M"
+
 run "$LONGREAD" inspect --json "$M/nano-tied-F32.gguf"
 is "$(jq -r .tied_output "$T/out")" "true" "nano-tied: output tied to token_embd"
 run "$LONGREAD" inspect --json "$M/nano-Q4_K_M.gguf"

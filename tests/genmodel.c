@@ -54,7 +54,8 @@ static void usage(FILE *f)
 		"  -o, --output FILE     where to write (written to FILE.tmp, then renamed)\n"
 		"  -s, --shape NAME      nano (default), micro, 1b, 3b, 8b, 70b\n"
 		"  -t, --type TYPE       weight type: F32 (default), F16, BF16, Q8_0, Q4_0, Q4_1,\n"
-		"                        Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, or the mixes Q4_K_M, Q5_K_M\n"
+		"                        Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS,\n"
+		"                        or the mixes Q3_K_M, Q4_K_M, Q5_K_M\n"
 		"      --seed N          random seed (default 1001)\n"
 		"      --layers N --embd N --heads N --kv-heads N --head-dim N --ff N\n"
 		"      --vocab N --ctx N  override the shape\n"
@@ -264,12 +265,15 @@ static void rope_factors(float *out, uint32_t dim, float base, float factor)
 static int plan(struct model *m, const char *type_name)
 {
 	const struct shape *s = &m->s;
-	int mix = 0;
+	int mix = 0, q3m = 0;
 	int type;
 	uint32_t base_type, hi_type = LR_TYPE_Q6_K;
 	char name[64];
 
-	if (strcasecmp(type_name, "Q4_K_M") == 0) {
+	if (strcasecmp(type_name, "Q3_K_M") == 0) {
+		mix = q3m = 1;
+		base_type = LR_TYPE_Q3_K;
+	} else if (strcasecmp(type_name, "Q4_K_M") == 0) {
 		mix = 1;
 		base_type = LR_TYPE_Q4_K;
 	} else if (strcasecmp(type_name, "Q5_K_M") == 0) {
@@ -294,17 +298,24 @@ static int plan(struct model *m, const char *type_name)
 	if (s->rope_factor > 0)
 		add(m, K_ROPE, LR_TYPE_F32, "rope_freqs.weight", s->head_dim / 2, 0, 0);
 	for (uint32_t i = 0; i < s->n_layer; i++) {
-		uint32_t vt = mix && more_bits(i, s->n_layer) ? hi_type : base_type;
+		uint32_t vt = mix && more_bits(i, s->n_layer) ? hi_type : base_type, dt = vt, ot = base_type;
+		/* Q3_K_M: attn_v Q5_K in the first two layers, Q4_K after; ffn_down Q5_K in the
+		 * first sixteenth, Q4_K after; attn_output Q4_K (llama.cpp's rule for Llama) */
+		if (q3m) {
+			vt = i < 2 ? LR_TYPE_Q5_K : LR_TYPE_Q4_K;
+			dt = i < s->n_layer / 16 ? LR_TYPE_Q5_K : LR_TYPE_Q4_K;
+			ot = LR_TYPE_Q4_K;
+		}
 #define T(suffix) (snprintf(name, sizeof name, "blk.%" PRIu32 ".%s", i, suffix), name)
 		add(m, K_NORM, LR_TYPE_F32, T("attn_norm.weight"), s->n_embd, 0, 0.1f);
 		add(m, K_MATRIX, base_type, T("attn_q.weight"), s->n_embd, (int64_t)s->n_head * s->head_dim, 0.1f);
 		add(m, K_MATRIX, base_type, T("attn_k.weight"), s->n_embd, (int64_t)s->n_head_kv * s->head_dim, 0.1f);
 		add(m, K_MATRIX, vt, T("attn_v.weight"), s->n_embd, (int64_t)s->n_head_kv * s->head_dim, 0.05f);
-		add(m, K_MATRIX, base_type, T("attn_output.weight"), (int64_t)s->n_head * s->head_dim, s->n_embd, 0.05f);
+		add(m, K_MATRIX, ot, T("attn_output.weight"), (int64_t)s->n_head * s->head_dim, s->n_embd, 0.05f);
 		add(m, K_NORM, LR_TYPE_F32, T("ffn_norm.weight"), s->n_embd, 0, 0.1f);
 		add(m, K_MATRIX, base_type, T("ffn_gate.weight"), s->n_embd, s->n_ff, 0.05f);
 		add(m, K_MATRIX, base_type, T("ffn_up.weight"), s->n_embd, s->n_ff, 0.05f);
-		add(m, K_MATRIX, vt, T("ffn_down.weight"), s->n_ff, s->n_embd, 0.05f);
+		add(m, K_MATRIX, dt, T("ffn_down.weight"), s->n_ff, s->n_embd, 0.05f);
 #undef T
 	}
 	add(m, K_NORM, LR_TYPE_F32, "output_norm.weight", s->n_embd, 0, 0.1f);
@@ -327,8 +338,9 @@ static uint32_t file_type(const char *type_name)
 {
 	static const struct { const char *n; uint32_t ft; } map[] = {
 		{ "F32", 0 }, { "F16", 1 }, { "Q4_0", 2 }, { "Q4_1", 3 }, { "Q8_0", 7 },
-		{ "Q5_0", 8 }, { "Q5_1", 9 }, { "Q4_K", 14 }, { "Q4_K_M", 15 }, { "Q5_K", 16 },
-		{ "Q5_K_M", 17 }, { "Q6_K", 18 }, { "BF16", 32 },
+		{ "Q5_0", 8 }, { "Q5_1", 9 }, { "Q2_K", 10 }, { "Q3_K", 11 }, { "Q3_K_M", 12 },
+		{ "Q4_K", 14 }, { "Q4_K_M", 15 }, { "Q5_K", 16 }, { "Q5_K_M", 17 }, { "Q6_K", 18 },
+		{ "IQ4_NL", 25 }, { "IQ4_XS", 30 }, { "BF16", 32 },
 	};
 
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)

@@ -38,7 +38,7 @@ ok $(paste "$T/rope.ours" "$T/rope.golden" | awk '{ d = $1 - $2; if (d < 0) d = 
 	"nano: rope_freqs matches the golden llama3 factors"
 
 # every weight type: the golden models' tensor type counts
-for type in F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q4_K Q5_K Q6_K; do
+for type in F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K Q4_K Q5_K Q6_K IQ4_NL IQ4_XS; do
 	"$GENMODEL" -o "$T/m.gguf" --type "$type" && run "$LONGREAD" inspect --json "$T/m.gguf"
 	is "$(jq -r '[.tensor_types | to_entries[] | "\(.key):\(.value)"] | join(",")' "$T/out")" \
 		"F32:6,$type:16" "nano $type: 16 matrices of $type, 6 F32 vectors"
@@ -46,6 +46,15 @@ done
 "$GENMODEL" -o "$T/m.gguf" --type Q4_K_M && run "$LONGREAD" inspect --json "$T/m.gguf"
 is "$(jq -r '([.tensor_types | to_entries[] | "\(.key):\(.value)"] | join(",")) + " " + .file_type' "$T/out")" \
 	"F32:6,Q4_K:13,Q6_K:3 Q4_K_M" "nano Q4_K_M: llama.cpp's mix (as golden nano-Q4_K_M)"
+# Q3_K_M: every tensor's type as llama-quantize chose it for golden nano-Q3_K_M
+"$GENMODEL" --type Q3_K_M --describe | awk '$1 == "tensor" { print $2, $3 }' | sort >"$T/plan"
+run "$LONGREAD" inspect --metadata --json "$GOLDEN/models/nano-Q3_K_M.gguf"
+jq -r '.tensors[] | "\(.name) \(.type)"' "$T/out" | sort >"$T/golden"
+ok $(cmp -s "$T/plan" "$T/golden"; echo $?) "nano Q3_K_M: llama.cpp's mix, tensor by tensor (as golden nano-Q3_K_M)"
+"$GENMODEL" --type Q3_K_M --layers 32 --describe >"$T/plan"
+is "$(awk '$3 == "Q5_K" { print $2 }' "$T/plan" | tr '\n' ' ')" \
+	"blk.0.attn_v.weight blk.0.ffn_down.weight blk.1.attn_v.weight blk.1.ffn_down.weight " \
+	"Q3_K_M with 32 layers: Q5_K for attn_v in the first two layers, ffn_down in the first sixteenth"
 # 8 layers: more bits for layers 0, 3, 6, 7 (first/last eighth, every third between)
 "$GENMODEL" --type Q5_K_M --layers 8 --describe >"$T/plan"
 is "$(awk '$3 == "Q6_K" { print $2 }' "$T/plan" | tr '\n' ' ')" \

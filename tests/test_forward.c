@@ -330,6 +330,22 @@ static void non_finite(void)
 	free(logits);
 }
 
+/* A golden file whose tensors longread cannot compute with is refused, naming the type. */
+static void unsupported_golden(const char *path, const char *want)
+{
+	char full[1024];
+	struct lr_model *m = NULL;
+	struct lr_err err = { 0 };
+	int rc;
+
+	if (!tap_golden(path))
+		return;
+	snprintf(full, sizeof full, "%s/golden/%s", tap_shared(), path);
+	rc = lr_model_open(&m, full, &err);
+	tap_ok(rc == LR_EUNSUPPORTED && strstr(err.msg, want) != NULL, "%s is refused: %s", path, err.msg);
+	lr_model_close(m);
+}
+
 int main(void)
 {
 	versus_reference("nano-F32", "", 1e-5);
@@ -345,6 +361,10 @@ int main(void)
 	versus_reference("nano-Q5_1", "--type Q5_1", 0.1);
 	versus_reference("nano-Q4_K_M", "--type Q4_K_M --layers 4", 0.1);
 	versus_reference("nano-Q5_K", "--type Q5_K", 0.1);
+	versus_reference("nano-Q2_K", "--type Q2_K", 0.1);
+	versus_reference("nano-Q3_K_M", "--type Q3_K_M --layers 4", 0.1);
+	versus_reference("nano-IQ4_NL", "--type IQ4_NL", 0.1);
+	versus_reference("nano-IQ4_XS", "--type IQ4_XS", 0.1);
 	versus_reference_golden("qnano-F32", "qwen2/models/qnano-F32.gguf", 1e-5);
 	versus_reference_golden("qnano-yarn-F32", "qwen2/models/qnano-yarn-F32.gguf", 1e-5);
 	versus_reference_golden("qnano-Q4_K_M", "qwen2/models/qnano-Q4_K_M.gguf", 0.1);
@@ -355,6 +375,7 @@ int main(void)
 	broken("no output norm", LR_EFORMAT, "'output_norm.weight' is missing", "output_norm.weight", NULL, LR_TYPE_F32);
 	broken("misshapen ffn_up", LR_EFORMAT, "'blk.0.ffn_up.weight' has shape [64, 97], expected [64, 96]", NULL,
 	       "blk.0.ffn_up.weight", LR_TYPE_F32);
-	broken("unsupported type", LR_EUNSUPPORTED, "type I32", NULL, NULL, LR_TYPE_I32);
+	broken("unsupported type", LR_EUNSUPPORTED, "unsupported type I32", NULL, NULL, LR_TYPE_I32);
+	unsupported_golden("models/nano-IQ3_S.gguf", "tensor 'token_embd.weight' has unsupported type IQ3_S");
 	return tap_done();
 }

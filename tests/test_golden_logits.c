@@ -14,7 +14,8 @@
  * positions (34 times over these 27 runs); we quantize activations exactly as it does,
  * and require no more such changes than it makes on the same model and sequences, with
  * a slack of ARGMAX_SLACK positions (of 92) for its different summation order.
- * Set LR_GOLDEN_SEQS=s1,s2 to run fewer sequences (default: all three). */
+ * Set LR_GOLDEN_SEQS=s1,s2 to run fewer sequences (default: all three), and
+ * LR_GOLDEN_TYPES=Q2_K,IQ4_XS fewer models (exact names, as in the file names). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,11 +40,12 @@ struct seq {
 struct err_stats {
 	double overall, max_pos;
 	int flips;          /* argmax differs and the reference margin >= NEAR_TIE */
+	uint32_t diff;      /* argmax differs */
 };
 
 static struct err_stats compare(const float *x, const float *ref, uint32_t n_pos, uint32_t V)
 {
-	struct err_stats e = { 0, 0, 0 };
+	struct err_stats e = { 0, 0, 0, 0 };
 	double num = 0, den = 0;
 
 	for (uint32_t p = 0; p < n_pos; p++) {
@@ -68,6 +70,7 @@ static struct err_stats compare(const float *x, const float *ref, uint32_t n_pos
 			e.max_pos = sqrt(pn / pd);
 		if (ia != ir && r[ir] - r[ir2] >= NEAR_TIE)
 			e.flips++;
+		e.diff += ia != ir;
 	}
 	e.overall = sqrt(num / den);
 	return e;
@@ -78,6 +81,21 @@ static int want_seq(const char *name)
 	const char *env = getenv("LR_GOLDEN_SEQS");
 
 	return !env || !*env || strstr(env, name) != NULL;
+}
+
+/* name is in the comma-separated $LR_GOLDEN_TYPES, or that is unset */
+static int want_type(const char *name)
+{
+	const char *env = getenv("LR_GOLDEN_TYPES");
+	size_t n = strlen(name);
+
+	if (!env || !*env)
+		return 1;
+	for (const char *p = env; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == 0))
+			return 1;
+	}
+	return 0;
 }
 
 /* The model dir/shape-type.gguf (dir under golden/: "models" for Llama, "qwen2/models"
@@ -131,6 +149,10 @@ static void run_model(const char *dir, const char *shape, const char *type, stru
 			tap_ok(e.max_pos <= lim_pos && e.overall <= lim_all,
 			       "%s-%s %s vs %s: rel L2 %.3g (worst position %.3g); llama.cpp %.3g (%.3g); limits %.3g (%.3g)",
 			       shape, type, q->name, refsrc, e.overall, e.max_pos, l.overall, l.max_pos, lim_all, lim_pos);
+			struct err_stats v = compare(ours, llama, q->n_pos, V);
+			tap_diag("%s-%s %s vs llama.cpp's own logits: rel L2 %.3g (worst position %.3g), argmax agrees "
+			         "at %u of %u positions", shape, type, q->name, v.overall, v.max_pos, q->n_pos - v.diff,
+			         q->n_pos);
 			if (float_acts)
 				tap_is_int(e.flips, 0, "%s-%s %s: same argmax as %s except near ties", shape, type, q->name,
 				           refsrc);
@@ -176,7 +198,7 @@ int main(void)
 {
 	static const char *const types[] = {
 		"F32", "tied-F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1",
-		"Q4_K", "Q5_K", "Q6_K", "Q4_K_M",
+		"Q4_K", "Q5_K", "Q6_K", "Q4_K_M", "Q2_K", "Q3_K", "Q3_K_M", "IQ4_NL", "IQ4_XS",
 	};
 	static const char *const qwen2_types[] = {
 		"F32", "tied-F32", "yarn-F32", "F16", "Q8_0", "Q6_K", "Q4_K_M", "tied-Q4_K_M",
@@ -188,9 +210,11 @@ int main(void)
 	if (!read_seqs("models", seqs) || !read_seqs("qwen2/models", qseqs))
 		return tap_done();
 	for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
-		run_model("models", "nano", types[t], seqs, 3);
+		if (want_type(types[t]))
+			run_model("models", "nano", types[t], seqs, 3);
 	for (size_t t = 0; t < sizeof qwen2_types / sizeof qwen2_types[0]; t++)
-		run_model("qwen2/models", "qnano", qwen2_types[t], qseqs, 3);
+		if (want_type(qwen2_types[t]))
+			run_model("qwen2/models", "qnano", qwen2_types[t], qseqs, 3);
 	for (int s = 0; s < 3; s++) {
 		free(seqs[s].ids);
 		free(seqs[s].pos);

@@ -1,12 +1,15 @@
 /* tests/test_quant.c — the reference block conversions (engine/quant.c, engine/fp16.h):
  * half/bfloat16 rounding; dequantization of every golden model checked against the
- * F32 original; our quantizers bit-identical to llama-quantize for the types whose
- * quantizer is plain rounding, and about as accurate for the k-quants. */
+ * F32 original, and for the k-quant and IQ4 files bit for bit against gguf-py's (the
+ * dequantization the golden `exact` logits were computed from); our quantizers
+ * bit-identical to llama-quantize for the types whose quantizer is plain rounding, and
+ * about as accurate for the others. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/digest.h"
 #include "engine/fp16.h"
 #include "engine/gguf.h"
 #include "engine/quant.h"
@@ -67,6 +70,28 @@ static const struct model models[] = {
 	{ "Q4_K", 0.15,  0, 1.25 },
 	{ "Q5_K", 0.08,  0, 1.25 },
 	{ "Q6_K", 0.04,  0, 1.25 },
+	/* measured 0.30, 0.15, 0.077, 0.077; our quantizers within 1.12x llama-quantize's */
+	{ "Q2_K",   0.40, 0, 1.25 },
+	{ "Q3_K",   0.22, 0, 1.25 },
+	{ "IQ4_NL", 0.12, 0, 1.25 },
+	{ "IQ4_XS", 0.12, 0, 1.25 },
+};
+
+/* SHA-256 of every 2-D tensor of golden/models/nano-TYPE.gguf dequantized to float32
+ * (little-endian, file order, concatenated), as gguf-py's dequantize() computes it
+ * (gguf-py/gguf/quants.py, numpy float32: the scale d * sc first, then times the code,
+ * minus the minimum), computed once with numpy 1.24 from that code.  Any difference in
+ * a single bit of any weight changes the digest. */
+static const struct {
+	const char *type, *sha256;
+} deq_digests[] = {
+	{ "Q2_K",   "c33d2e0acc34e8b71a5e71d40c90f25cf94624924c481687fcc0d8ab0d380317" },
+	{ "Q3_K",   "40d677f0be66a5895b27a0bff3c8889d042d20bc0fa1f76a96feef659b2568a5" },
+	{ "Q3_K_M", "69d3d45f5a00b9478753b36e083548465e3f4bb8c9fae00ad5b4e7302a456afb" },
+	{ "IQ4_NL", "977480cdd4ff344a79e29c87461658738da43446576538de3709dea55dda7269" },
+	{ "IQ4_XS", "bdf2c0746877b271ae697cd8d16289138e86fdf3631e433b0cfaa6bbd713c9b6" },
+	{ "Q4_K",   "2d22724f5e86fa9cc4e5fc1b43d282ce48abcbfd0216ef1394a0beb37ae230e7" },
+	{ "Q4_K_M", "b23db3aeef9ed6ad39c9dabcfb4af75af1d834bea04ac25748588ca3b4d690bd" },
 };
 
 static struct lr_gguf *open_golden(const char *type)
@@ -163,12 +188,83 @@ static void test_mixed(const struct lr_gguf *ref)
 	lr_gguf_close(g);
 }
 
+/* Our dequantization of a golden file's matrices, bit for bit gguf-py's (digest above). */
+static void test_digest(const char *type, const char *want)
+{
+	struct lr_gguf *g = open_golden(type);
+	struct lr_sha256 h;
+	uint8_t d[LR_SHA256_BYTES];
+	char hex[LR_SHA256_HEX];
+	int ok = 1;
+
+	if (!tap_ok(g != NULL, "%s: golden model opens", type))
+		return;
+	lr_sha256_init(&h);
+	for (uint64_t i = 0; i < g->n_tensors; i++) {
+		const struct lr_gguf_tensor *t = &g->tensors[i];
+		float *deq;
+		if (t->n_dims != 2)
+			continue;
+		deq = malloc(t->n_elements * sizeof *deq);
+		ok &= lr_dequant_row(t->type, t->data, deq, (int64_t)t->n_elements) == 0;
+		lr_sha256_update(&h, deq, t->n_elements * sizeof *deq);   /* x86: little-endian */
+		free(deq);
+	}
+	lr_sha256_final(&h, d);
+	lr_sha256_hex(d, hex);
+	tap_ok(ok && strcmp(hex, want) == 0, "%s: every matrix dequantizes bit for bit as gguf-py's (sha256 %.12s)",
+	       type, hex);
+	if (strcmp(hex, want) != 0)
+		tap_diag("got sha256 %s, gguf-py's is %s", hex, want);
+	lr_gguf_close(g);
+}
+
+/* Q3_K_M mixes Q3_K, Q4_K, Q5_K and Q6_K as the golden README says. */
+static void test_q3_K_M(void)
+{
+	struct lr_gguf *g = open_golden("Q3_K_M");
+	int n[LR_TYPE_COUNT] = { 0 };
+
+	if (!tap_ok(g != NULL, "Q3_K_M: golden model opens"))
+		return;
+	for (uint64_t i = 0; i < g->n_tensors; i++)
+		if (g->tensors[i].n_dims == 2)
+			n[g->tensors[i].type]++;
+	tap_ok(n[LR_TYPE_Q3_K] == 9 && n[LR_TYPE_Q4_K] == 4 && n[LR_TYPE_Q5_K] == 2 && n[LR_TYPE_Q6_K] == 1,
+	       "Q3_K_M: 9 Q3_K, 4 Q4_K, 2 Q5_K and 1 Q6_K matrices (%d %d %d %d)", n[LR_TYPE_Q3_K],
+	       n[LR_TYPE_Q4_K], n[LR_TYPE_Q5_K], n[LR_TYPE_Q6_K]);
+	lr_gguf_close(g);
+}
+
+/* lr_type_weight_names() names exactly the types with weights_ok. */
+static void test_weight_names(void)
+{
+	const char *list = lr_type_weight_names();
+	char padded[256];
+	int listed = 0, ok = 1;
+
+	snprintf(padded, sizeof padded, " %s ", list);
+	for (uint32_t t = 0; t < LR_TYPE_COUNT; t++) {
+		const struct lr_type_info *ti = lr_type_info(t);
+		char word[24];
+		if (!ti)
+			continue;
+		snprintf(word, sizeof word, " %s ", ti->name);
+		int in = strstr(padded, word) != NULL;
+		ok &= in == ti->weights_ok;
+		listed += in;
+	}
+	tap_ok(ok, "the list of computable types (%s) is the table's", list);
+	tap_is_int(listed, 15, "15 weight types are computable");
+}
+
 static void test_edge_blocks(void)
 {
 	float zero[256] = { 0 }, out[256], big[256];
 	uint8_t q[256 * 4];
 	int types[] = { LR_TYPE_Q4_0, LR_TYPE_Q4_1, LR_TYPE_Q5_0, LR_TYPE_Q5_1, LR_TYPE_Q8_0,
-	                LR_TYPE_Q4_K, LR_TYPE_Q5_K, LR_TYPE_Q6_K, LR_TYPE_F16, LR_TYPE_BF16 };
+	                LR_TYPE_Q4_K, LR_TYPE_Q5_K, LR_TYPE_Q6_K, LR_TYPE_F16, LR_TYPE_BF16,
+	                LR_TYPE_Q2_K, LR_TYPE_Q3_K, LR_TYPE_IQ4_NL, LR_TYPE_IQ4_XS };
 
 	for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
 		int t = types[k], finite = 1, zeros = 1;
@@ -185,8 +281,9 @@ static void test_edge_blocks(void)
 			finite &= isfinite(out[i]);
 		tap_ok(finite, "%s: values near the f16 range stay finite", lr_type_name((uint32_t)t));
 	}
-	tap_is_int(lr_dequant_row(LR_TYPE_Q2_K, q, out, 256), LR_EUNSUPPORTED,
-	           "Q2_K is not computed (unsupported)");
+	tap_is_int(lr_dequant_row(LR_TYPE_IQ3_S, q, out, 256), LR_EUNSUPPORTED,
+	           "IQ3_S is not computed (unsupported)");
+	tap_is_int(lr_quant_row(LR_TYPE_IQ3_S, zero, q, 256), LR_EUNSUPPORTED, "IQ3_S is not written (unsupported)");
 }
 
 int main(void)
@@ -194,6 +291,7 @@ int main(void)
 	struct lr_gguf *ref;
 
 	test_halfs();
+	test_weight_names();
 	test_edge_blocks();
 	if (!tap_golden("models/nano-F32.gguf"))
 		return tap_done();
@@ -203,6 +301,9 @@ int main(void)
 	for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
 		test_model(ref, &models[i]);
 	test_mixed(ref);
+	test_q3_K_M();
+	for (size_t i = 0; i < sizeof deq_digests / sizeof deq_digests[0]; i++)
+		test_digest(deq_digests[i].type, deq_digests[i].sha256);
 	lr_gguf_close(ref);
 	return tap_done();
 }

@@ -1,5 +1,5 @@
 /* engine/kernels/ref.c — scalar reference kernels: the oracle for the SIMD ones.
- * Integer parts are exact (int32 sums of at most 256 products |63|*|127|); float parts
+ * Integer parts are exact (int32 sums, bounds at each kernel); float parts
  * are accumulated per block in the same order as the block layout, in float32. */
 #include <math.h>
 #include <string.h>
@@ -250,6 +250,95 @@ static float dot1_q6_K(int64_t n, const block_q6_K *b, const struct lr_q8act *a)
 	return s;
 }
 
+/* ------------------------------------------------------------------ low-bit k-quants */
+
+/* q2_K: sub-block j (16 values) has codes 0..3, scale sc & 15 and minimum sc >> 4:
+ * sum = d * sum_j sc_j * dot_j - dmin * sum_j m_j * s16_j (|isum| <= 16*15*16*3*127). */
+static float dot1_q2_K(int64_t n, const block_q2_K *b, const struct lr_q8act *a)
+{
+	float s = 0;
+
+	for (int64_t i = 0; i < n / 256; i++) {
+		const int8_t *aq = a->qs + 256 * i;
+		int32_t isum = 0, msum = 0;
+		for (int j = 0; j < 16; j++) {
+			int32_t acc = 0;
+			for (int l = 0; l < 16; l++) {
+				int e = 16 * j + l;
+				acc += ((b[i].qs[32 * (e / 128) + e % 32] >> (2 * (e % 128 / 32))) & 3) * aq[e];
+			}
+			isum += (b[i].scales[j] & 15) * acc;
+			msum += (b[i].scales[j] >> 4) * a->s16[16 * i + j];
+		}
+		s += H2F(b[i].d) * a->d[i] * (float)isum - H2F(b[i].dmin) * a->d[i] * (float)msum;
+	}
+	return s;
+}
+
+/* q3_K: codes q - 4 in -4..3 with signed 6-bit scales sc - 32 per 16 values
+ * (|isum| <= 16*32*16*4*127). */
+static float dot1_q3_K(int64_t n, const block_q3_K *b, const struct lr_q8act *a)
+{
+	float s = 0;
+
+	for (int64_t i = 0; i < n / 256; i++) {
+		const int8_t *aq = a->qs + 256 * i;
+		const uint8_t *sb = b[i].scales;
+		int32_t isum = 0;
+		for (int j = 0; j < 16; j++) {
+			int sc = ((j < 8 ? sb[j] & 15 : sb[j - 8] >> 4) | ((sb[8 + j % 4] >> (2 * (j / 4))) & 3) << 4) - 32;
+			int32_t acc = 0;
+			for (int l = 0; l < 16; l++) {
+				int e = 16 * j + l, h = e / 128, c = e % 128 / 32, p = e % 32;
+				int q = ((b[i].qs[32 * h + p] >> (2 * c)) & 3) | ((b[i].hmask[p] >> (4 * h + c)) & 1) << 2;
+				acc += (q - 4) * aq[e];
+			}
+			isum += sc * acc;
+		}
+		s += H2F(b[i].d) * a->d[i] * (float)isum;
+	}
+	return s;
+}
+
+/* ------------------------------------------------------------------ non-linear 4-bit */
+
+/* iq4_nl: 32 levels lr_iq4nl_values[q] (|.| <= 127) per block of 32, one scale. */
+static float dot1_iq4_nl(int64_t n, const block_iq4_nl *b, const struct lr_q8act *a)
+{
+	float s = 0;
+
+	for (int64_t i = 0; i < n / 32; i++) {
+		int32_t acc = 0;
+		for (int j = 0; j < 16; j++)
+			acc += lr_iq4nl_values[b[i].qs[j] & 0x0f] * a->qs[32 * i + j] +
+			       lr_iq4nl_values[b[i].qs[j] >> 4] * a->qs[32 * i + j + 16];
+		s += H2F(b[i].d) * a->d[i] * (float)acc;
+	}
+	return s;
+}
+
+/* iq4_xs: the same levels with a signed 6-bit scale per 32 values
+ * (|isum| <= 8*32*32*127*127 < 2^31). */
+static float dot1_iq4_xs(int64_t n, const block_iq4_xs *b, const struct lr_q8act *a)
+{
+	float s = 0;
+
+	for (int64_t i = 0; i < n / 256; i++) {
+		int32_t isum = 0;
+		for (int j = 0; j < 8; j++) {
+			const uint8_t *qs = b[i].qs + 16 * j;
+			const int8_t *aq = a->qs + 256 * i + 32 * j;
+			int ls = (((b[i].scales_l[j / 2] >> (4 * (j % 2))) & 15) | ((b[i].scales_h >> (2 * j)) & 3) << 4) - 32;
+			int32_t acc = 0;
+			for (int l = 0; l < 16; l++)
+				acc += lr_iq4nl_values[qs[l] & 0x0f] * aq[l] + lr_iq4nl_values[qs[l] >> 4] * aq[l + 16];
+			isum += ls * acc;
+		}
+		s += H2F(b[i].d) * a->d[i] * (float)isum;
+	}
+	return s;
+}
+
 #define QUANT_DOT(name, one, block)                                                            \
 	static void name(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,          \
 	                 const float *af, int64_t ld, float *out, int64_t stride)                 \
@@ -264,6 +353,10 @@ QUANT_DOT(ref_q5_0, dot1_q5_0, block_q5_0)
 QUANT_DOT(ref_q5_1, dot1_q5_1, block_q5_1)
 QUANT_DOT(ref_q8_0, dot1_q8_0, block_q8_0)
 QUANT_DOT(ref_q6_K, dot1_q6_K, block_q6_K)
+QUANT_DOT(ref_q2_K, dot1_q2_K, block_q2_K)
+QUANT_DOT(ref_q3_K, dot1_q3_K, block_q3_K)
+QUANT_DOT(ref_iq4_nl, dot1_iq4_nl, block_iq4_nl)
+QUANT_DOT(ref_iq4_xs, dot1_iq4_xs, block_iq4_xs)
 
 static float dot1_q4_K(int64_t n, const void *w, const struct lr_q8act *a) { return dot1_k45(n, w, a, 0); }
 static float dot1_q5_K(int64_t n, const void *w, const struct lr_q8act *a) { return dot1_k45(n, w, a, 1); }
@@ -276,11 +369,13 @@ const struct lr_kernels lr_kernels_scalar = {
 		[LR_TYPE_F32] = ref_f32, [LR_TYPE_F16] = ref_f16, [LR_TYPE_BF16] = ref_bf16,
 		[LR_TYPE_Q4_0] = ref_q4_0, [LR_TYPE_Q4_1] = ref_q4_1, [LR_TYPE_Q5_0] = ref_q5_0,
 		[LR_TYPE_Q5_1] = ref_q5_1, [LR_TYPE_Q8_0] = ref_q8_0, [LR_TYPE_Q4_K] = ref_q4_K,
-		[LR_TYPE_Q5_K] = ref_q5_K, [LR_TYPE_Q6_K] = ref_q6_K,
+		[LR_TYPE_Q5_K] = ref_q5_K, [LR_TYPE_Q6_K] = ref_q6_K, [LR_TYPE_Q2_K] = ref_q2_K,
+		[LR_TYPE_Q3_K] = ref_q3_K, [LR_TYPE_IQ4_NL] = ref_iq4_nl, [LR_TYPE_IQ4_XS] = ref_iq4_xs,
 	},
 	.uses_q8 = {
 		[LR_TYPE_Q4_0] = 32, [LR_TYPE_Q4_1] = 32, [LR_TYPE_Q5_0] = 32, [LR_TYPE_Q5_1] = 32,
 		[LR_TYPE_Q8_0] = 32, [LR_TYPE_Q4_K] = 256, [LR_TYPE_Q5_K] = 256, [LR_TYPE_Q6_K] = 256,
+		[LR_TYPE_Q2_K] = 256, [LR_TYPE_Q3_K] = 256, [LR_TYPE_IQ4_NL] = 32, [LR_TYPE_IQ4_XS] = 256,
 	},
 	.quantize_act = lr_quantize_act,
 };

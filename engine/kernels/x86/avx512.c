@@ -9,21 +9,16 @@
  * multiplied by their integer scales and accumulated in int32 over the whole
  * super-block (|sum| <= 256 * 63 * 63 * 127 < 2^31), then scaled once; minimums and
  * q6_K's offset 32 come from the activation sums of each 16 values.
- * Up to four tokens share each unpacked weight step (prefill); decode uses one. */
+ * Up to four tokens share each unpacked weight step (prefill); decode uses one.
+ * iq4_nl goes with the legacy types (its levels are signed codes, like q8_0's); q2_K,
+ * q3_K and iq4_xs live in avx512_lowbit.c. */
 #if defined(__x86_64__)
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
-#include <immintrin.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "engine/fp16.h"
-#include "engine/kernels/kernels.h"
+#include "engine/kernels/x86/avx512.h"
 #include "engine/quant.h"
-
-#define INLINE static inline __attribute__((always_inline))
-#define NT_MAX 8
-
-INLINE float f16(uint16_t h) { return _cvtsh_ss(h); }
 
 /* [x ×8 | y ×8] */
 INLINE __m512 pair_ps(float x, float y)
@@ -59,12 +54,13 @@ INLINE __m512i q5_high(const uint8_t *qh0, const uint8_t *qh1)
 	return _mm512_maskz_set1_epi8((__mmask64)h0 | ((__mmask64)h1 << 32), 0x10);
 }
 
-enum legacy { L_Q4_0, L_Q4_1, L_Q5_0, L_Q5_1, L_Q8_0 };
+enum legacy { L_Q4_0, L_Q4_1, L_Q5_0, L_Q5_1, L_Q8_0, L_IQ4_NL };
 
 /* Unpack blocks i, i+1 (pair) or block i alone (then the second half repeats it with
  * scale 0) as signed codes c with value = dw * c + m: q4_0 q - 8, q5_0 q - 16, q8_0 w,
- * q4_1 / q5_1 q (their minimum m is separate).  All codes fit in int8.  RAW keeps
- * q4_0 and q5_0 codes unsigned (q, the offset left to the caller). */
+ * q4_1 / q5_1 q (their minimum m is separate), iq4_nl its level lr_iq4nl_values[q].  All
+ * codes fit in int8.  RAW keeps q4_0 and q5_0 codes unsigned (q, the offset left to the
+ * caller); q8_0 and iq4_nl codes are signed, RAW or not. */
 INLINE void legacy_unpack(const void *w, int64_t i, int pair, const int kind, __m512i *codes,
                           float *dw0, float *dw1, float *m0, float *m1, const int RAW)
 {
@@ -106,6 +102,13 @@ INLINE void legacy_unpack(const void *w, int64_t i, int pair, const int kind, __
 		__m256i lo = _mm256_loadu_si256((const __m256i *)b[0].qs);
 		__m256i hi = pair ? _mm256_loadu_si256((const __m256i *)b[1].qs) : lo;
 		*codes = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+		*dw0 = f16(b[0].d); *dw1 = pair ? f16(b[1].d) : 0;
+		break;
+	}
+	case L_IQ4_NL: {
+		const block_iq4_nl *b = (const block_iq4_nl *)w + i;
+		__m512i levels = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)lr_iq4nl_values));
+		*codes = _mm512_shuffle_epi8(levels, nib_pair(b[0].qs, pair ? b[1].qs : b[0].qs));
 		*dw0 = f16(b[0].d); *dw1 = pair ? f16(b[1].d) : 0;
 		break;
 	}
@@ -248,7 +251,7 @@ INLINE void legacy_rows(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_r
 {
 	int r = 0;
 
-	if (n_tok == 1 && kind != L_Q8_0 && n / 64 <= DECODE_MAX_STEPS) {
+	if (n_tok == 1 && kind != L_Q8_0 && kind != L_IQ4_NL && n / 64 <= DECODE_MAX_STEPS) {
 		legacy_rows_decode(n, w, row_bytes, n_rows, aq, out, kind);
 		return;
 	}
@@ -290,6 +293,7 @@ LEGACY(q4_1, L_Q4_1)
 LEGACY(q5_0, L_Q5_0)
 LEGACY(q5_1, L_Q5_1)
 LEGACY(q8_0, L_Q8_0)
+LEGACY(iq4_nl, L_IQ4_NL)
 
 /* ------------------------------------------------------------------ q4_K, q5_K */
 
@@ -398,32 +402,7 @@ INLINE void k45_tile(int64_t n, const uint8_t *w, uint64_t row_bytes, const int 
 			out[t * stride + r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
-/* One row at a time, 8 tokens per unpacked super-block (pairs of rows x 4 tokens
- * measured 15% slower: unpacking, not activation loads, is what sharing must save). */
-#define KQUANT_ROWS(name, TILE, ...)                                                               \
-	static void rows_##name(int64_t n, const void *wv, uint64_t row_bytes, int n_rows, int n_tok, \
-	                        const struct lr_q8act *aq, const float *af, int64_t ld, float *out,    \
-	                        int64_t stride)                                                        \
-	{                                                                                              \
-		const uint8_t *w = wv;                                                                     \
-		int r = 0;                                                                                 \
-		(void)af; (void)ld;                                                                        \
-		for (; r < n_rows; r++) {                                                                  \
-			int t = 0;                                                                             \
-			for (; t + 8 <= n_tok; t += 8)                                                         \
-				TILE(n, w + (uint64_t)r * row_bytes, row_bytes, 1, aq + t, out + t * stride + r, stride, 8, ##__VA_ARGS__); \
-			for (; t + 4 <= n_tok; t += 4)                                                         \
-				TILE(n, w + (uint64_t)r * row_bytes, row_bytes, 1, aq + t, out + t * stride + r, stride, 4, ##__VA_ARGS__); \
-			for (; t < n_tok; t++)                                                                 \
-				TILE(n, w + (uint64_t)r * row_bytes, row_bytes, 1, aq + t, out + t * stride + r, stride, 1, ##__VA_ARGS__); \
-		}                                                                                          \
-	}                                                                                              \
-	static void dot_##name(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,        \
-	                       const float *af, int64_t ld, float *out, int64_t stride)               \
-	{                                                                                              \
-		rows_##name(n, w, 0, 1, n_tok, aq, af, ld, out, stride);                                   \
-	}
-
+/* (KQUANT_ROWS: avx512.h) */
 KQUANT_ROWS(q4_K, k45_tile, 0)
 KQUANT_ROWS(q5_K, k45_tile, 1)
 
@@ -603,16 +582,21 @@ const struct lr_kernels lr_kernels_avx512 = {
 		[LR_TYPE_F32] = dot_f32, [LR_TYPE_F16] = dot_f16, [LR_TYPE_BF16] = dot_bf16,
 		[LR_TYPE_Q4_0] = dot_q4_0, [LR_TYPE_Q4_1] = dot_q4_1, [LR_TYPE_Q5_0] = dot_q5_0,
 		[LR_TYPE_Q5_1] = dot_q5_1, [LR_TYPE_Q8_0] = dot_q8_0, [LR_TYPE_Q4_K] = dot_q4_K,
-		[LR_TYPE_Q5_K] = dot_q5_K, [LR_TYPE_Q6_K] = dot_q6_K,
+		[LR_TYPE_Q5_K] = dot_q5_K, [LR_TYPE_Q6_K] = dot_q6_K, [LR_TYPE_IQ4_NL] = dot_iq4_nl,
+		[LR_TYPE_Q2_K] = lr_avx512_dot_q2_K, [LR_TYPE_Q3_K] = lr_avx512_dot_q3_K,
+		[LR_TYPE_IQ4_XS] = lr_avx512_dot_iq4_xs,
 	},
 	.uses_q8 = {
 		[LR_TYPE_Q4_0] = 32, [LR_TYPE_Q4_1] = 32, [LR_TYPE_Q5_0] = 32, [LR_TYPE_Q5_1] = 32,
 		[LR_TYPE_Q8_0] = 32, [LR_TYPE_Q4_K] = 256, [LR_TYPE_Q5_K] = 256, [LR_TYPE_Q6_K] = 256,
+		[LR_TYPE_Q2_K] = 256, [LR_TYPE_Q3_K] = 256, [LR_TYPE_IQ4_NL] = 32, [LR_TYPE_IQ4_XS] = 256,
 	},
 	.rows = {
 		[LR_TYPE_Q4_0] = rows_q4_0, [LR_TYPE_Q4_1] = rows_q4_1, [LR_TYPE_Q5_0] = rows_q5_0,
 		[LR_TYPE_Q5_1] = rows_q5_1, [LR_TYPE_Q8_0] = rows_q8_0, [LR_TYPE_Q4_K] = rows_q4_K,
-		[LR_TYPE_Q5_K] = rows_q5_K, [LR_TYPE_Q6_K] = rows_q6_K,
+		[LR_TYPE_Q5_K] = rows_q5_K, [LR_TYPE_Q6_K] = rows_q6_K, [LR_TYPE_IQ4_NL] = rows_iq4_nl,
+		[LR_TYPE_Q2_K] = lr_avx512_rows_q2_K, [LR_TYPE_Q3_K] = lr_avx512_rows_q3_K,
+		[LR_TYPE_IQ4_XS] = lr_avx512_rows_iq4_xs,
 	},
 	.quantize_act = quantize_act,
 };

@@ -14,7 +14,8 @@
  * 4 * 255 * 128 < 2^17, so int32 lanes never overflow within a sub-block; with
  * vpmaddubsw the int16 pair sums stay below 2 * 255 * 127 only for codes <= 128,
  * which every unpacked code satisfies except offset q8_0 — avx2.c uses |w| and the
- * sign trick for q8_0 instead (Q8_SIGNED). */
+ * sign trick for q8_0 instead (Q8_SIGNED) — and the signed levels of iq4_nl / iq4_xs,
+ * which always use the sign trick (|level| <= 127). */
 
 #include <immintrin.h>
 #include <string.h>
@@ -296,6 +297,174 @@ static void K(dot_q6_K)(int64_t n, const void *w, int n_tok, const struct lr_q8a
 		K(q6_K_tile)(n / 256, w, aq + t, out + t * stride, stride, 1);
 }
 
+/* ------------------------------------------------------------------ q2_K, q3_K */
+
+/* q2_K (q3 = 0) and q3_K (q3 = 1).  32-value chunk j of half h has the 2-bit codes
+ * (qs[32h + l] >> 2j) & 3, and for q3_K bit 4h + j of hmask[l] as their bit 2 (codes
+ * 0..7 for values -4..3); the chunk's two 16-value sub-blocks have their own scales,
+ * which land in lanes 0-3 and 4-7 of the int32 dot (as for q6_K).  q2_K's minimums
+ * and q3_K's offset 4 come from the activation sums of each 16. */
+INLINE void K(k23_tile)(int64_t nsb, const void *w, const struct lr_q8act *aq, float *out,
+                        int64_t stride, const int NT, const int q3)
+{
+	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+	float corr[4] = { 0, 0, 0, 0 };
+	const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+
+	for (int64_t i = 0; i < nsb; i++) {
+		const uint8_t *qs;
+		float d, dmin = 0;
+		int sc[16], mn[16];
+		__m256i hm = _mm256_setzero_si256();
+		if (q3) {
+			const block_q3_K *b = (const block_q3_K *)w + i;
+			const uint8_t *s = b->scales;
+			d = K(f16)(b->d); qs = b->qs;
+			hm = _mm256_loadu_si256((const __m256i *)b->hmask);
+			for (int k = 0; k < 16; k++)
+				sc[k] = ((k < 8 ? s[k] & 15 : s[k - 8] >> 4) | ((s[8 + k % 4] >> (2 * (k / 4))) & 3) << 4) - 32;
+		} else {
+			const block_q2_K *b = (const block_q2_K *)w + i;
+			d = K(f16)(b->d); dmin = K(f16)(b->dmin); qs = b->qs;
+			for (int k = 0; k < 16; k++) {
+				sc[k] = b->scales[k] & 15;
+				mn[k] = b->scales[k] >> 4;
+			}
+		}
+		for (int h = 0; h < 2; h++) {
+			__m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * h));
+			for (int j = 0; j < 4; j++) {
+				int64_t blk = 8 * i + 4 * h + j;
+				int k = 8 * h + 2 * j;
+				/* shifts of 16-bit lanes: the bits kept come from the same byte */
+				__m256i codes = _mm256_and_si256(_mm256_srli_epi16(q, 2 * j), three);
+				if (q3)
+					codes = _mm256_or_si256(codes, _mm256_slli_epi16(
+						_mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + j), one), 2));
+				__m256 scv = _mm256_set_m128(_mm_set1_ps(d * (float)sc[k + 1]), _mm_set1_ps(d * (float)sc[k]));
+				#pragma GCC unroll 4
+				for (int t = 0; t < NT; t++) {
+					const struct lr_q8act *a = &aq[t];
+					float da = a->d[i];
+					int32_t s0 = a->s16[2 * blk], s1 = a->s16[2 * blk + 1];
+					acc[t] = _mm256_fmadd_ps(K(blockdot)(codes, a->qs + 32 * blk),
+					                         _mm256_mul_ps(scv, _mm256_set1_ps(da)), acc[t]);
+					if (q3)
+						corr[t] -= 4.0f * d * da * (float)(sc[k] * s0 + sc[k + 1] * s1);
+					else
+						corr[t] -= dmin * da * (float)(mn[k] * s0 + mn[k + 1] * s1);
+				}
+			}
+		}
+	}
+	#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++)
+		out[t * stride] = K(hsum8)(acc[t]) + corr[t];
+}
+
+static void K(dot_q2_K)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
+                        const float *af, int64_t ld, float *out, int64_t stride)
+{
+	int t = 0;
+	(void)af; (void)ld;
+	for (; t + 4 <= n_tok; t += 4)
+		K(k23_tile)(n / 256, w, aq + t, out + t * stride, stride, 4, 0);
+	for (; t < n_tok; t++)
+		K(k23_tile)(n / 256, w, aq + t, out + t * stride, stride, 1, 0);
+}
+
+static void K(dot_q3_K)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
+                        const float *af, int64_t ld, float *out, int64_t stride)
+{
+	int t = 0;
+	(void)af; (void)ld;
+	for (; t + 4 <= n_tok; t += 4)
+		K(k23_tile)(n / 256, w, aq + t, out + t * stride, stride, 4, 1);
+	for (; t < n_tok; t++)
+		K(k23_tile)(n / 256, w, aq + t, out + t * stride, stride, 1, 1);
+}
+
+/* ------------------------------------------------------------------ iq4_nl, iq4_xs */
+
+/* 32 codes 0..15 -> their signed levels lr_iq4nl_values[code] (a byte shuffle) */
+INLINE __m256i K(iq4_levels)(__m256i codes)
+{
+	return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)lr_iq4nl_values)),
+	                           codes);
+}
+
+/* Signed levels v times activation codes: |v| times a with v's sign, so the unsigned
+ * operand stays <= 127 and vpmaddubsw's pair sums <= 2 * 127 * 127 fit in int16. */
+INLINE __m256 K(sblockdot)(__m256i v, const int8_t *a)
+{
+	__m256i p = _mm256_setzero_si256();
+
+	DPBUSD(p, _mm256_sign_epi8(v, v), _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)a), v));
+	return _mm256_cvtepi32_ps(p);
+}
+
+INLINE void K(iq4_nl_tile)(int64_t nb, const block_iq4_nl *b, const struct lr_q8act *aq, float *out,
+                           int64_t stride, const int NT)
+{
+	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+
+	for (int64_t i = 0; i < nb; i++) {
+		__m256i v = K(iq4_levels)(K(nibbles)(b[i].qs));
+		float dw = K(f16)(b[i].d);
+		#pragma GCC unroll 4
+		for (int t = 0; t < NT; t++)
+			acc[t] = _mm256_fmadd_ps(K(sblockdot)(v, aq[t].qs + 32 * i), _mm256_set1_ps(dw * aq[t].d[i]), acc[t]);
+	}
+	#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++)
+		out[t * stride] = K(hsum8)(acc[t]);
+}
+
+static void K(dot_iq4_nl)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
+                          const float *af, int64_t ld, float *out, int64_t stride)
+{
+	int t = 0;
+	(void)af; (void)ld;
+	for (; t + 4 <= n_tok; t += 4)
+		K(iq4_nl_tile)(n / 32, w, aq + t, out + t * stride, stride, 4);
+	for (; t < n_tok; t++)
+		K(iq4_nl_tile)(n / 32, w, aq + t, out + t * stride, stride, 1);
+}
+
+/* iq4_xs: sub-block j (32 values) is the nibbles of qs[16j ..+16], scale d * (ls - 32) */
+INLINE void K(iq4_xs_tile)(int64_t nsb, const block_iq4_xs *b, const struct lr_q8act *aq, float *out,
+                           int64_t stride, const int NT)
+{
+	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+
+	for (int64_t i = 0; i < nsb; i++) {
+		float d = K(f16)(b[i].d);
+		for (int j = 0; j < 8; j++) {
+			int64_t blk = 8 * i + j;
+			int ls = (((b[i].scales_l[j / 2] >> (4 * (j % 2))) & 15) | ((b[i].scales_h >> (2 * j)) & 3) << 4) - 32;
+			__m256i v = K(iq4_levels)(K(nibbles)(b[i].qs + 16 * j));
+			float ds = d * (float)ls;
+			#pragma GCC unroll 4
+			for (int t = 0; t < NT; t++)
+				acc[t] = _mm256_fmadd_ps(K(sblockdot)(v, aq[t].qs + 32 * blk), _mm256_set1_ps(ds * aq[t].d[i]), acc[t]);
+		}
+	}
+	#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++)
+		out[t * stride] = K(hsum8)(acc[t]);
+}
+
+static void K(dot_iq4_xs)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
+                          const float *af, int64_t ld, float *out, int64_t stride)
+{
+	int t = 0;
+	(void)af; (void)ld;
+	for (; t + 4 <= n_tok; t += 4)
+		K(iq4_xs_tile)(n / 256, w, aq + t, out + t * stride, stride, 4);
+	for (; t < n_tok; t++)
+		K(iq4_xs_tile)(n / 256, w, aq + t, out + t * stride, stride, 1);
+}
+
 /* ------------------------------------------------------------------ float weights */
 
 /* 8 weights as float32 from F32, F16 or BF16 */
@@ -406,10 +575,13 @@ static void K(quantize_act)(const float *x, int64_t n, int B, const struct lr_q8
 			[LR_TYPE_Q4_0] = K(dot_q4_0), [LR_TYPE_Q4_1] = K(dot_q4_1), [LR_TYPE_Q5_0] = K(dot_q5_0), \
 			[LR_TYPE_Q5_1] = K(dot_q5_1), [LR_TYPE_Q8_0] = K(dot_q8_0), [LR_TYPE_Q4_K] = K(dot_q4_K), \
 			[LR_TYPE_Q5_K] = K(dot_q5_K), [LR_TYPE_Q6_K] = K(dot_q6_K),                        \
+			[LR_TYPE_Q2_K] = K(dot_q2_K), [LR_TYPE_Q3_K] = K(dot_q3_K),                        \
+			[LR_TYPE_IQ4_NL] = K(dot_iq4_nl), [LR_TYPE_IQ4_XS] = K(dot_iq4_xs),                \
 		},                                                                                     \
 		.uses_q8 = {                                                                           \
 			[LR_TYPE_Q4_0] = 32, [LR_TYPE_Q4_1] = 32, [LR_TYPE_Q5_0] = 32, [LR_TYPE_Q5_1] = 32, \
 			[LR_TYPE_Q8_0] = 32, [LR_TYPE_Q4_K] = 256, [LR_TYPE_Q5_K] = 256, [LR_TYPE_Q6_K] = 256, \
+			[LR_TYPE_Q2_K] = 256, [LR_TYPE_Q3_K] = 256, [LR_TYPE_IQ4_NL] = 32, [LR_TYPE_IQ4_XS] = 256, \
 		},                                                                                     \
 		.quantize_act = K(quantize_act),                                                       \
 	}

@@ -1,0 +1,63 @@
+/* engine/kernels/x86/avx512.h — what the AVX-512 kernel files share: small helpers, the
+ * row/token loop of the 256-value types, and the kernels avx512_lowbit.c provides to the
+ * table in avx512.c.  Include only after `#pragma GCC target` for AVX-512 (F, BW, VL, DQ,
+ * VNNI). */
+#ifndef LR_KERNELS_X86_AVX512_H
+#define LR_KERNELS_X86_AVX512_H
+
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "engine/kernels/kernels.h"
+
+#define INLINE static inline __attribute__((always_inline))
+#define NT_MAX 8
+
+INLINE float f16(uint16_t h) { return _cvtsh_ss(h); }
+
+/* rows_NAME and dot_NAME for a type of 256-value super-blocks from its tile function
+ * TILE(n, w, row_bytes, NR, aq, out, stride, NT, ...): one row at a time, 8 tokens per
+ * unpacked super-block (pairs of rows x 4 tokens measured 15% slower: unpacking, not
+ * activation loads, is what sharing must save). */
+#define KQUANT_ROWS(name, TILE, ...)                                                               \
+	static void rows_##name(int64_t n, const void *wv, uint64_t row_bytes, int n_rows, int n_tok, \
+	                        const struct lr_q8act *aq, const float *af, int64_t ld, float *out,    \
+	                        int64_t stride)                                                        \
+	{                                                                                              \
+		const uint8_t *w = wv;                                                                     \
+		int r = 0;                                                                                 \
+		(void)af; (void)ld;                                                                        \
+		for (; r < n_rows; r++) {                                                                  \
+			int t = 0;                                                                             \
+			for (; t + 8 <= n_tok; t += 8)                                                         \
+				TILE(n, w + (uint64_t)r * row_bytes, row_bytes, 1, aq + t, out + t * stride + r, stride, 8, ##__VA_ARGS__); \
+			for (; t + 4 <= n_tok; t += 4)                                                         \
+				TILE(n, w + (uint64_t)r * row_bytes, row_bytes, 1, aq + t, out + t * stride + r, stride, 4, ##__VA_ARGS__); \
+			for (; t < n_tok; t++)                                                                 \
+				TILE(n, w + (uint64_t)r * row_bytes, row_bytes, 1, aq + t, out + t * stride + r, stride, 1, ##__VA_ARGS__); \
+		}                                                                                          \
+	}                                                                                              \
+	static void dot_##name(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,        \
+	                       const float *af, int64_t ld, float *out, int64_t stride)               \
+	{                                                                                              \
+		rows_##name(n, w, 0, 1, n_tok, aq, af, ld, out, stride);                                   \
+	}
+
+/* avx512_lowbit.c: q2_K, q3_K and iq4_xs (lr_dot_fn and lr_rows_fn, kernels.h) */
+void lr_avx512_dot_q2_K(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
+                        const float *af, int64_t ld, float *out, int64_t stride);
+void lr_avx512_rows_q2_K(int64_t n, const void *w, uint64_t row_bytes, int n_rows, int n_tok,
+                         const struct lr_q8act *aq, const float *af, int64_t ld, float *out,
+                         int64_t stride);
+void lr_avx512_dot_q3_K(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
+                        const float *af, int64_t ld, float *out, int64_t stride);
+void lr_avx512_rows_q3_K(int64_t n, const void *w, uint64_t row_bytes, int n_rows, int n_tok,
+                         const struct lr_q8act *aq, const float *af, int64_t ld, float *out,
+                         int64_t stride);
+void lr_avx512_dot_iq4_xs(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
+                          const float *af, int64_t ld, float *out, int64_t stride);
+void lr_avx512_rows_iq4_xs(int64_t n, const void *w, uint64_t row_bytes, int n_rows, int n_tok,
+                           const struct lr_q8act *aq, const float *af, int64_t ld, float *out,
+                           int64_t stride);
+
+#endif
