@@ -171,15 +171,10 @@ run "$LONGREAD" pack -m "$M" "$L" -o "$T/x.lrc"
 expect_usage "already a context file" pack "packing a context file"
 # a forged header (checksum redone) with a KV type longread never writes
 if command -v python3 >/dev/null; then
-	python3 - "$L" "$T/forged.lrc" <<'PY'
+	python3 - "$L" "$T/forged.lrc" "$SRCDIR/tests" <<'PY'
 import sys
-def crc32c(b):
-    c = 0xffffffff
-    for x in b:
-        c ^= x
-        for _ in range(8):
-            c = (c >> 1) ^ (0x82f63b78 & -(c & 1))
-    return c ^ 0xffffffff
+sys.path.insert(0, sys.argv[3])
+from mutate import crc32c
 d = bytearray(open(sys.argv[1], "rb").read())
 d[48:52] = (0x80000000).to_bytes(4, "little")     # kv_type
 d[1020:1024] = crc32c(bytes(d[:1020])).to_bytes(4, "little")

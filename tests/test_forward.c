@@ -210,14 +210,10 @@ static void invariances(const char *name, const char *args, double tol_batch, do
 }
 
 /* A model file with one defect: the loader names it. */
-static void broken(const char *name, int code, const char *needle, const char *drop, const char *reshape,
-                   uint32_t type_of_q)
+/* A one-layer, 64-wide F32 model into w (weights zero): tensor drop left out, tensor
+ * reshape one row too many, attn_q in type_of_q. */
+static void tiny_model(struct gw *w, const char *drop, const char *reshape, uint32_t type_of_q)
 {
-	struct gw w;
-	struct gbuf img = { 0 };
-	struct lr_gguf *g = NULL;
-	struct lr_model *m = NULL;
-	struct lr_err err = { 0 };
 	static const char *const names[] = {
 		"token_embd.weight", "output_norm.weight", "output.weight", "blk.0.attn_norm.weight",
 		"blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.attn_v.weight", "blk.0.attn_output.weight",
@@ -225,17 +221,16 @@ static void broken(const char *name, int code, const char *needle, const char *d
 	};
 	int64_t shapes[][2] = { { 64, 300 }, { 64, 0 }, { 64, 300 }, { 64, 0 }, { 64, 64 }, { 64, 32 },
 	                        { 64, 32 }, { 64, 64 }, { 64, 0 }, { 64, 96 }, { 64, 96 }, { 96, 64 } };
-	int rc;
 
-	gw_init(&w);
-	gw_kv_str(&w, "general.architecture", "llama");
-	gw_kv_u32(&w, "llama.block_count", 1);
-	gw_kv_u32(&w, "llama.embedding_length", 64);
-	gw_kv_u32(&w, "llama.feed_forward_length", 96);
-	gw_kv_u32(&w, "llama.attention.head_count", 2);
-	gw_kv_u32(&w, "llama.attention.head_count_kv", 1);
-	gw_kv_u32(&w, "llama.context_length", 256);
-	gw_kv_u32(&w, "llama.vocab_size", 300);
+	gw_init(w);
+	gw_kv_str(w, "general.architecture", "llama");
+	gw_kv_u32(w, "llama.block_count", 1);
+	gw_kv_u32(w, "llama.embedding_length", 64);
+	gw_kv_u32(w, "llama.feed_forward_length", 96);
+	gw_kv_u32(w, "llama.attention.head_count", 2);
+	gw_kv_u32(w, "llama.attention.head_count_kv", 1);
+	gw_kv_u32(w, "llama.context_length", 256);
+	gw_kv_u32(w, "llama.vocab_size", 300);
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		int64_t ne[2] = { shapes[i][0], shapes[i][1] };
 		uint32_t type = LR_TYPE_F32;
@@ -245,8 +240,21 @@ static void broken(const char *name, int code, const char *needle, const char *d
 			ne[1] += 1;
 		if (strcmp(names[i], "blk.0.attn_q.weight") == 0)
 			type = type_of_q;
-		gw_tensor(&w, names[i], type, ne[1] ? 2 : 1, ne);
+		gw_tensor(w, names[i], type, ne[1] ? 2 : 1, ne);
 	}
+}
+
+static void broken(const char *name, int code, const char *needle, const char *drop, const char *reshape,
+                   uint32_t type_of_q)
+{
+	struct gw w;
+	struct gbuf img = { 0 };
+	struct lr_gguf *g = NULL;
+	struct lr_model *m = NULL;
+	struct lr_err err = { 0 };
+	int rc;
+
+	tiny_model(&w, drop, reshape, type_of_q);
 	gw_image(&w, &img, NULL, NULL);
 	rc = lr_gguf_parse(&g, img.p, img.n, &err);
 	if (rc == 0)
@@ -271,28 +279,11 @@ static void non_finite(void)
 	struct lr_ctx_params cp = { .n_ctx = 64, .n_threads = 2 };
 	struct lr_err err = { 0 };
 	const struct lr_gguf_tensor *t;
-	static const char *const names[] = {
-		"token_embd.weight", "output_norm.weight", "blk.0.attn_norm.weight", "blk.0.attn_q.weight",
-		"blk.0.attn_k.weight", "blk.0.attn_v.weight", "blk.0.attn_output.weight", "blk.0.ffn_norm.weight",
-		"blk.0.ffn_gate.weight", "blk.0.ffn_up.weight", "blk.0.ffn_down.weight",
-	};
-	int64_t shapes[][2] = { { 64, 300 }, { 64, 0 }, { 64, 0 }, { 64, 64 }, { 64, 32 }, { 64, 32 }, { 64, 64 },
-	                        { 64, 0 }, { 64, 96 }, { 64, 96 }, { 96, 64 } };
 	float *logits = malloc(300 * sizeof *logits), *row;
 	int32_t id;
 	int rc;
 
-	gw_init(&w);
-	gw_kv_str(&w, "general.architecture", "llama");
-	gw_kv_u32(&w, "llama.block_count", 1);
-	gw_kv_u32(&w, "llama.embedding_length", 64);
-	gw_kv_u32(&w, "llama.feed_forward_length", 96);
-	gw_kv_u32(&w, "llama.attention.head_count", 2);
-	gw_kv_u32(&w, "llama.attention.head_count_kv", 1);
-	gw_kv_u32(&w, "llama.context_length", 256);
-	gw_kv_u32(&w, "llama.vocab_size", 300);
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		gw_tensor(&w, names[i], LR_TYPE_F32, shapes[i][1] ? 2 : 1, shapes[i]);
+	tiny_model(&w, "output.weight", NULL, LR_TYPE_F32);   /* tied: the logits use token_embd */
 	gw_image(&w, &img, NULL, NULL);
 	if (!tap_ok(lr_gguf_parse(&g, img.p, img.n, &err) == 0, "non-finite: the model parses")) {
 		gb_free(&img);
