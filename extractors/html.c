@@ -259,11 +259,19 @@ static int hidden(const xmlNode *n)
 }
 
 /* The text under n (up to the size of buf), and how many of its non-space
- * characters are in links. */
+ * characters are in links.  A link bar is small and shallow: at most BAR_DEPTH levels
+ * and BAR_NODES nodes are looked at (*nodes counts them), or it is not one (*nodes
+ * goes past the limit) — a page nested 100,000 deep must not cost 100,000^2. */
+#define BAR_DEPTH 8
+#define BAR_NODES 200
 static void bar_text(const xmlNode *n, char *buf, size_t size, size_t *len, size_t *all, size_t *linked,
-                     int in_link)
+                     int in_link, int depth, int *nodes)
 {
-	for (const xmlNode *c = n->children; c && *len + 1 < size; c = c->next) {
+	if (depth > BAR_DEPTH) {
+		*nodes = BAR_NODES + 1;
+		return;
+	}
+	for (const xmlNode *c = n->children; c && *len + 1 < size && ++*nodes <= BAR_NODES; c = c->next) {
 		if (c->type == XML_TEXT_NODE && c->content) {
 			for (const xmlChar *p = c->content; *p && *len + 1 < size; p++) {
 				buf[(*len)++] = (char)*p;
@@ -274,7 +282,7 @@ static void bar_text(const xmlNode *n, char *buf, size_t size, size_t *len, size
 			}
 			buf[(*len)++] = ' ';
 		} else if (c->type == XML_ELEMENT_NODE) {
-			bar_text(c, buf, size, len, all, linked, in_link || is(c, "a"));
+			bar_text(c, buf, size, len, all, linked, in_link || is(c, "a"), depth + 1, nodes);
 		}
 	}
 	buf[*len < size ? *len : size - 1] = '\0';
@@ -289,12 +297,13 @@ static int link_bar(const xmlNode *n)
 	static const char *const words[] = { "Next", "Previous", "Prev", "Up", "Home", "Top", NULL };
 	char buf[320];
 	size_t len = 0, all = 0, linked = 0;
-	int hits = 0;
+	int hits = 0, nodes = 0;
 
 	if (!(is(n, "div") || is(n, "p") || is(n, "table")))
 		return 0;
-	bar_text(n, buf, sizeof buf, &len, &all, &linked, 0);
-	if (!all || len + 1 >= sizeof buf)
+	buf[0] = '\0';
+	bar_text(n, buf, sizeof buf, &len, &all, &linked, 0, 0, &nodes);
+	if (!all || len + 1 >= sizeof buf || nodes > BAR_NODES)
 		return 0;
 	for (int i = 0; words[i]; i++) {
 		size_t k = strlen(words[i]);
@@ -405,7 +414,9 @@ static int enter(struct writer *w, const xmlNode *n)
 		int k = w->lists > 0 ? w->lists - 1 : 0;
 		want_break(w, 1);
 		flush(w);
-		for (int i = 0; i < k && !w->cell; i++)
+		/* indentation stops deepening at MAX_LIST levels (100,000 nested lists
+		 * would otherwise write 10^10 spaces) */
+		for (int i = 0; i < k && i < MAX_LIST && !w->cell; i++)
 			lr_sb_puts(w->b, "  ");
 		if (k < MAX_LIST && w->lists > 0 && w->ordered[k])
 			lr_sb_printf(w->b, "%ld. ", w->number[k]++);

@@ -455,7 +455,8 @@ static void forget_turns(struct asker *a, size_t n)
 		free(a->turns[i].q);
 		lr_tok_ids_release(&a->turns[i].ans);
 	}
-	memmove(a->turns, a->turns + n, (a->n_turns - n) * sizeof *a->turns);
+	if (n)
+		memmove(a->turns, a->turns + n, (a->n_turns - n) * sizeof *a->turns);
 	a->n_turns -= n;
 }
 
