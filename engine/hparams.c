@@ -207,11 +207,6 @@ int lr_rope_scaling_parse(const char *name)
 	return -1;
 }
 
-const char *lr_arch_name(enum lr_arch a)
-{
-	return a == LR_ARCH_QWEN2 ? "qwen2" : "llama";
-}
-
 const char *lr_file_type_name(int64_t ft)
 {
 	static const char *const names[] = {

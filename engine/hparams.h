@@ -67,9 +67,6 @@ int lr_hparams_set_rope(struct lr_hparams *hp, enum lr_rope_scaling type, float 
 const char *lr_rope_scaling_name(enum lr_rope_scaling r);
 int lr_rope_scaling_parse(const char *name);
 
-/* "llama", "qwen2" */
-const char *lr_arch_name(enum lr_arch a);
-
 /* llama.cpp's general.file_type names ("Q4_K_M"), or NULL for unknown values. */
 const char *lr_file_type_name(int64_t ft);
 

@@ -95,13 +95,12 @@ static void gather(struct summary *s)
 	}
 }
 
+/* The engine's name, or "llama3" for Llama 3.1's scaling, carried as rope_freqs. */
 static const char *rope_scaling_name(const struct lr_hparams *hp)
 {
-	if (hp->rope_scaling == LR_ROPE_SCALING_LINEAR)
-		return "linear";
-	if (hp->rope_scaling == LR_ROPE_SCALING_YARN)
-		return "yarn";
-	return hp->has_rope_freqs ? "llama3" : "none";
+	if (hp->rope_scaling == LR_ROPE_SCALING_NONE && hp->has_rope_freqs)
+		return "llama3";
+	return lr_rope_scaling_name(hp->rope_scaling);
 }
 
 static const char *file_type(const struct lr_hparams *hp)
