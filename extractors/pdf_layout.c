@@ -517,7 +517,7 @@ static int cut(struct layout *L, size_t *v, size_t n, int depth, int new_region)
 	return emit_leaf(L, v, n, new_region);
 }
 
-int lr_layout_page(const struct lr_glyph *g, size_t n, struct lr_sb *b)
+static int layout_upright(const struct lr_glyph *g, size_t n, struct lr_sb *b)
 {
 	struct layout L = { .g = g, .b = b };
 	size_t *v = NULL;
@@ -541,4 +541,111 @@ out:
 	free(v);
 	free(L.s);
 	return rc ? rc : lr_sb_failed(b) ? LR_ENOMEM : 0;
+}
+
+/* ------------------------------------------------------------------ rotated text */
+
+/* Which way poppler line [a, b) reads, from the steps between its glyphs' centres
+ * (y grows down the page): 0 left to right, 1 bottom to top (turned 90 degrees
+ * counter-clockwise), 2 right to left upside down, 3 top to bottom (turned clockwise).
+ * A line of one glyph gives no step and counts as upright. */
+static int line_rot(const struct lr_glyph *g, size_t a, size_t b)
+{
+	size_t votes[4] = { 0 }, last = SIZE_MAX, best = 0;
+
+	for (size_t k = a; k < b; k++) {
+		double dx, dy;
+
+		if (is_space(g[k].cp))
+			continue;
+		if (last != SIZE_MAX) {
+			dx = (g[k].x0 + g[k].x1 - g[last].x0 - g[last].x1) / 2;
+			dy = (g[k].y0 + g[k].y1 - g[last].y0 - g[last].y1) / 2;
+			if (fabs(dx) >= fabs(dy))
+				votes[dx >= 0 ? 0 : 2]++;
+			else
+				votes[dy < 0 ? 1 : 3]++;
+		}
+		last = k;
+	}
+	for (int r = 1; r < 4; r++)
+		if (votes[r] > votes[best])
+			best = (size_t)r;
+	return (int)best;
+}
+
+/* Glyph q of a line turned by rot, in the frame where that line reads left to right
+ * and its next line lies below it (page width w, height h). */
+static struct lr_glyph turn(const struct lr_glyph *q, int rot, double w, double h)
+{
+	struct lr_glyph o = *q;
+
+	switch (rot) {
+	case 1:   /* reads upward, next line to the right */
+		o.x0 = h - q->y1, o.x1 = h - q->y0, o.y0 = q->x0, o.y1 = q->x1;
+		break;
+	case 2:   /* upside down */
+		o.x0 = w - q->x1, o.x1 = w - q->x0, o.y0 = h - q->y1, o.y1 = h - q->y0;
+		break;
+	case 3:   /* reads downward, next line to the left */
+		o.x0 = q->y0, o.x1 = q->y1, o.y0 = w - q->x1, o.y1 = w - q->x0;
+		break;
+	}
+	return o;
+}
+
+/* Reading order for a page: the upright lines as above; lines turned a quarter or
+ * half turn (a landscape table on a portrait page, a label up the margin) are turned
+ * back, one group per direction, laid out the same way and written after the upright
+ * text, each group its own paragraph.  Read as they sit, a turned table came out as
+ * its columns, rows crossed with rows (issue 15). */
+int lr_layout_page(const struct lr_glyph *g, size_t n, struct lr_sb *b)
+{
+	struct lr_glyph *t = NULL;
+	unsigned char *rot = NULL;
+	double w = 0, h = 0;
+	int any = 0, rc = 0;
+
+	rot = malloc(n ? n : 1);
+	if (!rot)
+		return LR_ENOMEM;
+	for (size_t a = 0; a < n;) {
+		size_t e = a;
+		int r;
+
+		while (e < n && g[e].cp != '\n')
+			e++;
+		r = line_rot(g, a, e);
+		any |= r != 0;
+		memset(rot + a, r, e - a + (e < n));
+		a = e + 1;
+	}
+	if (!any) {
+		free(rot);
+		return layout_upright(g, n, b);
+	}
+	t = malloc(n * sizeof *t);
+	if (!t) {
+		free(rot);
+		return LR_ENOMEM;
+	}
+	for (size_t k = 0; k < n; k++) {
+		w = fmax(w, g[k].x1);
+		h = fmax(h, g[k].y1);
+	}
+	for (int r = 0; r < 4 && !rc; r++) {
+		size_t m = 0, start = b->n;
+
+		for (size_t k = 0; k < n; k++)
+			if (rot[k] == r)
+				t[m++] = turn(&g[k], r, w, h);
+		if (!m)
+			continue;
+		if (start > 0 && b->p[start - 1] == '\n' && (start < 2 || b->p[start - 2] != '\n'))
+			lr_sb_putc(b, '\n');
+		rc = layout_upright(t, m, b);
+	}
+	free(t);
+	free(rot);
+	return rc;
 }

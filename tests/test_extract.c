@@ -377,6 +377,28 @@ static void pdf_columns(void)
 		lr_doclist_free(l);
 	}
 
+	/* tables turned a quarter turn each way and upside down: each reads row by row,
+	 * its cells in order, after the upright text */
+	{
+		char path[1024];
+		const char *ccw, *cw, *ud, *foot;
+		snprintf(path, sizeof path, "%s/tests/fixtures/rotated.pdf", srcdir());
+		l = extract(NULL, path, NULL);
+		d = l->v[0];
+		ccw = strstr(d->text, "CCW Item\tCCW Quantity\tCCW Price\nCCW Anchor bolts\tCCW 12345\tCCW 67.89\n"
+		                      "CCW Steel plate\tCCW 2048\tCCW 1024.50\nCCW Washers\tCCW 987654\tCCW 3.21\n");
+		cw = strstr(d->text, "CW Item\tCW Quantity\tCW Price\nCW Anchor bolts\tCW 12345\tCW 67.89\n"
+		                     "CW Steel plate\tCW 2048\tCW 1024.50\nCW Washers\tCW 987654\tCW 3.21\n");
+		ud = strstr(d->text, "UD Item\tUD Quantity\tUD Price\nUD Anchor bolts\tUD 12345\tUD 67.89\n");
+		foot = strstr(d->text, "An upright footer line below the tables.\n");
+		tap_ok(ccw != NULL, "rotated: a table turned counter-clockwise reads row by row");
+		tap_ok(cw != NULL, "rotated: a table turned clockwise reads row by row");
+		tap_ok(ud != NULL, "rotated: upside-down rows read in order");
+		tap_ok(foot && strstr(d->text, "An upright heading above the tables.\n\nAn upright footer") &&
+		       ccw && cw && foot < ccw && foot < cw, "rotated: the upright text first, then the turned tables");
+		lr_doclist_free(l);
+	}
+
 	/* a tight gutter (0.75 line heights) that poppler's own order interleaves */
 	{
 		char path[1024];
