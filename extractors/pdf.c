@@ -24,6 +24,7 @@
 
 #define MAX_OUTLINE 20000    /* outline entries read (a hostile outline can be huge) */
 #define MAX_OUTLINE_DEPTH 32
+#define LOST_SPACE '\x01'  /* a space poppler's right-to-left text lost (strip_bidi_marks) */
 #define OCR_CHARS 32         /* a page with fewer characters and a big image needs OCR */
 
 /* ------------------------------------------------------------------ quiet logging */
@@ -155,13 +156,15 @@ static size_t page_glyphs(PopplerPage *page, PopplerRectangle *area, const char 
 {
 	PopplerRectangle *r = NULL;
 	guint nr = 0;
-	size_t n = (size_t)g_utf8_strlen(t, -1), k = 0, kept = 0;
+	size_t n = (size_t)g_utf8_strlen(t, -1), k = 0, kept = 0, lost = 0;
 	struct lr_glyph *g;
 	double w, h;
 
 	*out = NULL;
 	*outside = 0;
-	if (!n || !poppler_page_get_text_layout_for_area(page, area, &r, &nr) || nr != n) {
+	for (const char *p = t; *p; p++)
+		lost += *p == LOST_SPACE;
+	if (!n || !poppler_page_get_text_layout_for_area(page, area, &r, &nr) || nr != n - lost) {
 		g_free(r);
 		return 0;
 	}
@@ -171,8 +174,17 @@ static size_t page_glyphs(PopplerPage *page, PopplerRectangle *area, const char 
 		g_free(r);
 		return 0;
 	}
-	for (const char *p = t; *p && k < n; p = g_utf8_next_char(p), k++) {
+	for (const char *p = t; *p && k < nr; p = g_utf8_next_char(p), k++) {
 		struct lr_glyph *o = &g[kept];
+		if (*p == LOST_SPACE) {   /* no box of its own: the previous glyph's, as a space */
+			if (kept) {
+				*o = g[kept - 1];
+				o->cp = ' ';
+				kept++;
+			}
+			k--;
+			continue;
+		}
 		o->cp = g_utf8_get_char(p);
 		o->x0 = r[k].x1 < r[k].x2 ? r[k].x1 : r[k].x2;
 		o->x1 = r[k].x1 < r[k].x2 ? r[k].x2 : r[k].x1;
@@ -276,6 +288,85 @@ static void annotations(PopplerPage *page, struct lr_sb *b)
 	poppler_page_free_annot_mapping(m);
 }
 
+/* Poppler wraps right-to-left words in embedding marks (U+202B ... U+202C) that have no
+ * glyph box; they are taken out (the text is in logical order already, and the marks
+ * would cost the model tokens).  Where one word's closing mark touches the next one's
+ * opening mark, poppler has lost the space between them (the first word of each
+ * line, and it has no glyph box): LOST_SPACE marks the place, a space to page_glyphs
+ * and to the plain-text fallback.  In place; the text does not grow. */
+static void strip_bidi_marks(char *t)
+{
+	char *o = t;
+	gunichar prev = 0;
+	size_t run = 0, last_run = 0;   /* characters in the open mark pair, the last closed one */
+
+	for (const char *p = t; *p;) {
+		gunichar c = g_utf8_get_char(p);
+		const char *q = g_utf8_next_char(p);
+		if (c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
+			/* (a pair around each letter is a page drawn letter by letter: no words) */
+			if (prev == 0x202c && last_run > 1 && (c == 0x202a || c == 0x202b || c == 0x202d || c == 0x202e))
+				*o++ = LOST_SPACE;
+			if (c == 0x202c)
+				last_run = run;
+			run = 0;
+		} else {
+			memmove(o, p, (size_t)(q - p));
+			o += q - p;
+			run++;
+		}
+		prev = c;
+		p = q;
+	}
+	*o = 0;
+}
+
+/* Characters of t, and of them those of right-to-left scripts (Hebrew, Arabic, Syriac,
+ * Thaana, N'Ko and their presentation forms). */
+static size_t count_rtl(const char *t, size_t *all)
+{
+	size_t n = 0;
+
+	*all = 0;
+	for (const char *p = t; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		(*all)++;
+		n += (c >= 0x0590 && c <= 0x08ff) || (c >= 0xfb1d && c <= 0xfdff) || (c >= 0xfe70 && c <= 0xfefe);
+	}
+	return n;
+}
+
+/* The page's text.  Poppler reads it as a selection from the area's first corner to
+ * its second; on a page of right-to-left text a selection from the top left loses the
+ * first and last lines of each block and whole columns (a Hebrew two-column page: 4
+ * lines of 13).  There, a selection from the top right is read too, and the longer
+ * text kept, with the area it came from. */
+static char *page_text(PopplerPage *page, PopplerRectangle *area)
+{
+	PopplerRectangle rev = { 1e6, -1e6, -1e6, 1e6 };
+	char *t = poppler_page_get_text_for_area(page, area), *u;
+	size_t n, nu, rtl;
+
+	if (!t)
+		t = g_strdup("");
+	strip_bidi_marks(t);
+	rtl = count_rtl(t, &n);
+	if (!rtl && n >= OCR_CHARS)
+		return t;
+	u = poppler_page_get_text_for_area(page, &rev);
+	if (!u)
+		return t;
+	strip_bidi_marks(u);
+	count_rtl(u, &nu);
+	if (nu > n) {
+		g_free(t);
+		*area = rev;
+		return u;
+	}
+	g_free(u);
+	return t;
+}
+
 static int read_page(struct lr_extract *x, struct lr_doc *d, PopplerPage *page, int no,
                      struct lr_sb *b)
 {
@@ -283,18 +374,19 @@ static int read_page(struct lr_extract *x, struct lr_doc *d, PopplerPage *page, 
 	/* all the text, not only the crop box's: poppler's own page text ends at the first
 	 * glyph that runs past the page edge, losing the rest of the page */
 	PopplerRectangle area = { -1e6, -1e6, 1e6, 1e6 };
-	char *t = poppler_page_get_text_for_area(page, &area);
+	char *t = page_text(page, &area);
 	size_t start = b->n, ng;
 	uint64_t visible, fffd = 0, outside = 0;
 	int rc = 0;
 
-	if (!t)
-		t = g_strdup("");
 	ng = page_glyphs(page, &area, t, &g, &outside);
 	if (ng) {
 		rc = lr_layout_page(g, ng, b);
 	} else {
 		uint64_t rep = 0, ctl = 0;
+		for (char *p = t; *p; p++)
+			if (*p == LOST_SPACE)
+				*p = ' ';
 		lr_text_clean(b, t, strlen(t), &rep, &ctl);
 	}
 	free(g);

@@ -142,6 +142,23 @@ static double word_space(const struct layout *L, size_t a, size_t b, double *tmp
 	return tmp[k / 2];
 }
 
+/* Letters of right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, their
+ * presentation forms) among glyphs [a, b), less the other letters: > 0 when they are
+ * the most. */
+static long rtl_letters(const struct lr_glyph *g, size_t a, size_t b)
+{
+	long d = 0;
+
+	for (size_t k = a; k < b; k++) {
+		uint32_t c = g[k].cp;
+		if ((c >= 0x0590 && c <= 0x08ff) || (c >= 0xfb1d && c <= 0xfdff) || (c >= 0xfe70 && c <= 0xfefe))
+			d++;
+		else if (g_unichar_isalpha(c))
+			d--;
+	}
+	return d;
+}
+
 static int build_segments(struct layout *L, size_t n)
 {
 	size_t cap = 0;
@@ -155,6 +172,17 @@ static int build_segments(struct layout *L, size_t n)
 
 		while (b < n && L->g[b].cp != '\n')
 			b++;
+		/* poppler's boxes for right-to-left words run left to right inside each word
+		 * while the letters are in logical order: no gap inside such a line can be
+		 * trusted, so the line stays whole (its box is still right) */
+		if (rtl_letters(L->g, a, b) > 0) {
+			if (add_seg(L, &cap, a, b)) {
+				free(tmp);
+				return LR_ENOMEM;
+			}
+			a = b + 1;
+			continue;
+		}
 		/* a gap is a break when it is wider than SPLIT_GAP glyph heights and than
 		 * WORD_GAPS of this line's usual word spaces (monospace fonts have wide ones) */
 		ws = WORD_GAPS * word_space(L, a, b, tmp);
@@ -604,11 +632,12 @@ int lr_layout_page(const struct lr_glyph *g, size_t n, struct lr_sb *b)
 	struct lr_glyph *t = NULL;
 	unsigned char *rot = NULL;
 	double w = 0, h = 0;
-	int any = 0, rc = 0;
+	int any = 0, rtl, rc = 0;
 
 	rot = malloc(n ? n : 1);
 	if (!rot)
 		return LR_ENOMEM;
+	rtl = rtl_letters(g, 0, n) > 0;
 	for (size_t a = 0; a < n;) {
 		size_t e = a;
 		int r;
@@ -620,7 +649,7 @@ int lr_layout_page(const struct lr_glyph *g, size_t n, struct lr_sb *b)
 		memset(rot + a, r, e - a + (e < n));
 		a = e + 1;
 	}
-	if (!any) {
+	if (!any && !rtl) {
 		free(rot);
 		return layout_upright(g, n, b);
 	}
@@ -637,8 +666,15 @@ int lr_layout_page(const struct lr_glyph *g, size_t n, struct lr_sb *b)
 		size_t m = 0, start = b->n;
 
 		for (size_t k = 0; k < n; k++)
-			if (rot[k] == r)
-				t[m++] = turn(&g[k], r, w, h);
+			if (rot[k] == r) {
+				t[m] = turn(&g[k], r, w, h);
+				if (rtl) {   /* mirrored: columns and cells then read right to left */
+					double x0 = t[m].x0;
+					t[m].x0 = -t[m].x1;
+					t[m].x1 = -x0;
+				}
+				m++;
+			}
 		if (!m)
 			continue;
 		if (start > 0 && b->p[start - 1] == '\n' && (start < 2 || b->p[start - 2] != '\n'))

@@ -399,6 +399,29 @@ static void pdf_columns(void)
 		lr_doclist_free(l);
 	}
 
+	/* a right-to-left page in two columns: poppler's page text kept 4 lines of 13 */
+	{
+		static const char *const ord[] = { "ראשונה", "שנייה", "שלישית", "רביעית", "חמישית", "שישית" };
+		char path[1024], want[2048];
+		size_t o;
+		snprintf(path, sizeof path, "%s/tests/fixtures/rtl-columns.pdf", srcdir());
+		l = extract(NULL, path, NULL);
+		d = l->v[0];
+		o = (size_t)snprintf(want, sizeof want, "כותרת המסמך ברוחב מלא\n\n");
+		for (int i = 0; i < 6; i++)
+			o += (size_t)snprintf(want + o, sizeof want - o, "שורה %s של הטור הימני\n", ord[i]);
+		o += (size_t)snprintf(want + o, sizeof want - o, "\n");
+		for (int i = 0; i < 6; i++)
+			o += (size_t)snprintf(want + o, sizeof want - o, "שורה %s של הטור השמאלי\n", ord[i]);
+		tap_ok(strstr(d->text, want) != NULL,
+		       "rtl-columns: the title, the right column, the left one, each line in logical order");
+		tap_ok(!strstr(d->text, "\xe2\x80\xab") && !strstr(d->text, "\xe2\x80\xac"),
+		       "rtl-columns: no embedding marks in the text");
+		if (!strstr(d->text, want))
+			tap_diag("got: %s", d->text);
+		lr_doclist_free(l);
+	}
+
 	/* a tight gutter (0.75 line heights) that poppler's own order interleaves */
 	{
 		char path[1024];
