@@ -42,6 +42,7 @@
 #define PARA_GAP 0.8      /* vertical gap / line height that starts a paragraph */
 #define BLOCKED10 4       /* a blocked gutter: at most 4/10 of the segments cross it */
 #define MAX_DEPTH 48
+#define MERGE_CHARS 8     /* fewer characters than this between two gutters make them one */
 
 struct seg {
 	size_t g0, g1;        /* glyphs [g0, g1), trailing spaces excluded */
@@ -444,6 +445,36 @@ static int blocked_gutter(const struct layout *L, const size_t *v, size_t n, dou
 	return left >= 3 && right >= 3;
 }
 
+/* Gutters of v[0..n) (sorted by x0) that only a few characters stand between — a
+ * page number or a footnote mark centred in the gutter of two columns — made one:
+ * read as a column of its own, that part failed the running-text test and the whole
+ * page was read as a table, the two columns spliced line by line (issue 15: elsarticle,
+ * 5p layout).  The few characters join the column to their right.  @return the new
+ * count. */
+static size_t merge_gutters(const struct layout *L, const size_t *v, size_t n, double *gx0,
+                            double *gx1, size_t ng)
+{
+	size_t c = 0;
+
+	while (ng > 1 && c + 1 < ng) {
+		size_t chars = 0;
+		for (size_t i = 0; i < n; i++) {
+			const struct seg *s = &L->s[v[i]];
+			if (s->x0 >= gx1[c] && s->x1 <= gx0[c + 1])
+				chars += s->nch;
+		}
+		if (chars >= MERGE_CHARS) {
+			c++;
+			continue;
+		}
+		gx1[c] = gx1[c + 1];
+		memmove(gx0 + c + 1, gx0 + c + 2, (ng - c - 2) * sizeof *gx0);
+		memmove(gx1 + c + 1, gx1 + c + 2, (ng - c - 2) * sizeof *gx1);
+		ng--;
+	}
+	return ng;
+}
+
 /* Split at gutters into columns if each looks like running text. */
 static int try_columns(struct layout *L, size_t *v, size_t n, const double *gx0,
                        const double *gx1, size_t ng, double h, int depth, int *done)
@@ -508,6 +539,7 @@ static int cut(struct layout *L, size_t *v, size_t n, int depth, int new_region)
 
 	/* a. clean gutters */
 	ng = find_gutters(L, v, n, NULL, gmin, gx0, gx1, MAXG);
+	ng = merge_gutters(L, v, n, gx0, gx1, ng);
 	if (ng) {
 		if ((rc = try_columns(L, v, n, gx0, gx1, ng, h, depth, &done)) || done)
 			return rc;

@@ -353,6 +353,19 @@ static void pdf_columns(void)
 	       "apssamp: the full-width title comes before the columns");
 	lr_doclist_free(l);
 
+	/* elsarticle's 5p layout: the page number sits in the gutter between the columns;
+	 * taken for a column of its own, it made every page a table, lines spliced */
+	l = extract(NULL, corpus_path("pdf/elstest-5p.pdf"), NULL);
+	d = l->v[0];
+	tap_ok(strstr(d->text, "Assume that a single PMS of radius r0 µm is placed at a small\n") != NULL,
+	       "elstest-5p: a left-column line ends where it ends (no right-column text spliced on)");
+	tap_ok(strstr(d->text, "tum origin and is due to tunneling through the potential caused") &&
+	       strstr(d->text, "by dielectric mismatch on the PMS surface.") &&
+	       strstr(d->text, "tum origin and is due to tunneling through the potential caused") <
+	       strstr(d->text, "by dielectric mismatch on the PMS surface."),
+	       "elstest-5p: page 2's left column, then its right column");
+	lr_doclist_free(l);
+
 	/* a line that runs a few points past the right edge: poppler's page text stops
 	 * there, and the rest of the page was lost */
 	{
