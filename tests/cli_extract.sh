@@ -137,6 +137,18 @@ mkdir -p "$T/withfifo" && mkfifo "$T/withfifo/p" && printf 'plain\n' >"$T/withfi
 run "$T/withfifo"
 ok $([ $rc -eq 0 ] && has 'special file' "$T/out"; echo $?) "a FIFO inside a directory is skipped as a special file"
 
+# reading order of real two-column pages against references checked by eye
+# (corpora/pdf/order, scored by tests/reading_order.py; a page with its columns spliced
+# line by line scores about 0.87)
+if command -v python3 >/dev/null 2>&1; then
+	python3 "$SRCDIR/tests/reading_order.py" --longread "$LONGREAD" --min-page 0.95 --min-mean 0.98 \
+		"$C/pdf/order" > "$T/order" 2>&1
+	ok $? "reading order: every page at least 0.95, the mean at least 0.98 ($(tail -1 "$T/order" | tr -s ' '))"
+	sed 's/^/# /' "$T/order"
+else
+	n=$((n + 1)); echo "ok $n - reading order # SKIP python3 is not installed"
+fi
+
 rm -rf "$T"
 echo "1..$n"
 [ $failed -eq 0 ]
