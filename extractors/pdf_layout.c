@@ -42,6 +42,7 @@
 #define PARA_GAP 0.8      /* vertical gap / line height that starts a paragraph */
 #define BLOCKED10 4       /* a blocked gutter: at most 4/10 of the segments cross it */
 #define MAX_DEPTH 48
+#define PROSE_LINE 30     /* a segment of this many characters is a line of prose */
 #define MERGE_CHARS 8     /* fewer characters than this between two gutters make them one */
 
 struct seg {
@@ -493,15 +494,19 @@ static int try_columns(struct layout *L, size_t *v, size_t n, const double *gx0,
 	min_segs = narrowest < GUTTER_WIDE * h ? NARROW_SEGS : 1;
 	/* v is sorted by x0, so each column is a contiguous run */
 	for (size_t c = 0; c <= ng; c++) {
-		size_t end = start, chars = 0;
+		size_t end = start, chars = 0, prose = 0;
 		double cx0 = INFINITY, cx1 = -INFINITY;
 		while (end < n && (c == ng || L->s[v[end]].x1 <= gx0[c] + 1e-6)) {
 			chars += L->s[v[end]].nch;
+			prose += L->s[v[end]].nch >= PROSE_LINE ? L->s[v[end]].nch : 0;
 			cx0 = fmin(cx0, L->s[v[end]].x0);
 			cx1 = fmax(cx1, L->s[v[end]].x1);
 			end++;
 		}
-		if (end - start < min_segs || chars < 15 * (end - start) || cx1 - cx0 < 0.15 * (rx1 - rx0))
+		/* running text: 15 characters a segment on average, or most characters in
+		 * lines of prose (a column with a table or a list in it, as JACoW's) */
+		if (end - start < min_segs || (chars < 15 * (end - start) && 2 * prose < chars) ||
+		    cx1 - cx0 < 0.15 * (rx1 - rx0))
 			return 0;
 		start = end;
 	}
