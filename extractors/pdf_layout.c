@@ -476,12 +476,38 @@ static size_t merge_gutters(const struct layout *L, const size_t *v, size_t n, d
 	return ng;
 }
 
+/* Whether segments v[ts, te) (a part that is not running text) stand beside a column
+ * of prose v[ps, pe): that part passes the running-text test, and fewer than half of
+ * its segments share a line (centres within a quarter line height) with the other. */
+static int prose_beside(const struct layout *L, const size_t *v, size_t ts, size_t te, size_t ps,
+                        size_t pe, double h)
+{
+	size_t chars = 0, prose = 0, aligned = 0;
+
+	for (size_t i = ps; i < pe; i++) {
+		chars += L->s[v[i]].nch;
+		prose += L->s[v[i]].nch >= PROSE_LINE ? L->s[v[i]].nch : 0;
+	}
+	if (!(chars >= 15 * (pe - ps) || 2 * prose >= chars))
+		return 0;
+	for (size_t i = ts; i < te; i++) {
+		double c = L->s[v[i]].y0 + L->s[v[i]].y1;
+		for (size_t j = ps; j < pe; j++)
+			if (fabs(L->s[v[j]].y0 + L->s[v[j]].y1 - c) < 0.5 * h) {
+				aligned++;
+				break;
+			}
+	}
+	return 2 * aligned < te - ts;
+}
+
 /* Split at gutters into columns if each looks like running text. */
 static int try_columns(struct layout *L, size_t *v, size_t n, const double *gx0,
                        const double *gx1, size_t ng, double h, int depth, int *done)
 {
 	double rx0 = INFINITY, rx1 = -INFINITY, narrowest = INFINITY;
 	size_t start = 0, min_segs;
+	int nontext = 0;
 
 	*done = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -495,6 +521,7 @@ static int try_columns(struct layout *L, size_t *v, size_t n, const double *gx0,
 	/* v is sorted by x0, so each column is a contiguous run */
 	for (size_t c = 0; c <= ng; c++) {
 		size_t end = start, chars = 0, prose = 0;
+		int text;
 		double cx0 = INFINITY, cx1 = -INFINITY;
 		while (end < n && (c == ng || L->s[v[end]].x1 <= gx0[c] + 1e-6)) {
 			chars += L->s[v[end]].nch;
@@ -505,9 +532,21 @@ static int try_columns(struct layout *L, size_t *v, size_t n, const double *gx0,
 		}
 		/* running text: 15 characters a segment on average, or most characters in
 		 * lines of prose (a column with a table or a list in it, as JACoW's) */
-		if (end - start < min_segs || (chars < 15 * (end - start) && 2 * prose < chars) ||
-		    cx1 - cx0 < 0.15 * (rx1 - rx0))
+		text = chars >= 15 * (end - start) || 2 * prose >= chars;
+		if (end - start < min_segs || cx1 - cx0 < 0.15 * (rx1 - rx0))
 			return 0;
+		if (!text) {
+			/* a table beside a column of prose (aipsamp p.5) is a column too, when
+			 * its rows do not line up with the prose's lines; a table's own columns
+			 * do line up, row by row */
+			size_t ps, pe;
+			if (ng != 1 || nontext++)
+				return 0;
+			ps = c == 0 ? end : 0;
+			pe = c == 0 ? n : start;
+			if (!prose_beside(L, v, start, end, ps, pe, h))
+				return 0;
+		}
 		start = end;
 	}
 	if (start != n)
