@@ -196,6 +196,9 @@ def main():
     ap.add_argument("--copy-after", type=int, default=32, help="copy exercises a step after that")
     ap.add_argument("--gap-from", type=int, default=250, help="step at which position gaps start")
     ap.add_argument("--gap-doubling", type=int, default=12, help="steps per doubling of the gap")
+    ap.add_argument("--init", choices=("ngram", "prev"), default="ngram",
+                    help="ngram: a compiled n-gram induction head (model.init_ngram_induction); "
+                    "prev: previous-token heads only (the first committed reader)")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--init-from", help="start from this checkpoint's weights (a second stage: "
                     "new data, a fresh optimiser and schedule)")
@@ -216,7 +219,10 @@ def main():
     torch.manual_seed(args.seed)
     cfg = Config(**json.loads(args.config))
     model = Reader(cfg)
-    model.init_previous_token_heads()
+    if args.init == "ngram":
+        model.init_ngram_induction()
+    else:
+        model.init_previous_token_heads()
     decay = [p for n, p in model.named_parameters() if p.dim() == 2 and "token_embd" not in n]
     other = [p for n, p in model.named_parameters() if not (p.dim() == 2 and "token_embd" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},

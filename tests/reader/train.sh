@@ -14,11 +14,11 @@ build=${BUILDDIR:-$PWD}
 work=${READER_WORK:-$build/tests/reader-work}
 py=${PYTHON:-/usr/bin/python3}
 seed=${SEED:-1}
-steps=${STEPS:-2000}
+steps=${STEPS:-1500}
 n_train=${N_TRAIN:-12000}
 budget=${BUDGET:-512}      # prefix tokens kept per training sequence, stage 1
 budget2=${BUDGET2:-2048}   # and stage 2
-steps2=${STEPS2:-240}
+steps2=${STEPS2:-120}
 n_train2=${N_TRAIN2:-1800}
 # the shape (tests/reader/model.py's Config and tests/lr-genmodel's flags must agree)
 layers=4 embd=256 heads=4 kv_heads=2 head_dim=64 ff=768 vocab_cut=4080
@@ -38,8 +38,11 @@ if [ ! -f "$work/data/done" ]; then
 		--split train --n "$n_train" --seed "$seed" --budget "$budget" -o "$work/data"
 	touch "$work/data/done"
 fi
+# a compiled n-gram induction head to start from (model.init_ngram_induction), so the
+# copy exercises alone are short and their position gaps reach 131,072 by step 140
 "$py" -u "$top/tests/reader/train.py" --data "$work/data" --out "$work/run" --seed "$seed" \
-	--steps "$steps" --lr 3e-3 --config "$config" --resume
+	--steps "$steps" --lr 2e-3 --copy-steps 150 --gap-from 50 --gap-doubling 8 --init ngram \
+	--config "$config" --resume
 # stage 2: dense windows ($budget2 prefix tokens: a third of the sets whole, the rest
 # with 4 times the filler of stage 1), from stage 1's weights; stage 1 alone read a
 # dense window of a few thousand tokens badly (tests/reader/README.md)
