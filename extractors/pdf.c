@@ -321,8 +321,7 @@ static void strip_bidi_marks(char *t)
 	*o = 0;
 }
 
-/* Characters of t, and of them those of right-to-left scripts (Hebrew, Arabic, Syriac,
- * Thaana, N'Ko and their presentation forms). */
+/* Characters of t, and of them those of right-to-left scripts (lr_is_rtl). */
 static size_t count_rtl(const char *t, size_t *all)
 {
 	size_t n = 0;
@@ -331,7 +330,7 @@ static size_t count_rtl(const char *t, size_t *all)
 	for (const char *p = t; *p; p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);
 		(*all)++;
-		n += (c >= 0x0590 && c <= 0x08ff) || (c >= 0xfb1d && c <= 0xfdff) || (c >= 0xfe70 && c <= 0xfefe);
+		n += lr_is_rtl(c) != 0;
 	}
 	return n;
 }

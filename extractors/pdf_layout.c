@@ -144,21 +144,38 @@ static double word_space(const struct layout *L, size_t a, size_t b, double *tmp
 	return tmp[k / 2];
 }
 
-/* Letters of right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, their
- * presentation forms) among glyphs [a, b), less the other letters: > 0 when they are
- * the most. */
+int lr_is_rtl(uint32_t cp)
+{
+	return (cp >= 0x0590 && cp <= 0x08ff) || (cp >= 0xfb1d && cp <= 0xfdff) || (cp >= 0xfe70 && cp <= 0xfefe);
+}
+
+/* Letters of right-to-left scripts among glyphs [a, b), less the other letters: > 0
+ * when they are the most. */
 static long rtl_letters(const struct lr_glyph *g, size_t a, size_t b)
 {
 	long d = 0;
 
 	for (size_t k = a; k < b; k++) {
-		uint32_t c = g[k].cp;
-		if ((c >= 0x0590 && c <= 0x08ff) || (c >= 0xfb1d && c <= 0xfdff) || (c >= 0xfe70 && c <= 0xfefe))
+		if (lr_is_rtl(g[k].cp))
 			d++;
-		else if (g_unichar_isalpha(c))
+		else if (g_unichar_isalpha(g[k].cp))
 			d--;
 	}
 	return d;
+}
+
+/* Whether segments v[a, b) read as running text: 15 characters a segment on average,
+ * or most characters in lines of prose (a column with a table or a list in it, as
+ * JACoW's). */
+static int running_text(const struct layout *L, const size_t *v, size_t a, size_t b)
+{
+	size_t chars = 0, prose = 0;
+
+	for (size_t i = a; i < b; i++) {
+		chars += L->s[v[i]].nch;
+		prose += L->s[v[i]].nch >= PROSE_LINE ? L->s[v[i]].nch : 0;
+	}
+	return chars >= 15 * (b - a) || 2 * prose >= chars;
 }
 
 static int build_segments(struct layout *L, size_t n)
@@ -482,13 +499,9 @@ static size_t merge_gutters(const struct layout *L, const size_t *v, size_t n, d
 static int prose_beside(const struct layout *L, const size_t *v, size_t ts, size_t te, size_t ps,
                         size_t pe, double h)
 {
-	size_t chars = 0, prose = 0, aligned = 0;
+	size_t aligned = 0;
 
-	for (size_t i = ps; i < pe; i++) {
-		chars += L->s[v[i]].nch;
-		prose += L->s[v[i]].nch >= PROSE_LINE ? L->s[v[i]].nch : 0;
-	}
-	if (!(chars >= 15 * (pe - ps) || 2 * prose >= chars))
+	if (!running_text(L, v, ps, pe))
 		return 0;
 	for (size_t i = ts; i < te; i++) {
 		double c = L->s[v[i]].y0 + L->s[v[i]].y1;
@@ -520,22 +533,16 @@ static int try_columns(struct layout *L, size_t *v, size_t n, const double *gx0,
 	min_segs = narrowest < GUTTER_WIDE * h ? NARROW_SEGS : 1;
 	/* v is sorted by x0, so each column is a contiguous run */
 	for (size_t c = 0; c <= ng; c++) {
-		size_t end = start, chars = 0, prose = 0;
-		int text;
+		size_t end = start;
 		double cx0 = INFINITY, cx1 = -INFINITY;
 		while (end < n && (c == ng || L->s[v[end]].x1 <= gx0[c] + 1e-6)) {
-			chars += L->s[v[end]].nch;
-			prose += L->s[v[end]].nch >= PROSE_LINE ? L->s[v[end]].nch : 0;
 			cx0 = fmin(cx0, L->s[v[end]].x0);
 			cx1 = fmax(cx1, L->s[v[end]].x1);
 			end++;
 		}
-		/* running text: 15 characters a segment on average, or most characters in
-		 * lines of prose (a column with a table or a list in it, as JACoW's) */
-		text = chars >= 15 * (end - start) || 2 * prose >= chars;
 		if (end - start < min_segs || cx1 - cx0 < 0.15 * (rx1 - rx0))
 			return 0;
-		if (!text) {
+		if (!running_text(L, v, start, end)) {
 			/* a table beside a column of prose (aipsamp p.5) is a column too, when
 			 * its rows do not line up with the prose's lines; a table's own columns
 			 * do line up, row by row */

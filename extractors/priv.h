@@ -167,5 +167,8 @@ struct lr_glyph {
 	double x0, y0, x1, y1;
 };
 int lr_layout_page(const struct lr_glyph *g, size_t n, struct lr_sb *b);
+/* Whether cp is a letter of a right-to-left script: Hebrew, Arabic, Syriac, Thaana,
+ * N'Ko, their presentation forms. */
+int lr_is_rtl(uint32_t cp);
 
 #endif
