@@ -120,9 +120,17 @@ static void mm_rows(void *arg, int ith, int nth)
 		int64_t a = r0 > base ? r0 - base : 0, b = r1 - base < w->n_out ? r1 - base : w->n_out;
 		lr_dot_fn dot = j->k->dot[w->type];
 		lr_rows_fn rows = j->k->rows[w->type];
+		lr_gemm_fn gemm = j->k->gemm[w->type];
 
 		if (!j->k->uses_q8[w->type] && j->n_tok >= SGEMM_MIN_TOKENS && a < b) {
 			mm_sgemm(j, pt, a, b, j->tile + ith * j->tile_floats);
+			base += w->n_out;
+			continue;
+		}
+		if (gemm && j->n_tok >= j->k->gemm_min_tokens) {
+			if (a < b)
+				gemm(w->n_in, w->data + (uint64_t)a * w->row_bytes, w->row_bytes, (int)(b - a), j->n_tok,
+				     j->qa, pt->y + a, pt->ldy, j->tile + ith * j->tile_floats);
 			base += w->n_out;
 			continue;
 		}
@@ -294,6 +302,11 @@ int lr_ctx_new(struct lr_ctx **out, const struct lr_model *m, const struct lr_ct
 	c->attn_scratch = alloc_floats((uint64_t)n_threads * lr_attn_scratch_floats(&c->kv,
 	                               hp->n_head / hp->n_head_kv), &bytes);
 	c->tile_floats = SGEMM_ROWS * c->w_max;
+	if (c->k->gemm_scratch) {   /* the tile is also the gemm kernels' scratch */
+		int64_t need = ((int64_t)c->k->gemm_scratch(c->w_max, (int)B) + 63) / 64 * 16;
+		if (need > c->tile_floats)
+			c->tile_floats = need;
+	}
 	c->tile = alloc_floats((uint64_t)n_threads * (uint64_t)c->tile_floats, &bytes);
 	/* quantized activations: per token, w_max codes + w_max/32 scales + w_max/16 sums */
 	qa_row = (uint64_t)c->w_max + (uint64_t)c->w_max / 32 * 4 + (uint64_t)c->w_max / 16 * 2;

@@ -26,11 +26,11 @@ static const uint32_t types[] = {
 };
 
 struct acts {
-	struct lr_q8act q[9];
+	struct lr_q8act q[16];   /* n_tok <= 16 */
 	int8_t *qs;
 	float *d;
 	int16_t *s16;
-	float *f;          /* [9][n] */
+	float *f;          /* [n_tok][n] */
 };
 
 static void acts_make(struct acts *a, int64_t n, int n_tok, float scale, int outliers, int B)
@@ -192,6 +192,62 @@ static void test_rows(const struct lr_kernels *k)
 	}
 }
 
+/* The gemm kernels (prefill with repacked weights): 37 rows (two full panels of 16 and a
+ * remainder) of 13 tokens (a tile of 8, one of 4, one alone) give bit for bit what the
+ * one-row dot gives for each row and token.  Lengths include an odd number of blocks and
+ * fewer than 16. */
+static void test_gemm(const struct lr_kernels *k)
+{
+	enum { R = 37, NT = 13 };
+	static const int64_t lengths[] = { 2048, 2080, 4864, 288 };
+
+	for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+		uint32_t type = types[ti];
+		const struct lr_type_info *info = lr_type_info(type);
+		int same = 1, tested = 0;
+
+		if (!k->gemm[type])
+			continue;
+		for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+			int64_t n = lengths[li];
+			if (n % info->block_size || n % k->uses_q8[type])
+				continue;
+			uint64_t row_bytes = (uint64_t)(n / info->block_size) * info->type_size;
+			uint8_t *w = malloc(row_bytes * R + 64);
+			float *wf = malloc(sizeof(float) * (size_t)n);
+			float *batch = malloc(sizeof(float) * NT * (R + 3)), dot[NT];
+			void *scratch = malloc(k->gemm_scratch(n, NT));
+			struct acts a;
+
+			for (int r = 0; r < R; r++) {
+				for (int64_t i = 0; i < n; i++)
+					wf[i] = tap_frand() * 0.1f * (i % 61 == 0 ? 20.0f : 1.0f) + (r % 3 == 1 ? 0.05f : 0.0f);
+				lr_quant_row(type, wf, w + r * row_bytes, n);
+			}
+			acts_make(&a, n, NT, 1.0f, 1, k->uses_q8[type]);
+			for (int i = 0; i < NT * (R + 3); i++)
+				batch[i] = -1.0f;
+			k->gemm[type](n, w, row_bytes, R, NT, a.q, batch, R + 3, scratch);
+			for (int r = 0; r < R; r++) {
+				k->dot[type](n, w + r * row_bytes, NT, a.q, a.f, n, dot, 1);
+				for (int t = 0; t < NT; t++)
+					same &= memcmp(&dot[t], &batch[t * (R + 3) + r], sizeof(float)) == 0;
+			}
+			for (int t = 0; t < NT; t++)   /* nothing written past the rows */
+				for (int r = R; r < R + 3; r++)
+					same &= batch[t * (R + 3) + r] == -1.0f;
+			tested++;
+			acts_free(&a);
+			free(scratch);
+			free(batch);
+			free(wf);
+			free(w);
+		}
+		tap_ok(tested > 0 && same, "%s %s: gemm of %d rows x %d tokens: bit-identical to the one-row dot",
+		       k->name, info->name, R, NT);
+	}
+}
+
 static void test_quantize(const struct lr_kernels *k)
 {
 	const int64_t n = 4096;
@@ -243,6 +299,7 @@ int main(void)
 		test_quantize(k);
 		test_set(k);
 		test_rows(k);
+		test_gemm(k);
 	}
 	tap_ok(lr_kernels_best() != NULL, "a best kernel set is chosen (%s)", lr_kernels_best()->name);
 	if (!n_sets)

@@ -58,10 +58,21 @@ typedef void (*lr_rows_fn)(int64_t n, const void *w, uint64_t row_bytes, int n_r
                            const struct lr_q8act *acts_q, const float *acts_f, int64_t ld,
                            float *out, int64_t stride);
 
+/* Prefill of n_rows consecutive weight rows (row_bytes apart) times n_tok tokens in one
+ * call, the kernel doing its own blocking (it may repack the weights into scratch):
+ * out[t * stride + r], bit for bit what dot and rows give. */
+typedef void (*lr_gemm_fn)(int64_t n, const void *w, uint64_t row_bytes, int n_rows, int n_tok,
+                           const struct lr_q8act *acts_q, float *out, int64_t stride, void *scratch);
+
 struct lr_kernels {
 	const char *name;                       /* "scalar", "avx2", "avx512" */
 	lr_dot_fn dot[LR_TYPE_COUNT];           /* NULL for types we do not compute with */
 	lr_rows_fn rows[LR_TYPE_COUNT];         /* NULL: call dot row by row */
+	lr_gemm_fn gemm[LR_TYPE_COUNT];         /* NULL: rows; else used for gemm_min_tokens
+	                                           tokens or more */
+	int gemm_min_tokens;
+	size_t (*gemm_scratch)(int64_t n, int n_tok);   /* bytes of scratch gemm needs for
+	                                                   rows of n values, n_tok tokens */
 	int uses_q8[LR_TYPE_COUNT];             /* 0: wants acts_f; 32 or 256: acts_q with
 	                                           that activation block size */
 	void (*quantize_act)(const float *x, int64_t n, int B, const struct lr_q8act *a);

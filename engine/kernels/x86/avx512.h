@@ -43,6 +43,30 @@ INLINE float f16(uint16_t h) { return _cvtsh_ss(h); }
 		rows_##name(n, w, 0, 1, n_tok, aq, af, ld, out, stride);                                   \
 	}
 
+/* avx512_legacy.c: q4_0, q4_1, q5_0, q5_1, q8_0 and iq4_nl (lr_dot_fn, lr_rows_fn and
+ * lr_gemm_fn, kernels.h) */
+#define LR_AVX512_QUANT(name)                                                                  \
+	void lr_avx512_dot_##name(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,  \
+	                          const float *af, int64_t ld, float *out, int64_t stride);        \
+	void lr_avx512_rows_##name(int64_t n, const void *w, uint64_t row_bytes, int n_rows,       \
+	                           int n_tok, const struct lr_q8act *aq, const float *af,          \
+	                           int64_t ld, float *out, int64_t stride);                        \
+	void lr_avx512_gemm_##name(int64_t n, const void *w, uint64_t row_bytes, int n_rows,       \
+	                           int n_tok, const struct lr_q8act *aq, float *out, int64_t stride, \
+	                           void *scratch);
+LR_AVX512_QUANT(q4_0)
+LR_AVX512_QUANT(q4_1)
+LR_AVX512_QUANT(q5_0)
+LR_AVX512_QUANT(q5_1)
+LR_AVX512_QUANT(q8_0)
+LR_AVX512_QUANT(iq4_nl)
+size_t lr_avx512_legacy_scratch(int64_t n, int n_tok);
+/* avx512_kquant.c: q4_K, q5_K and q6_K, the same three */
+LR_AVX512_QUANT(q4_K)
+LR_AVX512_QUANT(q5_K)
+LR_AVX512_QUANT(q6_K)
+size_t lr_avx512_kquant_scratch(int64_t n, int n_tok);
+
 /* avx512_lowbit.c: q2_K, q3_K and iq4_xs (lr_dot_fn and lr_rows_fn, kernels.h) */
 void lr_avx512_dot_q2_K(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
                         const float *af, int64_t ld, float *out, int64_t stride);
