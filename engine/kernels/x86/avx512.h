@@ -12,6 +12,7 @@
 
 #define INLINE static inline __attribute__((always_inline))
 #define NT_MAX 8
+#define PREFETCH 4096   /* bytes ahead that decode prefetches the weights it streams */
 
 INLINE float f16(uint16_t h) { return _cvtsh_ss(h); }
 

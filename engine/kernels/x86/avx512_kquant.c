@@ -110,6 +110,9 @@ INLINE void kq_tile(int64_t n, const uint8_t *row, const struct lr_q8act *aq, fl
 		float d, dmin = 0;
 		__m512i iacc[NT_MAX];
 
+		const int sbytes = kind == K_Q6 ? sizeof(block_q6_K) : kind == K_Q5 ? sizeof(block_q5_K) : sizeof(block_q4_K);
+		for (int k = 0; k < sbytes; k += 64)   /* as avx512_legacy.c's decode does */
+			_mm_prefetch((const char *)row + sbytes * i + PREFETCH + k, _MM_HINT_T0);
 		if (kind == K_Q6) {
 			b6 = (const block_q6_K *)row + i;
 			d = f16(b6->d);

@@ -153,7 +153,11 @@ INLINE __m512i block_sums(const __m512i v[8])
 	return pair_sums(pair_sums(x0, x1), pair_sums(x2, x3));
 }
 
-/* One row, one token: y as defined at the top. */
+/* One row, one token: y as defined at the top.  Decode streams the weights once, and
+ * the hardware prefetcher alone left it at 45-60% of the memory bound on the 2-core
+ * Xeon (loads of the nibbles were the hot spots); prefetching 4 KB ahead (into the next
+ * rows) reaches 90-95%: Q4_0 24 -> 41 tok/s, Q8_0 14 -> 23 (1, 2, 8 and 16 KB: 32, 37,
+ * 40, 38 tok/s). */
 INLINE float row_decode(const uint8_t *row, int64_t nb, const struct lr_q8act *aq, const int kind)
 {
 	const int off = code_off(kind), sh = off == 8 ? 3 : off == 16 ? 4 : 7;
@@ -165,6 +169,9 @@ INLINE float row_decode(const uint8_t *row, int64_t nb, const struct lr_q8act *a
 		const __mmask16 live = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
 		const int8_t *qs = aq->qs + 32 * b0;
 		__m512i v[8];
+
+		for (int k = 0; k < 16 * block_bytes(kind); k += 64)
+			_mm_prefetch((const char *)row + block_bytes(kind) * b0 + PREFETCH + k, _MM_HINT_T0);
 
 		if (left >= 16) {
 #pragma GCC unroll 8
