@@ -26,7 +26,7 @@ static const uint32_t types[] = {
 };
 
 struct acts {
-	struct lr_q8act q[16];   /* n_tok <= 16 */
+	struct lr_q8act q[40];   /* n_tok <= 40 */
 	int8_t *qs;
 	float *d;
 	int16_t *s16;
@@ -193,14 +193,21 @@ static void test_rows(const struct lr_kernels *k)
 }
 
 /* The gemm kernels (prefill with repacked weights): 37 rows (two full panels of 16 and a
- * remainder) of 13 tokens (a tile of 8, one of 4, one alone) give bit for bit what the
- * one-row dot gives for each row and token.  Lengths include an odd number of blocks and
- * fewer than 16. */
+ * remainder) of 37 tokens (two AMX tiles of 16 where the CPU has AMX, then VNNI tiles of
+ * 4 and 1; else VNNI tiles of 8, 4 and 1) give bit for bit what the one-row dot gives
+ * for each row and token.  Lengths include an odd number of blocks and fewer than 16. */
+#if defined(__x86_64__)
+int lr_avx512_amx(void);
+#endif
 static void test_gemm(const struct lr_kernels *k)
 {
-	enum { R = 37, NT = 13 };
+	enum { R = 37, NT = 37 };
 	static const int64_t lengths[] = { 2048, 2080, 4864, 288 };
 
+#if defined(__x86_64__)
+	if (strcmp(k->name, "avx512") == 0)
+		tap_diag("avx512 gemm: AMX %s", lr_avx512_amx() ? "in use for tiles of 16 tokens" : "not available");
+#endif
 	for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
 		uint32_t type = types[ti];
 		const struct lr_type_info *info = lr_type_info(type);

@@ -62,6 +62,7 @@ LR_AVX512_QUANT(q5_1)
 LR_AVX512_QUANT(q8_0)
 LR_AVX512_QUANT(iq4_nl)
 size_t lr_avx512_legacy_scratch(int64_t n, int n_tok);
+int lr_avx512_amx(void);   /* whether prefill uses AMX (avx512_legacy.c) */
 /* avx512_kquant.c: q4_K, q5_K and q6_K, the same three */
 LR_AVX512_QUANT(q4_K)
 LR_AVX512_QUANT(q5_K)

@@ -24,8 +24,13 @@
  * panel is packed once for all of the call's tokens (llama.cpp repacks q4_0 at load
  * instead; packing per call costs no memory and no load time, and under 5% here). */
 #if defined(__x86_64__)
-#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,amx-tile,amx-int8")
+#include <cpuid.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "engine/fp16.h"
 #include "engine/kernels/x86/avx512.h"
@@ -223,8 +228,10 @@ INLINE void legacy_rows(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_r
  * scales as floats, then (q4_1, q5_1) their minimums. */
 INLINE int64_t panel_block_bytes(const int kind) { return 512 + 64 + (has_min(kind) ? 64 : 0); }
 
-/* Rows [0, nr) of w into the panel; rows nr..15 are zero. */
-INLINE void pack_panel(const uint8_t *w, uint64_t row_bytes, int nr, int64_t nb, uint8_t *pan, const int kind)
+/* Rows [0, nr) of w into the panel; rows nr..15 are zero.  SIGNED: the codes c = u - off
+ * (every legacy code fits int8), for AMX's signed dot; else u. */
+INLINE void pack_panel(const uint8_t *w, uint64_t row_bytes, int nr, int64_t nb, uint8_t *pan, const int SIGNED,
+                       const int kind)
 {
 	const int64_t pb = panel_block_bytes(kind);
 	const int bb = block_bytes(kind);
@@ -234,9 +241,12 @@ INLINE void pack_panel(const uint8_t *w, uint64_t row_bytes, int nr, int64_t nb,
 		for (int64_t i = 0; i < nb; i += 2) {
 			const int pair = i + 2 <= nb;
 			uint32_t g[16];
-			if (r < nr)
-				_mm512_storeu_si512((void *)g, codes_u(row, i, pair, kind));
-			else
+			if (r < nr) {
+				__m512i u = codes_u(row, i, pair, kind);
+				if (SIGNED)
+					u = _mm512_sub_epi8(u, _mm512_set1_epi8((char)code_off(kind)));
+				_mm512_storeu_si512((void *)g, u);
+			} else
 				memset(g, 0, sizeof g);
 			for (int h = 0; h < 1 + pair; h++) {
 				uint8_t *blk = pan + (i + h) * pb;
@@ -310,10 +320,144 @@ INLINE void panel_tile(const uint8_t *pan, int64_t nb, const struct lr_q8act *aq
 	}
 }
 
-/* Scratch: the panel, res, toff and tf for every token. */
+/* ------------------------------------------------------------------ prefill with AMX */
+
+/* Where the CPU has AMX (Intel Xeon since Sapphire Rapids) and Linux grants its tile
+ * state (arch_prctl ARCH_REQ_XCOMP_PERM), one TDPBSSD makes the block sums of 16 tokens
+ * x 16 rows (8,192 products; the panel's 512 code bytes are exactly its second operand,
+ * 8 rows of 16 rows' 4-code groups, so the panel is packed with signed codes), and the
+ * same float epilogue as above turns them into acc.  The int32 sums are exact, so the
+ * results are those of the VNNI path and of decode, bit for bit.  LONGREAD_AMX=0 turns
+ * it off (to compare). */
+static int amx_ok;
+static pthread_once_t amx_once = PTHREAD_ONCE_INIT;
+
+static void amx_probe(void)
+{
+	unsigned a, b, c, d;
+	const char *env = getenv("LONGREAD_AMX");
+
+	if (env && strcmp(env, "0") == 0)
+		return;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 24)) || !(d & (1u << 25)))
+		return;   /* AMX-TILE, AMX-INT8 */
+	amx_ok = syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XTILEDATA */) == 0;
+}
+
+int lr_avx512_amx(void)
+{
+	pthread_once(&amx_once, amx_probe);
+	return amx_ok;
+}
+
+struct tilecfg {
+	uint8_t palette, start_row, reserved[14];
+	uint16_t colsb[16];
+	uint8_t rows[16];
+};
+
+/* tmm0, tmm1: sums (16 tokens x 16 rows of int32); tmm2, tmm3: 16 tokens' 32 activation
+ * codes of a block; tmm4, tmm5: the panel's block (8 groups x 16 rows x 4 codes) */
+static void amx_config(void)
+{
+	struct tilecfg cfg;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.palette = 1;
+	for (int i = 0; i < 2; i++) {
+		cfg.rows[i] = 16; cfg.colsb[i] = 64;
+		cfg.rows[2 + i] = 16; cfg.colsb[2 + i] = 32;
+		cfg.rows[4 + i] = 8; cfg.colsb[4 + i] = 64;
+	}
+	/* not _tile_loadconfig: GCC 12's names only 8 bytes of the config as read, so the
+	 * stores to the rest may be dropped as dead */
+	__asm__ volatile("ldtilecfg %0" :: "m"(cfg));
+}
+
+/* 16 tokens (activation codes astride bytes apart) over a panel of signed codes: first
+ * every block's sums into sums ([nb][16 tokens][16 rows] int32), two blocks in flight
+ * (tmm0/tmm1 the sums, tmm2/tmm3 the activations, tmm4/tmm5 the weights), then the
+ * float epilogue residue by residue.  (One block at a time, with the epilogue between,
+ * left AMX waiting: 1.2x the VNNI tiles instead of 2x.) */
+INLINE void amx_tile(const uint8_t *pan, int64_t nb, const struct lr_q8act *aq, int64_t astride, int nr,
+                     float *out, int64_t stride, const float *tf, __m512 *res, int32_t *sums, const int kind)
+{
+	const int64_t pb = panel_block_bytes(kind);
+	int64_t b = 0;
+
+	for (; b + 2 <= nb; b += 2) {
+		_tile_loadd(2, aq[0].qs + 32 * b, astride);
+		_tile_loadd(4, pan + b * pb, 64);
+		_tile_zero(0);
+		_tile_loadd(3, aq[0].qs + 32 * (b + 1), astride);
+		_tile_loadd(5, pan + (b + 1) * pb, 64);
+		_tile_zero(1);
+		_tile_dpbssd(0, 2, 4);
+		_tile_dpbssd(1, 3, 5);
+		_tile_stored(0, sums + 256 * b, 64);
+		_tile_stored(1, sums + 256 * (b + 1), 64);
+	}
+	if (b < nb) {
+		_tile_loadd(2, aq[0].qs + 32 * b, astride);
+		_tile_loadd(4, pan + b * pb, 64);
+		_tile_zero(0);
+		_tile_dpbssd(0, 2, 4);
+		_tile_stored(0, sums + 256 * b, 64);
+	}
+	for (int l = 0; l < 16; l++) {
+		__m512 acc[16];
+#pragma GCC unroll 16
+		for (int t = 0; t < 16; t++)
+			acc[t] = _mm512_setzero_ps();
+		for (b = l; b < nb; b += 16) {
+			const uint8_t *pk = pan + b * pb;
+			const int32_t *cs = sums + 256 * b;
+			const __m512 dw = _mm512_load_ps((const float *)(pk + 512));
+#pragma GCC unroll 16
+			for (int t = 0; t < 16; t++) {
+				const __m512 da = _mm512_set1_ps(aq[t].d[b]);
+				acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512((const void *)(cs + 16 * t))),
+				                         _mm512_mul_ps(dw, da), acc[t]);
+				if (has_min(kind))
+					acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(tf[t * nb + b]),
+					                         _mm512_mul_ps(_mm512_load_ps((const float *)(pk + 576)), da), acc[t]);
+			}
+		}
+#pragma GCC unroll 16
+		for (int t = 0; t < 16; t++)
+			res[16 * t + l] = acc[t];
+	}
+	const __mmask16 keep = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
+	for (int t = 0; t < 16; t++) {
+		const __m512 *q = res + 16 * t;
+		__m512 h8[8], h4[4], h2[2];
+		for (int i = 0; i < 8; i++)
+			h8[i] = _mm512_add_ps(q[i], q[i + 8]);
+		for (int i = 0; i < 4; i++)
+			h4[i] = _mm512_add_ps(h8[i], h8[i + 4]);
+		for (int i = 0; i < 2; i++)
+			h2[i] = _mm512_add_ps(h4[i], h4[i + 2]);
+		_mm512_mask_storeu_ps(out + t * stride, keep, _mm512_add_ps(h2[0], h2[1]));
+	}
+}
+
+/* The token count AMX takes (a multiple of 16), or 0: it needs the tokens' activation
+ * codes at one stride, as the forward pass lays them out. */
+static int amx_tokens(const struct lr_q8act *aq, int n_tok)
+{
+	if (n_tok < 16 || !lr_avx512_amx())
+		return 0;
+	int64_t st = aq[1].qs - aq[0].qs;
+	for (int t = 2; t < n_tok; t++)
+		if (aq[t].qs - aq[t - 1].qs != st)
+			return 0;
+	return n_tok / 16 * 16;
+}
+
+/* Scratch: the panel, res (16 tokens), the AMX sums, toff and tf for every token. */
 size_t lr_avx512_legacy_scratch(int64_t n, int n_tok)
 {
-	return (size_t)(n / 32) * (640 + 8 * (size_t)n_tok) + sizeof(__m512) * 16 * GEMM_NT + 64;
+	return (size_t)(n / 32) * (640 + 1024 + 8 * (size_t)n_tok) + sizeof(__m512) * 16 * 16 + 64;
 }
 
 INLINE void legacy_gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows, int n_tok,
@@ -323,8 +467,10 @@ INLINE void legacy_gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_r
 	const int off = code_off(kind);
 	uint8_t *pan = (uint8_t *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
 	__m512 *res = (__m512 *)(pan + nb * panel_block_bytes(kind));
-	int32_t *toff = (int32_t *)(res + 16 * GEMM_NT);
+	int32_t *sums = (int32_t *)(res + 16 * 16);
+	int32_t *toff = sums + 256 * nb;
 	float *tf = (float *)(toff + nb * n_tok);
+	const int n_amx = amx_tokens(aq, n_tok);
 
 	for (int t = 0; t < n_tok; t++)
 		for (int64_t b = 0; b < nb; b++) {
@@ -335,8 +481,18 @@ INLINE void legacy_gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_r
 		}
 	for (int r0 = 0; r0 < n_rows; r0 += PANEL_ROWS) {
 		int nr = n_rows - r0 < PANEL_ROWS ? n_rows - r0 : PANEL_ROWS;
-		pack_panel(w + (uint64_t)r0 * row_bytes, row_bytes, nr, nb, pan, kind);
+		pack_panel(w + (uint64_t)r0 * row_bytes, row_bytes, nr, nb, pan, n_amx > 0, kind);
 		int t = 0;
+		if (n_amx) {
+			__asm__ volatile("" ::: "memory");   /* the panel is written before the tile loads */
+			amx_config();
+			for (; t < n_amx; t += 16)
+				amx_tile(pan, nb, aq + t, aq[1].qs - aq[0].qs, nr, out + t * stride + r0, stride, tf + t * nb,
+				         res, sums, kind);
+			_tile_release();
+			if (t < n_tok)   /* the rest by VNNI, which wants the unsigned codes */
+				pack_panel(w + (uint64_t)r0 * row_bytes, row_bytes, nr, nb, pan, 0, kind);
+		}
 		for (; t + 8 <= n_tok; t += 8)
 			panel_tile(pan, nb, aq + t, nr, out + t * stride + r0, stride, toff + t * nb, tf + t * nb, res, 8, kind);
 		for (; t + 4 <= n_tok; t += 4)
