@@ -63,6 +63,8 @@ LR_AVX512_QUANT(q8_0)
 LR_AVX512_QUANT(iq4_nl)
 size_t lr_avx512_legacy_scratch(int64_t n, int n_tok);
 int lr_avx512_amx(void);   /* whether prefill uses AMX (avx512_legacy.c) */
+void lr_avx512_amx_config(void);   /* tmm0-1 sums 16x16 int32, tmm2-3 16x32 codes, tmm4-5 8x64 */
+int lr_avx512_amx_tokens(const struct lr_q8act *aq, int n_tok);   /* tokens AMX takes (x16) */
 /* avx512_kquant.c: q4_K, q5_K and q6_K, the same three */
 LR_AVX512_QUANT(q4_K)
 LR_AVX512_QUANT(q5_K)

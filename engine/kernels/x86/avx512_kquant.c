@@ -21,7 +21,7 @@
  * one row's sub-block sum; times the sub-block scale (vpmulld) into S; M from the
  * minimums as int16 pairs against the activation sums (vpdpwssd). */
 #if defined(__x86_64__)
-#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,amx-tile,amx-int8")
 #include <math.h>
 #include <string.h>
 
@@ -358,10 +358,77 @@ INLINE void panel_tile(const uint8_t *pan, int64_t nsb, const struct lr_q8act *a
 	}
 }
 
-/* Scratch: the panel (at most 5,696 bytes a super-block), res, tp for every token. */
+/* q4_K and q5_K with AMX (see avx512_legacy.c): one TDPBSSD per sub-block of 32 makes the
+ * sums of 16 tokens x 16 rows (the panel's codes, 0..31, are valid signed codes as
+ * they are), all of a panel's first, two in flight; then S and M per super-block from
+ * them as above, bit for bit. */
+INLINE void amx_tile(const uint8_t *pan, int64_t nsb, const struct lr_q8act *aq, int64_t astride, int nr,
+                     float *out, int64_t stride, const int32_t *tp, __m512 *res, int32_t *sums, const int kind)
+{
+	const int64_t pb = p_bytes(kind), nj = 8 * nsb;
+
+	for (int64_t q = 0; q < nj; q += 2) {   /* q = 8 i + j: sub-block j of super-block i */
+		const uint8_t *pk = pan + (q / 8) * pb + 512 * (q % 8);
+		_tile_loadd(2, aq[0].qs + 32 * q, astride);
+		_tile_loadd(4, pk, 64);
+		_tile_zero(0);
+		_tile_loadd(3, aq[0].qs + 32 * (q + 1), astride);
+		_tile_loadd(5, pk + 512, 64);
+		_tile_zero(1);
+		_tile_dpbssd(0, 2, 4);
+		_tile_dpbssd(1, 3, 5);
+		_tile_stored(0, sums + 256 * q, 64);
+		_tile_stored(1, sums + 256 * (q + 1), 64);
+	}
+	for (int l = 0; l < 16; l++) {
+		__m512 acc[16];
+#pragma GCC unroll 16
+		for (int t = 0; t < 16; t++)
+			acc[t] = _mm512_setzero_ps();
+		for (int64_t i = l; i < nsb; i += 16) {
+			const uint8_t *pk = pan + i * pb;
+			const int32_t *cs = sums + 256 * 8 * i;
+			const __m512 d = _mm512_load_ps((const float *)(pk + p_d(kind)));
+			const __m512 ndmin = _mm512_load_ps((const float *)(pk + p_d(kind) + 64));
+#pragma GCC unroll 4
+			for (int t = 0; t < 16; t++) {
+				__m512i S = _mm512_setzero_si512(), M = _mm512_setzero_si512();
+#pragma GCC unroll 8
+				for (int j = 0; j < 8; j++)
+					S = _mm512_add_epi32(S, _mm512_mullo_epi32(_mm512_load_si512((const void *)(cs + 256 * j + 16 * t)),
+					                                           _mm512_load_si512((const void *)(pk + P_SC + 64 * j))));
+#pragma GCC unroll 4
+				for (int k = 0; k < 4; k++)
+					M = _mm512_dpwssd_epi32(M, _mm512_load_si512((const void *)(pk + p_pairs(kind) + 64 * k)),
+					                        _mm512_set1_epi32(tp[(t * nsb + i) * 4 + k]));
+				const __m512 da = _mm512_set1_ps(aq[t].d[i]);
+				acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(S), _mm512_mul_ps(d, da), acc[t]);
+				acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(M), _mm512_mul_ps(ndmin, da), acc[t]);
+			}
+		}
+#pragma GCC unroll 16
+		for (int t = 0; t < 16; t++)
+			res[16 * t + l] = acc[t];
+	}
+	const __mmask16 keep = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
+	for (int t = 0; t < 16; t++) {
+		const __m512 *q = res + 16 * t;
+		__m512 h8[8], h4[4], h2[2];
+		for (int i = 0; i < 8; i++)
+			h8[i] = _mm512_add_ps(q[i], q[i + 8]);
+		for (int i = 0; i < 4; i++)
+			h4[i] = _mm512_add_ps(h8[i], h8[i + 4]);
+		for (int i = 0; i < 2; i++)
+			h2[i] = _mm512_add_ps(h4[i], h4[i + 2]);
+		_mm512_mask_storeu_ps(out + t * stride, keep, _mm512_add_ps(h2[0], h2[1]));
+	}
+}
+
+/* Scratch: the panel (at most 5,696 bytes a super-block), res (16 tokens), the AMX sums
+ * (8 KB a super-block), tp for every token. */
 size_t lr_avx512_kquant_scratch(int64_t n, int n_tok)
 {
-	return (size_t)(n / 256) * (5696 + 16 * (size_t)n_tok) + sizeof(__m512) * 16 * GEMM_NT + 64;
+	return (size_t)(n / 256) * (5696 + 8192 + 16 * (size_t)n_tok) + sizeof(__m512) * 16 * 16 + 64;
 }
 
 INLINE void kq_gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows, int n_tok,
@@ -370,7 +437,9 @@ INLINE void kq_gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows,
 	const int64_t nsb = n / 256;
 	uint8_t *pan = (uint8_t *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
 	__m512 *res = (__m512 *)(pan + nsb * p_bytes(kind));
-	int32_t *tp = (int32_t *)(res + 16 * GEMM_NT);
+	int32_t *sums = (int32_t *)(res + 16 * 16);
+	int32_t *tp = sums + 256 * 8 * nsb;
+	const int n_amx = kind == K_Q6 ? 0 : lr_avx512_amx_tokens(aq, n_tok);
 
 	if (kind != K_Q6)
 		for (int t = 0; t < n_tok; t++)
@@ -384,6 +453,14 @@ INLINE void kq_gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows,
 		int nr = n_rows - r0 < PANEL_ROWS ? n_rows - r0 : PANEL_ROWS;
 		pack_panel(w + (uint64_t)r0 * row_bytes, row_bytes, nr, nsb, pan, kind);
 		int t = 0;
+		if (n_amx) {
+			__asm__ volatile("" ::: "memory");   /* the panel is written before the tile loads */
+			lr_avx512_amx_config();
+			for (; t < n_amx; t += 16)
+				amx_tile(pan, nsb, aq + t, aq[1].qs - aq[0].qs, nr, out + t * stride + r0, stride, tp + t * nsb * 4,
+				         res, sums, kind);
+			_tile_release();
+		}
 		for (; t + 8 <= n_tok; t += 8)
 			panel_tile(pan, nsb, aq + t, nr, out + t * stride + r0, stride, tp + t * nsb * 4, res, 8, kind);
 		for (; t + 4 <= n_tok; t += 4)

@@ -358,7 +358,7 @@ struct tilecfg {
 
 /* tmm0, tmm1: sums (16 tokens x 16 rows of int32); tmm2, tmm3: 16 tokens' 32 activation
  * codes of a block; tmm4, tmm5: the panel's block (8 groups x 16 rows x 4 codes) */
-static void amx_config(void)
+void lr_avx512_amx_config(void)
 {
 	struct tilecfg cfg;
 
@@ -443,7 +443,7 @@ INLINE void amx_tile(const uint8_t *pan, int64_t nb, const struct lr_q8act *aq, 
 
 /* The token count AMX takes (a multiple of 16), or 0: it needs the tokens' activation
  * codes at one stride, as the forward pass lays them out. */
-static int amx_tokens(const struct lr_q8act *aq, int n_tok)
+int lr_avx512_amx_tokens(const struct lr_q8act *aq, int n_tok)
 {
 	if (n_tok < 16 || !lr_avx512_amx())
 		return 0;
@@ -470,7 +470,7 @@ INLINE void legacy_gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_r
 	int32_t *sums = (int32_t *)(res + 16 * 16);
 	int32_t *toff = sums + 256 * nb;
 	float *tf = (float *)(toff + nb * n_tok);
-	const int n_amx = amx_tokens(aq, n_tok);
+	const int n_amx = lr_avx512_amx_tokens(aq, n_tok);
 
 	for (int t = 0; t < n_tok; t++)
 		for (int64_t b = 0; b < nb; b++) {
@@ -485,7 +485,7 @@ INLINE void legacy_gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_r
 		int t = 0;
 		if (n_amx) {
 			__asm__ volatile("" ::: "memory");   /* the panel is written before the tile loads */
-			amx_config();
+			lr_avx512_amx_config();
 			for (; t < n_amx; t += 16)
 				amx_tile(pan, nb, aq + t, aq[1].qs - aq[0].qs, nr, out + t * stride + r0, stride, tf + t * nb,
 				         res, sums, kind);
