@@ -16,6 +16,38 @@
 
 INLINE float f16(uint16_t h) { return _cvtsh_ss(h); }
 
+/* r[i] dword j -> r[j] dword i (a 16 x 16 transpose of 32-bit elements): pairs of dwords,
+ * then of qwords within 128-bit lanes, then the 4 x 4 transpose of the lanes.  The gemm
+ * panels are made with it (each 4-code group of 16 rows side by side). */
+INLINE void transpose16_epi32(__m512i r[16])
+{
+	__m512i t[16];
+
+	for (int i = 0; i < 8; i++) {
+		t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+		t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+	}
+	/* u[4 g + c], 128-bit lane q: rows 4g..4g+3, element 4q + c */
+	for (int g = 0; g < 4; g++) {
+		r[4 * g] = _mm512_unpacklo_epi64(t[4 * g], t[4 * g + 2]);
+		r[4 * g + 1] = _mm512_unpackhi_epi64(t[4 * g], t[4 * g + 2]);
+		r[4 * g + 2] = _mm512_unpacklo_epi64(t[4 * g + 1], t[4 * g + 3]);
+		r[4 * g + 3] = _mm512_unpackhi_epi64(t[4 * g + 1], t[4 * g + 3]);
+	}
+	for (int c = 0; c < 4; c++) {
+		__m512i v0 = _mm512_shuffle_i32x4(r[c], r[4 + c], _MM_SHUFFLE(1, 0, 1, 0));
+		__m512i v1 = _mm512_shuffle_i32x4(r[c], r[4 + c], _MM_SHUFFLE(3, 2, 3, 2));
+		__m512i v2 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], _MM_SHUFFLE(1, 0, 1, 0));
+		__m512i v3 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], _MM_SHUFFLE(3, 2, 3, 2));
+		t[c] = _mm512_shuffle_i32x4(v0, v2, _MM_SHUFFLE(2, 0, 2, 0));        /* element c */
+		t[4 + c] = _mm512_shuffle_i32x4(v0, v2, _MM_SHUFFLE(3, 1, 3, 1));    /* 4 + c */
+		t[8 + c] = _mm512_shuffle_i32x4(v1, v3, _MM_SHUFFLE(2, 0, 2, 0));    /* 8 + c */
+		t[12 + c] = _mm512_shuffle_i32x4(v1, v3, _MM_SHUFFLE(3, 1, 3, 1));   /* 12 + c */
+	}
+	for (int i = 0; i < 16; i++)
+		r[i] = t[i];
+}
+
 /* rows_NAME and dot_NAME for a type of 256-value super-blocks from its tile function
  * TILE(n, w, row_bytes, NR, aq, out, stride, NT, ...): one row at a time, 8 tokens per
  * unpacked super-block (pairs of rows x 4 tokens measured 15% slower: unpacking, not

@@ -205,16 +205,17 @@ INLINE void pack_panel(const uint8_t *w, uint64_t row_bytes, int nr, int64_t nsb
 {
 	const int64_t pb = p_bytes(kind);
 
-	for (int r = 0; r < PANEL_ROWS; r++) {
-		const uint8_t *row = w + (uint64_t)r * row_bytes;
-		for (int64_t i = 0; i < nsb; i++) {
-			uint8_t *blk = pan + i * pb;
-			int32_t *scv = (int32_t *)(blk + P_SC);
-			int16_t *pairs = (int16_t *)(blk + p_pairs(kind));
-			float *dv = (float *)(blk + p_d(kind));
-			uint32_t g[64];
+	for (int64_t i = 0; i < nsb; i++) {
+		uint8_t *blk = pan + i * pb;
+		int32_t *scv = (int32_t *)(blk + P_SC);
+		int16_t *pairs = (int16_t *)(blk + p_pairs(kind));
+		float *dv = (float *)(blk + p_d(kind));
+		__m512i g[4][16];   /* chunk c of row r */
+		for (int r = 0; r < PANEL_ROWS; r++) {
+			const uint8_t *row = w + (uint64_t)r * row_bytes;
 			if (r >= nr) {
-				memset(g, 0, sizeof g);
+				for (int c = 0; c < 4; c++)
+					g[c][r] = _mm512_setzero_si512();
 				for (int j = 0; j < (kind == K_Q6 ? 16 : 8); j++)
 					scv[16 * j + r] = 0;
 				for (int k = 0; k < (kind == K_Q6 ? 8 : 4); k++)
@@ -225,7 +226,7 @@ INLINE void pack_panel(const uint8_t *w, uint64_t row_bytes, int nr, int64_t nsb
 			} else if (kind == K_Q6) {
 				const block_q6_K *b = (const block_q6_K *)row + i;
 				for (int c = 0; c < 4; c++)
-					_mm512_storeu_si512((void *)(g + 16 * c), q6_chunk(b, c));
+					g[c][r] = q6_chunk(b, c);
 				for (int j = 0; j < 16; j++)
 					scv[16 * j + r] = b->scales[j];
 				for (int k = 0; k < 8; k++) {
@@ -250,7 +251,7 @@ INLINE void pack_panel(const uint8_t *w, uint64_t row_bytes, int nr, int64_t nsb
 					d = b->d; dmin = b->dmin;
 				}
 				for (int c = 0; c < 4; c++)
-					_mm512_storeu_si512((void *)(g + 16 * c), k45_chunk(qs, qh, c, kind == K_Q5));
+					g[c][r] = k45_chunk(qs, qh, c, kind == K_Q5);
 				for (int j = 0; j < 8; j++)
 					scv[16 * j + r] = sc[j];
 				for (int k = 0; k < 4; k++) {
@@ -260,8 +261,11 @@ INLINE void pack_panel(const uint8_t *w, uint64_t row_bytes, int nr, int64_t nsb
 				dv[r] = f16(d);
 				dv[16 + r] = -f16(dmin);
 			}
-			for (int k = 0; k < 64; k++)
-				memcpy(blk + 64 * k + 4 * r, &g[k], 4);
+		}
+		for (int c = 0; c < 4; c++) {   /* code dword 16 c + k of the 16 rows */
+			transpose16_epi32(g[c]);
+			for (int k = 0; k < 16; k++)
+				_mm512_store_si512((void *)(blk + 64 * (16 * c + k)), g[c][k]);
 		}
 	}
 }
