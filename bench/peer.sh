@@ -7,7 +7,8 @@
 #
 # The peer: $LLAMA_BENCH (a built llama-bench), or one built here from a llama.cpp
 # source snapshot at $LLAMA_CPP_SRC (CPU, Release, native; into
-# $LONGREAD_BENCH_DIR/llama.cpp-build, once; about 10 minutes on 2 cores).  Neither:
+# $LONGREAD_BENCH_DIR/llama.cpp-build, once; about 10 minutes on 2 cores; LLAMA_CPP_REV
+# names its commit when the snapshot has no .git).  Neither:
 # only our own figures.  Env: TYPES (default Q8_0 Q4_0 Q4_K_M), THREADS (2), ROUNDS (3),
 # PP (512), TG (32), PP_LONG (4096: prefill with the q8 cache against llama.cpp's q8_0
 # cache with flash attention; 0 skips it).
@@ -114,6 +115,8 @@ for type in $TYPES; do
 	fi
 done
 if [ -n "$peer" ]; then
+	# the build's own commit, or (a build from a snapshot without .git) LLAMA_CPP_REV
 	"$peer" -m "$dir/1b-${TYPES%% *}.gguf" -t "$threads" -p 8 -n 0 -r 1 -o csv 2>/dev/null |
-		awk -F, 'NR == 2 { gsub(/"/, ""); print "\nllama.cpp build " $1 " (" $2 "), " $5 }'
+		awk -F, -v rev="${LLAMA_CPP_REV:-}" 'NR == 2 { gsub(/"/, ""); if ($1 == "unknown" && rev != "") $1 = rev
+			print "\nllama.cpp build " $1 ", backend " $5 }'
 fi
