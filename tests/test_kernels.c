@@ -137,6 +137,26 @@ static void test_set(const struct lr_kernels *k)
 	}
 }
 
+/* R random rows of n values quantized to type (row_bytes apart; the caller frees); every
+ * 61st value 20 times larger, and with shift every third row moved by +0.05 (so types
+ * with a minimum meet rows that are not centred). */
+static uint8_t *rows_make(uint32_t type, int64_t n, int R, int shift, uint64_t *row_bytes)
+{
+	const struct lr_type_info *info = lr_type_info(type);
+	float *wf = malloc(sizeof(float) * (size_t)n);
+	uint8_t *w;
+
+	*row_bytes = (uint64_t)(n / info->block_size) * info->type_size;
+	w = malloc(*row_bytes * R + 64);
+	for (int r = 0; r < R; r++) {
+		for (int64_t i = 0; i < n; i++)
+			wf[i] = tap_frand() * 0.1f * (i % 61 == 0 ? 20.0f : 1.0f) + (shift && r % 3 == 1 ? 0.05f : 0.0f);
+		lr_quant_row(type, wf, w + r * *row_bytes, n);
+	}
+	free(wf);
+	return w;
+}
+
 /* The multi-row kernels: 5 rows (a pair and a remainder for kernels that pair rows) of
  * 9 tokens each give bit for bit what the one-row dot gives, and so does each token
  * alone (decode has its own path for some types: it must not change a result, or a
@@ -158,17 +178,11 @@ static void test_rows(const struct lr_kernels *k)
 			int64_t n = lengths[li];
 			if (n % info->block_size || n % k->uses_q8[type])
 				continue;
-			uint64_t row_bytes = (uint64_t)(n / info->block_size) * info->type_size;
-			uint8_t *w = malloc(row_bytes * R + 64);
-			float *wf = malloc(sizeof(float) * (size_t)n);
+			uint64_t row_bytes;
+			uint8_t *w = rows_make(type, n, R, 0, &row_bytes);
 			float batch[NT * R], one[R], dot[NT];
 			struct acts a;
 
-			for (int r = 0; r < R; r++) {
-				for (int64_t i = 0; i < n; i++)
-					wf[i] = tap_frand() * 0.1f * (i % 61 == 0 ? 20.0f : 1.0f);
-				lr_quant_row(type, wf, w + r * row_bytes, n);
-			}
 			acts_make(&a, n, NT, 1.0f, 1, k->uses_q8[type]);
 			k->rows[type](n, w, row_bytes, R, NT, a.q, a.f, n, batch, R);
 			for (int r = 0; r < R; r++) {
@@ -182,7 +196,6 @@ static void test_rows(const struct lr_kernels *k)
 			}
 			tested++;
 			acts_free(&a);
-			free(wf);
 			free(w);
 		}
 		tap_ok(tested > 0 && same_dot, "%s %s: %d rows of %d tokens: bit-identical to the one-row dot",
@@ -219,18 +232,12 @@ static void test_gemm(const struct lr_kernels *k)
 			int64_t n = lengths[li];
 			if (n % info->block_size || n % k->uses_q8[type])
 				continue;
-			uint64_t row_bytes = (uint64_t)(n / info->block_size) * info->type_size;
-			uint8_t *w = malloc(row_bytes * R + 64);
-			float *wf = malloc(sizeof(float) * (size_t)n);
+			uint64_t row_bytes;
+			uint8_t *w = rows_make(type, n, R, 1, &row_bytes);
 			float *batch = malloc(sizeof(float) * NT * (R + 3)), dot[NT];
 			void *scratch = malloc(k->gemm_scratch(n, NT));
 			struct acts a;
 
-			for (int r = 0; r < R; r++) {
-				for (int64_t i = 0; i < n; i++)
-					wf[i] = tap_frand() * 0.1f * (i % 61 == 0 ? 20.0f : 1.0f) + (r % 3 == 1 ? 0.05f : 0.0f);
-				lr_quant_row(type, wf, w + r * row_bytes, n);
-			}
 			acts_make(&a, n, NT, 1.0f, 1, k->uses_q8[type]);
 			for (int i = 0; i < NT * (R + 3); i++)
 				batch[i] = -1.0f;
@@ -247,7 +254,6 @@ static void test_gemm(const struct lr_kernels *k)
 			acts_free(&a);
 			free(scratch);
 			free(batch);
-			free(wf);
 			free(w);
 		}
 		tap_ok(tested > 0 && same, "%s %s: gemm of %d rows x %d tokens: bit-identical to the one-row dot",

@@ -16,6 +16,36 @@
 
 INLINE float f16(uint16_t h) { return _cvtsh_ss(h); }
 
+/* The halving tree of 16 lanes that the quantized kernels end a row with:
+ * ((v0 + v8) + (v4 + v12)) + ((v2 + v10) + (v6 + v14)) + the odd lanes likewise. */
+INLINE float tree16(__m512 v)
+{
+	__m256 h8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+	__m128 h4 = _mm_add_ps(_mm256_castps256_ps128(h8), _mm256_extractf128_ps(h8, 1));
+	__m128 h2 = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
+
+	return _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
+}
+
+/* The same tree over 16 vectors, lane by lane: res[16 t + l] holds lane-wise (one lane a
+ * weight row) acc[l] of token t; out[t * stride + r] for the nr rows. */
+INLINE void tree16_store(const __m512 *res, int NT, int nr, float *out, int64_t stride)
+{
+	const __mmask16 keep = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
+
+	for (int t = 0; t < NT; t++) {
+		const __m512 *q = res + 16 * t;
+		__m512 h8[8], h4[4], h2[2];
+		for (int i = 0; i < 8; i++)
+			h8[i] = _mm512_add_ps(q[i], q[i + 8]);
+		for (int i = 0; i < 4; i++)
+			h4[i] = _mm512_add_ps(h8[i], h8[i + 4]);
+		for (int i = 0; i < 2; i++)
+			h2[i] = _mm512_add_ps(h4[i], h4[i + 2]);
+		_mm512_mask_storeu_ps(out + t * stride, keep, _mm512_add_ps(h2[0], h2[1]));
+	}
+}
+
 /* r[i] dword j -> r[j] dword i (a 16 x 16 transpose of 32-bit elements): pairs of dwords,
  * then of qwords within 128-bit lanes, then the 4 x 4 transpose of the lanes.  The gemm
  * panels are made with it (each 4-code group of 16 rows side by side). */
@@ -102,6 +132,28 @@ LR_AVX512_QUANT(q4_K)
 LR_AVX512_QUANT(q5_K)
 LR_AVX512_QUANT(q6_K)
 size_t lr_avx512_kquant_scratch(int64_t n, int n_tok);
+
+/* lr_avx512_dot_NAME, _rows_NAME and _gemm_NAME of a type from its ROWS(n, w, row_bytes,
+ * n_rows, n_tok, aq, out, stride, KIND) and GEMM(..., out, stride, scratch, KIND) */
+#define LR_AVX512_QUANT_DEFS(name, ROWS, GEMM, KIND)                                             \
+	void lr_avx512_dot_##name(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,   \
+	                          const float *af, int64_t ld, float *out, int64_t stride)          \
+	{                                                                                            \
+		(void)af; (void)ld;                                                                      \
+		ROWS(n, w, 0, 1, n_tok, aq, out, stride, KIND);                                          \
+	}                                                                                            \
+	void lr_avx512_rows_##name(int64_t n, const void *w, uint64_t row_bytes, int n_rows, int n_tok, \
+	                           const struct lr_q8act *aq, const float *af, int64_t ld, float *out, \
+	                           int64_t stride)                                                   \
+	{                                                                                            \
+		(void)af; (void)ld;                                                                      \
+		ROWS(n, w, row_bytes, n_rows, n_tok, aq, out, stride, KIND);                             \
+	}                                                                                            \
+	void lr_avx512_gemm_##name(int64_t n, const void *w, uint64_t row_bytes, int n_rows, int n_tok, \
+	                           const struct lr_q8act *aq, float *out, int64_t stride, void *scratch) \
+	{                                                                                            \
+		GEMM(n, w, row_bytes, n_rows, n_tok, aq, out, stride, scratch, KIND);                    \
+	}
 
 /* avx512_lowbit.c: q2_K, q3_K and iq4_xs (lr_dot_fn and lr_rows_fn, kernels.h) */
 void lr_avx512_dot_q2_K(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,

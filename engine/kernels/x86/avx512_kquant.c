@@ -81,15 +81,6 @@ INLINE __m512i q6_chunk(const block_q6_K *b, int c)
 	return _mm512_or_si512(lo, _mm512_slli_epi16(_mm512_and_si512(hz, m2), 4));
 }
 
-INLINE float tree16(__m512 v)
-{
-	__m256 h8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-	__m128 h4 = _mm_add_ps(_mm256_castps256_ps128(h8), _mm256_extractf128_ps(h8, 1));
-	__m128 h2 = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
-
-	return _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
-}
-
 /* ------------------------------------------------------------------ decode */
 
 /* One row times NT tokens (1, 4 or 8), each unpacked super-block shared by the tokens. */
@@ -348,18 +339,7 @@ INLINE void panel_tile(const uint8_t *pan, int64_t nsb, const struct lr_q8act *a
 		for (int t = 0; t < NT; t++)
 			res[16 * t + l] = acc[t];
 	}
-	const __mmask16 keep = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
-	for (int t = 0; t < NT; t++) {
-		const __m512 *q = res + 16 * t;
-		__m512 h8[8], h4[4], h2[2];
-		for (int i = 0; i < 8; i++)
-			h8[i] = _mm512_add_ps(q[i], q[i + 8]);
-		for (int i = 0; i < 4; i++)
-			h4[i] = _mm512_add_ps(h8[i], h8[i + 4]);
-		for (int i = 0; i < 2; i++)
-			h2[i] = _mm512_add_ps(h4[i], h4[i + 2]);
-		_mm512_mask_storeu_ps(out + t * stride, keep, _mm512_add_ps(h2[0], h2[1]));
-	}
+	tree16_store(res, NT, nr, out, stride);
 }
 
 /* q4_K and q5_K with AMX (see avx512_legacy.c): one TDPBSSD per sub-block of 32 makes the
@@ -414,18 +394,7 @@ INLINE void amx_tile(const uint8_t *pan, int64_t nsb, const struct lr_q8act *aq,
 		for (int t = 0; t < 16; t++)
 			res[16 * t + l] = acc[t];
 	}
-	const __mmask16 keep = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
-	for (int t = 0; t < 16; t++) {
-		const __m512 *q = res + 16 * t;
-		__m512 h8[8], h4[4], h2[2];
-		for (int i = 0; i < 8; i++)
-			h8[i] = _mm512_add_ps(q[i], q[i + 8]);
-		for (int i = 0; i < 4; i++)
-			h4[i] = _mm512_add_ps(h8[i], h8[i + 4]);
-		for (int i = 0; i < 2; i++)
-			h2[i] = _mm512_add_ps(h4[i], h4[i + 2]);
-		_mm512_mask_storeu_ps(out + t * stride, keep, _mm512_add_ps(h2[0], h2[1]));
-	}
+	tree16_store(res, 16, nr, out, stride);
 }
 
 /* Scratch: the panel (at most 5,696 bytes a super-block), res (16 tokens), the AMX sums
@@ -474,25 +443,7 @@ INLINE void kq_gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows,
 	}
 }
 
-#define KQ(name, KIND)                                                                           \
-	void lr_avx512_dot_##name(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,   \
-	                          const float *af, int64_t ld, float *out, int64_t stride)          \
-	{                                                                                            \
-		(void)af; (void)ld;                                                                      \
-		kq_rows(n, w, 0, 1, n_tok, aq, out, stride, KIND);                                       \
-	}                                                                                            \
-	void lr_avx512_rows_##name(int64_t n, const void *w, uint64_t row_bytes, int n_rows, int n_tok, \
-	                           const struct lr_q8act *aq, const float *af, int64_t ld, float *out, \
-	                           int64_t stride)                                                   \
-	{                                                                                            \
-		(void)af; (void)ld;                                                                      \
-		kq_rows(n, w, row_bytes, n_rows, n_tok, aq, out, stride, KIND);                          \
-	}                                                                                            \
-	void lr_avx512_gemm_##name(int64_t n, const void *w, uint64_t row_bytes, int n_rows, int n_tok, \
-	                           const struct lr_q8act *aq, float *out, int64_t stride, void *scratch) \
-	{                                                                                            \
-		kq_gemm(n, w, row_bytes, n_rows, n_tok, aq, out, stride, scratch, KIND);                 \
-	}
+#define KQ(name, KIND) LR_AVX512_QUANT_DEFS(name, kq_rows, kq_gemm, KIND)
 KQ(q4_K, K_Q4)
 KQ(q5_K, K_Q5)
 KQ(q6_K, K_Q6)

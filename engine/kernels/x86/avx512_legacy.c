@@ -127,16 +127,6 @@ INLINE __m512 block_halves(const uint8_t *row, int64_t i, __mmask16 live, int of
 	return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
 }
 
-/* The halving tree of the 16 lanes (the arithmetic above) */
-INLINE float tree16(__m512 v)
-{
-	__m256 h8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-	__m128 h4 = _mm_add_ps(_mm256_castps256_ps128(h8), _mm256_extractf128_ps(h8, 1));
-	__m128 h2 = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
-
-	return _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
-}
-
 /* ------------------------------------------------------------------ decode */
 
 /* Pairs of adjacent int32 lanes of x then of y, summed: [x0+x1, x2+x3, ..., y14+y15] */
@@ -316,18 +306,7 @@ INLINE void panel_tile(const uint8_t *pan, int64_t nb, const struct lr_q8act *aq
 		for (int t = 0; t < NT; t++)
 			res[16 * t + l] = acc[t];
 	}
-	const __mmask16 keep = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
-	for (int t = 0; t < NT; t++) {
-		const __m512 *q = res + 16 * t;
-		__m512 h8[8], h4[4], h2[2];
-		for (int i = 0; i < 8; i++)
-			h8[i] = _mm512_add_ps(q[i], q[i + 8]);
-		for (int i = 0; i < 4; i++)
-			h4[i] = _mm512_add_ps(h8[i], h8[i + 4]);
-		for (int i = 0; i < 2; i++)
-			h2[i] = _mm512_add_ps(h4[i], h4[i + 2]);
-		_mm512_mask_storeu_ps(out + t * stride, keep, _mm512_add_ps(h2[0], h2[1]));
-	}
+	tree16_store(res, NT, nr, out, stride);
 }
 
 /* ------------------------------------------------------------------ prefill with AMX */
@@ -439,18 +418,7 @@ INLINE void amx_tile(const uint8_t *pan, int64_t nb, const struct lr_q8act *aq, 
 			}
 		}
 	}
-	const __mmask16 keep = nr >= 16 ? 0xffff : (__mmask16)((1u << nr) - 1);
-	for (int t = 0; t < 16; t++) {
-		const __m512 *q = res + 16 * t;
-		__m512 h8[8], h4[4], h2[2];
-		for (int i = 0; i < 8; i++)
-			h8[i] = _mm512_add_ps(q[i], q[i + 8]);
-		for (int i = 0; i < 4; i++)
-			h4[i] = _mm512_add_ps(h8[i], h8[i + 4]);
-		for (int i = 0; i < 2; i++)
-			h2[i] = _mm512_add_ps(h4[i], h4[i + 2]);
-		_mm512_mask_storeu_ps(out + t * stride, keep, _mm512_add_ps(h2[0], h2[1]));
-	}
+	tree16_store(res, 16, nr, out, stride);
 }
 
 /* The token count AMX takes (a multiple of 16), or 0: it needs the tokens' activation
@@ -514,25 +482,7 @@ INLINE void legacy_gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_r
 	}
 }
 
-#define LEGACY(name, KIND)                                                                       \
-	void lr_avx512_dot_##name(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,   \
-	                          const float *af, int64_t ld, float *out, int64_t stride)          \
-	{                                                                                            \
-		(void)af; (void)ld;                                                                      \
-		legacy_rows(n, w, 0, 1, n_tok, aq, out, stride, KIND);                                   \
-	}                                                                                            \
-	void lr_avx512_rows_##name(int64_t n, const void *w, uint64_t row_bytes, int n_rows, int n_tok, \
-	                           const struct lr_q8act *aq, const float *af, int64_t ld, float *out, \
-	                           int64_t stride)                                                   \
-	{                                                                                            \
-		(void)af; (void)ld;                                                                      \
-		legacy_rows(n, w, row_bytes, n_rows, n_tok, aq, out, stride, KIND);                      \
-	}                                                                                            \
-	void lr_avx512_gemm_##name(int64_t n, const void *w, uint64_t row_bytes, int n_rows, int n_tok, \
-	                           const struct lr_q8act *aq, float *out, int64_t stride, void *scratch) \
-	{                                                                                            \
-		legacy_gemm(n, w, row_bytes, n_rows, n_tok, aq, out, stride, scratch, KIND);             \
-	}
+#define LEGACY(name, KIND) LR_AVX512_QUANT_DEFS(name, legacy_rows, legacy_gemm, KIND)
 LEGACY(q4_0, L_Q4_0)
 LEGACY(q4_1, L_Q4_1)
 LEGACY(q5_0, L_Q5_0)
