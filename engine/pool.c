@@ -36,11 +36,6 @@ struct lr_pool {
 	int sleepers;                   /* workers waiting on wake (under mu) */
 };
 
-struct worker {
-	struct lr_pool *p;
-	int ith;
-};
-
 /* Claim and run parts of job g until none is left (or a later job has begun). */
 static void run_parts(struct lr_pool *p, unsigned g)
 {
@@ -61,11 +56,9 @@ static void run_parts(struct lr_pool *p, unsigned g)
 
 static void *worker_main(void *arg)
 {
-	struct worker w = *(struct worker *)arg;
-	struct lr_pool *p = w.p;
+	struct lr_pool *p = arg;   /* a worker has no part of its own: it claims them */
 	unsigned seen = 0;
 
-	free(arg);
 	for (;;) {
 		unsigned g;
 		int spins = 0;
@@ -129,18 +122,8 @@ int lr_pool_new(struct lr_pool **out, int n_threads, struct lr_err *err)
 		return lr_errf(err, LR_ENOMEM, "out of memory");
 	}
 	for (int i = 1; i < n_threads; i++) {
-		struct worker *w = malloc(sizeof *w);
-		int rc;
-		if (!w) {
-			p->n = i;
-			lr_pool_free(p);
-			return lr_errf(err, LR_ENOMEM, "out of memory");
-		}
-		w->p = p;
-		w->ith = i;
-		rc = pthread_create(&p->threads[i - 1], NULL, worker_main, w);
+		int rc = pthread_create(&p->threads[i - 1], NULL, worker_main, p);
 		if (rc) {
-			free(w);
 			p->n = i;
 			lr_pool_free(p);
 			return lr_errf_sys(err, rc, "cannot start worker thread %d", i);

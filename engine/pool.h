@@ -3,9 +3,9 @@
  * lr_pool_run runs fn(arg, ith, nth) for ith = 0..nth-1 in parallel and returns when all
  * are done.  Each part goes to whichever thread claims it first, the caller included, so
  * a worker kept off its core by another process does not stall the job; a part never
- * runs on two threads at once, so per-ith scratch stays private.  Workers spin briefly between jobs (a decode step issues ~10 jobs
- * per layer, too many for a sleep/wake each) and then sleep on a condition variable,
- * so an idle pool costs nothing. */
+ * runs on two threads at once, so per-ith scratch stays private.  Workers spin briefly
+ * between jobs (a decode step issues ~10 jobs per layer, too many for a sleep/wake each)
+ * and then sleep on a condition variable, so an idle pool costs nothing. */
 #ifndef LR_POOL_H
 #define LR_POOL_H
 

@@ -43,9 +43,8 @@ INLINE void float_tile(int64_t n, const void *w, const float *x, int64_t ld, flo
 	for (int t = 0; t < NT; t++)
 		acc[t][0] = acc[t][1] = _mm512_setzero_ps();
 	for (; i + 32 <= n; i += 32) {
-		const int es = type == LR_TYPE_F32 ? 4 : 2;   /* prefetch as the quantized decode does */
-		for (int k = 0; k < 32 * es; k += 64)
-			_mm_prefetch((const char *)w + es * i + PREFETCH + k, _MM_HINT_T0);
+		const int es = type == LR_TYPE_F32 ? 4 : 2;
+		prefetch_ahead((const char *)w + es * i, 32 * es);
 		__m512 w0 = load16(w, i, type), w1 = load16(w, i + 16, type);
 		#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++) {

@@ -92,6 +92,8 @@ INLINE void kq_tile(int64_t n, const uint8_t *row, const struct lr_q8act *aq, fl
 	const __m128i rep8hi = _mm_setr_epi8(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
 	float acc[NT_MAX][16] __attribute__((aligned(64)));
 
+	const int sbytes = kind == K_Q6 ? sizeof(block_q6_K) : kind == K_Q5 ? sizeof(block_q5_K) : sizeof(block_q4_K);
+
 	memset(acc, 0, sizeof acc);
 	for (int64_t i = 0; i < n / 256; i++) {
 		const uint8_t *qs = NULL;
@@ -101,9 +103,7 @@ INLINE void kq_tile(int64_t n, const uint8_t *row, const struct lr_q8act *aq, fl
 		float d, dmin = 0;
 		__m512i iacc[NT_MAX];
 
-		const int sbytes = kind == K_Q6 ? sizeof(block_q6_K) : kind == K_Q5 ? sizeof(block_q5_K) : sizeof(block_q4_K);
-		for (int k = 0; k < sbytes; k += 64)   /* as avx512_legacy.c's decode does */
-			_mm_prefetch((const char *)row + sbytes * i + PREFETCH + k, _MM_HINT_T0);
+		prefetch_ahead(row + sbytes * i, sbytes);
 		if (kind == K_Q6) {
 			b6 = (const block_q6_K *)row + i;
 			d = f16(b6->d);
@@ -260,8 +260,6 @@ INLINE void pack_panel(const uint8_t *w, uint64_t row_bytes, int nr, int64_t nsb
 		}
 	}
 }
-
-typedef int32_t __attribute__((may_alias, aligned(1))) i32_un;
 
 /* NT tokens over the panel; tp[t][i][k] (q4/q5): the activation sums of sub-blocks 2k
  * and 2k + 1 as an int16 pair (q6 reads its pairs straight from s16). */
@@ -422,17 +420,17 @@ INLINE void kq_gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows,
 					uint16_t lo = (uint16_t)(s[0] + s[1]), hi = (uint16_t)(s[2] + s[3]);
 					tp[(t * nsb + i) * 4 + k] = (int32_t)((uint32_t)lo | (uint32_t)hi << 16);
 				}
+	if (n_amx)
+		lr_avx512_amx_config();
 	for (int r0 = 0; r0 < n_rows; r0 += PANEL_ROWS) {
 		int nr = n_rows - r0 < PANEL_ROWS ? n_rows - r0 : PANEL_ROWS;
 		pack_panel(w + (uint64_t)r0 * row_bytes, row_bytes, nr, nsb, pan, kind);
 		int t = 0;
 		if (n_amx) {
 			__asm__ volatile("" ::: "memory");   /* the panel is written before the tile loads */
-			lr_avx512_amx_config();
 			for (; t < n_amx; t += 16)
 				amx_tile(pan, nsb, aq + t, aq[1].qs - aq[0].qs, nr, out + t * stride + r0, stride, tp + t * nsb * 4,
 				         res, sums, kind);
-			_tile_release();
 		}
 		for (; t + 8 <= n_tok; t += 8)
 			panel_tile(pan, nsb, aq + t, nr, out + t * stride + r0, stride, tp + t * nsb * 4, res, 8, kind);
@@ -441,6 +439,8 @@ INLINE void kq_gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows,
 		for (; t < n_tok; t++)
 			panel_tile(pan, nsb, aq + t, nr, out + t * stride + r0, stride, tp + t * nsb * 4, res, 1, kind);
 	}
+	if (n_amx)
+		_tile_release();
 }
 
 #define KQ(name, KIND) LR_AVX512_QUANT_DEFS(name, kq_rows, kq_gemm, KIND)

@@ -148,11 +148,7 @@ INLINE __m512i block_sums(const __m512i v[8])
 	return pair_sums(pair_sums(x0, x1), pair_sums(x2, x3));
 }
 
-/* One row, one token: y as defined at the top.  Decode streams the weights once, and
- * the hardware prefetcher alone left it at 45-60% of the memory bound on the 2-core
- * Xeon (loads of the nibbles were the hot spots); prefetching 4 KB ahead (into the next
- * rows) reaches 90-95%: Q4_0 24 -> 41 tok/s, Q8_0 14 -> 23 (1, 2, 8 and 16 KB: 32, 37,
- * 40, 38 tok/s). */
+/* One row, one token: y as defined at the top. */
 INLINE float row_decode(const uint8_t *row, int64_t nb, const struct lr_q8act *aq, const int kind)
 {
 	const int off = code_off(kind), sh = off == 8 ? 3 : off == 16 ? 4 : 7;
@@ -165,9 +161,7 @@ INLINE float row_decode(const uint8_t *row, int64_t nb, const struct lr_q8act *a
 		const int8_t *qs = aq->qs + 32 * b0;
 		__m512i v[8];
 
-		for (int k = 0; k < 16 * block_bytes(kind); k += 64)
-			_mm_prefetch((const char *)row + block_bytes(kind) * b0 + PREFETCH + k, _MM_HINT_T0);
-
+		prefetch_ahead(row + block_bytes(kind) * b0, 16 * block_bytes(kind));
 		if (left >= 16) {
 #pragma GCC unroll 8
 			for (int p = 0; p < 8; p++)
@@ -268,8 +262,6 @@ INLINE void pack_panel(const uint8_t *w, uint64_t row_bytes, int nr, int64_t nb,
 /* NT tokens over the panel: out[t * stride + r] for r < nr.  toff[t][b] = -off * t_b
  * (the int32 start of the block's dot) and, for q4_1 and q5_1, tf[t][b] = t_b, rows of
  * nb; acc[b % 16] lives in res[t][b % 16] between the residues' passes. */
-typedef int32_t __attribute__((may_alias, aligned(1))) i32_un;
-
 INLINE void panel_tile(const uint8_t *pan, int64_t nb, const struct lr_q8act *aq, int nr, float *out,
                        int64_t stride, const int32_t *toff, const float *tf, __m512 *res, const int NT,
                        const int kind)
@@ -452,24 +444,25 @@ INLINE void legacy_gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_r
 	float *tf = (float *)(toff + nb * n_tok);
 	const int n_amx = lr_avx512_amx_tokens(aq, n_tok);
 
-	for (int t = 0; t < n_tok; t++)
+	for (int t = 0; t < n_tok; t++)   /* toff for the VNNI tiles only: AMX starts from 0 */
 		for (int64_t b = 0; b < nb; b++) {
 			int sum = aq[t].s16[2 * b] + aq[t].s16[2 * b + 1];
-			toff[t * nb + b] = -off * sum;
+			if (t >= n_amx)
+				toff[t * nb + b] = -off * sum;
 			if (has_min(kind))
 				tf[t * nb + b] = (float)sum;
 		}
+	if (n_amx)
+		lr_avx512_amx_config();
 	for (int r0 = 0; r0 < n_rows; r0 += PANEL_ROWS) {
 		int nr = n_rows - r0 < PANEL_ROWS ? n_rows - r0 : PANEL_ROWS;
 		pack_panel(w + (uint64_t)r0 * row_bytes, row_bytes, nr, nb, pan, n_amx > 0, kind);
 		int t = 0;
 		if (n_amx) {
 			__asm__ volatile("" ::: "memory");   /* the panel is written before the tile loads */
-			lr_avx512_amx_config();
 			for (; t < n_amx; t += 16)
 				amx_tile(pan, nb, aq + t, aq[1].qs - aq[0].qs, nr, out + t * stride + r0, stride, tf + t * nb,
 				         res, sums, kind);
-			_tile_release();
 			if (t < n_tok)   /* the rest by VNNI, which wants the unsigned codes */
 				pack_panel(w + (uint64_t)r0 * row_bytes, row_bytes, nr, nb, pan, 0, kind);
 		}
@@ -480,6 +473,8 @@ INLINE void legacy_gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_r
 		for (; t < n_tok; t++)
 			panel_tile(pan, nb, aq + t, nr, out + t * stride + r0, stride, toff + t * nb, tf + t * nb, res, 1, kind);
 	}
+	if (n_amx)
+		_tile_release();
 }
 
 #define LEGACY(name, KIND) LR_AVX512_QUANT_DEFS(name, legacy_rows, legacy_gemm, KIND)

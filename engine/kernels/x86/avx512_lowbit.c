@@ -73,8 +73,7 @@ INLINE void k23_tile(int64_t n, const uint8_t *w, uint64_t row_bytes, const int 
 		for (int r = 0; r < NR; r++) {
 			const uint8_t *row = w + (uint64_t)r * row_bytes;
 			const int sbytes = q3 ? sizeof(block_q3_K) : sizeof(block_q2_K);
-			for (int k = 0; k < sbytes; k += 64)   /* as avx512_legacy.c's decode does */
-				_mm_prefetch((const char *)row + sbytes * i + PREFETCH + k, _MM_HINT_T0);
+			prefetch_ahead(row + sbytes * i, sbytes);
 			if (q3) {
 				const block_q3_K *b = (const block_q3_K *)row + i;
 				d[r] = f16(b->d); dmin[r] = 0; qs[r] = b->qs;
@@ -176,8 +175,7 @@ INLINE void iq4_xs_tile(int64_t n, const uint8_t *w, uint64_t row_bytes, const i
 		for (int r = 0; r < NR; r++) {
 			uint32_t sl;
 			b[r] = (const block_iq4_xs *)(w + (uint64_t)r * row_bytes) + i;
-			for (int k = 0; k < (int)sizeof(block_iq4_xs); k += 64)
-				_mm_prefetch((const char *)b[r] + PREFETCH + k, _MM_HINT_T0);
+			prefetch_ahead(b[r], sizeof(block_iq4_xs));
 			d[r] = f16(b[r]->d);
 			memcpy(&sl, b[r]->scales_l, 4);
 			/* low 4 bits: sub-block 2k in byte k's low nibble, 2k + 1 in its high one;
