@@ -303,7 +303,14 @@ static void strip_bidi_marks(char *t)
 	for (const char *p = t; *p;) {
 		gunichar c = g_utf8_get_char(p);
 		const char *q = g_utf8_next_char(p);
-		if (c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
+		if (c == (gunichar)LOST_SPACE) {
+			/* the PDF's own U+0001 (a math font's glyph without Unicode, as TeX's
+			 * radical sign): another control, which the layout drops as well, so it
+			 * is not taken for a lost space (a box too few: the page fell back to
+			 * poppler's plain text, columns spliced; elsarticle 5p p.3) */
+			*o++ = '\x1a';
+			run++;
+		} else if (c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
 			/* (a pair around each letter is a page drawn letter by letter: no words) */
 			if (prev == 0x202c && last_run > 1 && (c == 0x202a || c == 0x202b || c == 0x202d || c == 0x202e))
 				*o++ = LOST_SPACE;
