@@ -170,5 +170,12 @@ int lr_layout_page(const struct lr_glyph *g, size_t n, struct lr_sb *b);
 /* Whether cp is a letter of a right-to-left script: Hebrew, Arabic, Syriac, Thaana,
  * N'Ko, their presentation forms. */
 int lr_is_rtl(uint32_t cp);
+/* Glyphs g[0..n) with the lines whose right-to-left letters poppler left alone (each in
+ * embedding marks of its own, alone[k] set: glyphs it could not make words of, drawn
+ * one by one or leftwards, kept in drawing order with misplaced spaces), and the lines
+ * all of whose glyphs are marked, rebuilt from the page: ordered by position, spaces
+ * from the gaps, in logical order.  out has room for 2n glyphs.  @return the count,
+ * 0 only when out of memory (or n is 0). */
+size_t lr_rtl_lines(const struct lr_glyph *g, size_t n, const unsigned char *alone, struct lr_glyph *out);
 
 #endif

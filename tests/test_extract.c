@@ -435,6 +435,28 @@ static void pdf_columns(void)
 		lr_doclist_free(l);
 	}
 
+	/* Hebrew drawn leftwards, glyph by glyph (XeTeX's bidi, texlive's hvarabic manual):
+	 * poppler makes no words of it, wraps each letter in marks of its own, puts the
+	 * spaces after the next word's first letter, and each top corner's selection
+	 * loses lines (the English heading read backwards from the other corner) */
+	{
+		const struct lr_problem *pr;
+		char path[1024];
+		snprintf(path, sizeof path, "%s/tests/fixtures/rtl-logical.pdf", srcdir());
+		l = extract(NULL, path, NULL);
+		d = l->v[0];
+		tap_ok(strstr(d->text, "Hebrew drawn in logical order, right to left\n\n"
+		                       "שורה ראשונה בסדר לוגי\nשורה שנייה עם המספר 2024 בתוכה\n") != NULL,
+		       "rtl-logical: the heading, then each line in logical order, spaces where the page has them");
+		pr = find_problem(d, LR_PROB_DAMAGED);
+		/* the third line, "שורה שלישית ואחרונה", is in no glyph selection: noted */
+		tap_ok(pr && pr->count == 17 && strstr(pr->detail, "page 1: 17 letters"),
+		       "rtl-logical: the line no glyph selection has is noted with its 17 letters");
+		if (!strstr(d->text, "שורה ראשונה בסדר לוגי"))
+			tap_diag("got: %s", d->text);
+		lr_doclist_free(l);
+	}
+
 	/* a tight gutter (0.75 line heights) that poppler's own order interleaves */
 	{
 		char path[1024];
