@@ -44,6 +44,7 @@
 #define MAX_DEPTH 48
 #define PROSE_LINE 30     /* a segment of this many characters is a line of prose */
 #define MERGE_CHARS 8     /* fewer characters than this between two gutters make them one */
+#define MAXG 8            /* gutters a region is split at, at most */
 #define SPACE_GAP 0.15    /* a gap of this many glyph heights between letters is a word space */
 
 struct seg {
@@ -410,9 +411,32 @@ static size_t find_gutters(const struct layout *L, const size_t *v, size_t n,
 
 static int cut(struct layout *L, size_t *v, size_t n, int depth, int new_region);
 
+/* Sets skip[i] for the segments of v[0..n) that are a lone mark: fewer than MERGE_CHARS
+ * characters with no other segment beside them (a page number, a footnote mark), not
+ * a short word or a CJK line's piece, which have neighbours on their row.  @return
+ * how many. */
+static size_t lone_marks(const struct layout *L, const size_t *v, size_t n, unsigned char *skip)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct seg *q = &L->s[v[i]];
+		double c = q->y0 + q->y1;
+		skip[i] = q->nch < MERGE_CHARS;
+		for (size_t j = 0; j < n && skip[i]; j++)
+			if (j != i && 2 * L->s[v[j]].y0 < c && c < 2 * L->s[v[j]].y1)
+				skip[i] = 0;
+		k += skip[i];
+	}
+	return k;
+}
+
 /* The least covered x range in the middle 60% of the region, when few segments cover
  * it (<= BLOCKED of them) and at least 3 segments lie wholly on each side: a column
- * gutter that full-width lines interrupt.  @return 1 with [*gx0, *gx1) set. */
+ * gutter that full-width lines interrupt.  Lone marks do not count (lone_marks;
+ * quantumarticle p.1: the page number in the gutter left
+ * gaps of 6 and 7 points either side, too narrow, and the page was read line by line
+ * across its columns).  @return 1 with [*gx0, *gx1) set. */
 static int blocked_gutter(const struct layout *L, const size_t *v, size_t n, double rx0,
                           double rx1, double minw, double *gx0, double *gx1)
 {
@@ -421,19 +445,24 @@ static int blocked_gutter(const struct layout *L, const size_t *v, size_t n, dou
 	double width = rx1 - rx0, scale;
 	size_t bins, lo, hi, best_len = 0, best_at = 0, left = 0, right = 0;
 	int m = INT32_MAX;
+	unsigned char *skip;
 
-	if (width <= 0 || n < 6)
+	if (width <= 0 || n < 6 || !(skip = malloc(n)))
 		return 0;
+	lone_marks(L, v, n, skip);
 	bins = width < MAX_BINS ? (size_t)width + 1 : MAX_BINS;
 	scale = (double)bins / width;
 	for (size_t i = 0; i < n; i++) {
 		const struct seg *s = &L->s[v[i]];
 		size_t a = (size_t)((s->x0 - rx0) * scale), b = (size_t)((s->x1 - rx0) * scale);
+		if (skip[i])   /* a page number in the gutter is no block over it */
+			continue;
 		if (b >= bins)
 			b = bins - 1;
 		cov[a]++;
 		cov[b + 1]--;
 	}
+	free(skip);
 	for (size_t i = 1; i <= bins; i++)
 		cov[i] += cov[i - 1];
 	lo = bins / 5;
@@ -572,9 +601,32 @@ static int try_columns(struct layout *L, size_t *v, size_t n, const double *gx0,
 	return 0;
 }
 
+/* Columns of v[0..n) (sorted by x0) at gutters found without the lone marks
+ * (lone_marks), when there are such gutters and every column reads as running text.
+ * *done says whether it split. */
+static int few_chars_gutters(struct layout *L, size_t *v, size_t n, double gmin, double h, int depth,
+                             int *done)
+{
+	double gx0[MAXG], gx1[MAXG];
+	unsigned char *skip;
+	size_t ng, few = 0;
+	int rc;
+
+	*done = 0;
+	skip = malloc(n);
+	if (!skip)
+		return LR_ENOMEM;
+	few = lone_marks(L, v, n, skip);
+	ng = few ? find_gutters(L, v, n, skip, gmin, gx0, gx1, MAXG) : 0;
+	free(skip);
+	if (!ng)
+		return 0;
+	rc = try_columns(L, v, n, gx0, gx1, ng, h, depth, done);
+	return rc;
+}
+
 static int cut(struct layout *L, size_t *v, size_t n, int depth, int new_region)
 {
-	enum { MAXG = 8 };
 	double gx0[MAXG], gx1[MAXG], rx0 = INFINITY, rx1 = -INFINITY, h, gmin;
 	size_t ng;
 	int done, rc = 0;
@@ -597,6 +649,12 @@ static int cut(struct layout *L, size_t *v, size_t n, int depth, int new_region)
 			return rc;
 		return emit_leaf(L, v, n, new_region);   /* a table: read by rows */
 	}
+	/* a'. gutters that only a lone mark stands in: a page number centred in the
+	 * gutter leaves two gaps each narrower than a gutter (quantumarticle p.2: 7 points
+	 * either side of the "2", the columns read line by line across); it joins the
+	 * column to its right */
+	if ((rc = few_chars_gutters(L, v, n, gmin, h, depth, &done)) || done)
+		return rc;
 
 	/* b. a gutter blocked only by some segments (titles, abstracts, captions,
 	 * footers): cut bands at the runs of segments that cross it */

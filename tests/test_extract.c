@@ -63,6 +63,24 @@ static struct lr_doclist *extract_buf(const char *name, const char *data, size_t
 	return l;
 }
 
+/* Whether [a, end) holds its page's lines "L00", "L23", "R00", "R23" in that order:
+ * the left column whole before the right one (gutter-folio.pdf). */
+static int in_order(const char *a, const char *end)
+{
+	static const char *const marks[] = { "\nL00 ", "\nL23 ", "\nR00 ", "\nR23 " };
+	const char *at = a;
+
+	if (!end)
+		return 0;
+	for (size_t i = 0; i < sizeof marks / sizeof *marks; i++) {
+		const char *p = strstr(a, marks[i]);
+		if (!p || p < at || p > end)
+			return 0;
+		at = p;
+	}
+	return 1;
+}
+
 static const struct lr_problem *find_problem(const struct lr_doc *d, enum lr_problem_kind k)
 {
 	for (size_t i = 0; i < d->n_problems; i++)
@@ -469,6 +487,26 @@ static void pdf_columns(void)
 		tap_ok(strstr(d->text, "L29 reading") && strstr(d->text, "R00 and lazy") &&
 		       strstr(d->text, "L29 reading") < strstr(d->text, "R00 and lazy"),
 		       "twocol-tight: the whole left column before the right one");
+		lr_doclist_free(l);
+	}
+
+	/* a page number centred in a narrow gutter, under two columns with a title across
+	 * them (page 1) and without (page 2): it splits the gutter into two gaps too
+	 * narrow to be one, and the columns were read line by line across */
+	{
+		char path[1024];
+		const char *p2;
+		int ok1, ok2;
+		snprintf(path, sizeof path, "%s/tests/fixtures/gutter-folio.pdf", srcdir());
+		l = extract(NULL, path, NULL);
+		d = l->v[0];
+		p2 = strstr(d->text, "\n7\n");   /* page 1's number ends it */
+		ok1 = p2 && in_order(d->text, p2);
+		ok2 = p2 && in_order(p2, strstr(p2, "\n8\n"));
+		tap_ok(ok1, "gutter-folio p.1 (a title across): the left column, the right one, then the page number");
+		tap_ok(ok2, "gutter-folio p.2 (no title): the left column, the right one, then the page number");
+		if (!ok1 || !ok2)
+			tap_diag("got: %s", d->text);
 		lr_doclist_free(l);
 	}
 
