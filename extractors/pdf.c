@@ -333,9 +333,10 @@ static void strip_bidi_marks(char *t)
 		const char *q = g_utf8_next_char(p);
 		if (c == (gunichar)LOST_SPACE || c == (gunichar)ALONE_RTL) {
 			/* the PDF's own U+0001 (a math font's glyph without Unicode, as TeX's
-			 * radical sign): another control, which the layout drops as well, so it
-			 * is not taken for a lost space (a box too few: the page fell back to
-			 * poppler's plain text, columns spliced; elsarticle 5p p.3) */
+			 * radical sign) or U+0002: another control, which the layout drops as
+			 * well, so it is not taken for one of our marks (a lost space left the
+			 * boxes one short: the page fell back to poppler's plain text, columns
+			 * spliced; elsarticle 5p p.3) */
 			*o++ = '\x1a';
 			run++;
 		} else if (c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
