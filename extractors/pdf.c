@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <math.h>
 #include <poppler.h>
 
 #define EDGE_MARGIN 36.0   /* points past the page edge a glyph may sit and still be read */
@@ -25,8 +24,6 @@
 
 #define MAX_OUTLINE 20000    /* outline entries read (a hostile outline can be huge) */
 #define MAX_OUTLINE_DEPTH 32
-#define LOST_SPACE '\x01'  /* a space poppler's right-to-left text lost (strip_bidi_marks) */
-#define ALONE_RTL '\x02'   /* the letter before was wrapped in marks alone (strip_bidi_marks) */
 #define OCR_CHARS 32         /* a page with fewer characters and a big image needs OCR */
 
 /* ------------------------------------------------------------------ quiet logging */
@@ -166,8 +163,8 @@ static size_t page_glyphs(PopplerPage *page, PopplerRectangle *area, const char 
 	*out = NULL;
 	*outside = 0;
 	for (const char *p = t; *p; p++) {
-		lost += *p == LOST_SPACE;
-		alone += *p == ALONE_RTL;
+		lost += *p == LR_LOST_SPACE;
+		alone += *p == LR_ALONE_RTL;
 	}
 	if (!n || !poppler_page_get_text_layout_for_area(page, area, &r, &nr) || nr != n - lost - alone) {
 		g_free(r);
@@ -184,13 +181,13 @@ static size_t page_glyphs(PopplerPage *page, PopplerRectangle *area, const char 
 	}
 	for (const char *p = t; *p && k < nr; p = g_utf8_next_char(p), k++) {
 		struct lr_glyph *o = &g[kept];
-		if (*p == ALONE_RTL) {   /* no box: marks the glyph before */
+		if (*p == LR_ALONE_RTL) {   /* no box: marks the glyph before */
 			if (kept)
 				al[kept - 1] = 1;
 			k--;
 			continue;
 		}
-		if (*p == LOST_SPACE) {   /* no box of its own: the previous glyph's, as a space */
+		if (*p == LR_LOST_SPACE) {   /* no box of its own: the previous glyph's, as a space */
 			if (kept) {
 				*o = g[kept - 1];
 				o->cp = ' ';
@@ -316,54 +313,6 @@ static void annotations(PopplerPage *page, struct lr_sb *b)
 	poppler_page_free_annot_mapping(m);
 }
 
-/* Poppler wraps right-to-left words in embedding marks (U+202B ... U+202C) that have no
- * glyph box; they are taken out (the text is in logical order already, and the marks
- * would cost the model tokens).  Where one word's closing mark touches the next one's
- * opening mark, poppler has lost the space between them (the first word of each
- * line, and it has no glyph box): LOST_SPACE marks the place, a space to page_glyphs
- * and to the plain-text fallback.  In place; the text does not grow. */
-static void strip_bidi_marks(char *t)
-{
-	char *o = t;
-	gunichar prev = 0, open = 0;    /* the last mark, the last opening one */
-	size_t run = 0, last_run = 0;   /* characters in the open mark pair, the last closed one */
-
-	for (const char *p = t; *p;) {
-		gunichar c = g_utf8_get_char(p);
-		const char *q = g_utf8_next_char(p);
-		if (c == (gunichar)LOST_SPACE || c == (gunichar)ALONE_RTL) {
-			/* the PDF's own U+0001 (a math font's glyph without Unicode, as TeX's
-			 * radical sign) or U+0002: another control, which the layout drops as
-			 * well, so it is not taken for one of our marks (a lost space left the
-			 * boxes one short: the page fell back to poppler's plain text, columns
-			 * spliced; elsarticle 5p p.3) */
-			*o++ = '\x1a';
-			run++;
-		} else if (c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
-			/* a pair around each letter is a line poppler made no words of (its
-			 * glyphs drawn one by one, or leftwards): ALONE_RTL after each such
-			 * letter, and page_glyphs rebuilds the line from the glyphs' places */
-			if (prev == 0x202c && last_run > 1 && (c == 0x202a || c == 0x202b || c == 0x202d || c == 0x202e))
-				*o++ = LOST_SPACE;
-			if (c == 0x202c) {
-				if (run == 1 && (open == 0x202b || open == 0x202e))
-					*o++ = ALONE_RTL;
-				last_run = run;
-			} else if (c >= 0x202a && c <= 0x202e) {
-				open = c;
-			}
-			run = 0;
-		} else {
-			memmove(o, p, (size_t)(q - p));
-			o += q - p;
-			run++;
-		}
-		prev = c;
-		p = q;
-	}
-	*o = 0;
-}
-
 /* Characters of t, and of them those of right-to-left scripts (lr_is_rtl). */
 static size_t count_rtl(const char *t, size_t *all)
 {
@@ -391,14 +340,14 @@ static char *page_text(PopplerPage *page, PopplerRectangle *area)
 
 	if (!t)
 		t = g_strdup("");
-	strip_bidi_marks(t);
+	lr_pdf_strip_marks(t);
 	rtl = count_rtl(t, &n);
 	if (!rtl && n >= OCR_CHARS)
 		return t;
 	u = poppler_page_get_text_for_area(page, &rev);
 	if (!u)
 		return t;
-	strip_bidi_marks(u);
+	lr_pdf_strip_marks(u);
 	count_rtl(u, &nu);
 	if (nu > n) {
 		g_free(t);
@@ -407,178 +356,6 @@ static char *page_text(PopplerPage *page, PopplerRectangle *area)
 	}
 	g_free(u);
 	return t;
-}
-
-struct gkey {
-	uint32_t cp;
-	int32_t x, y;
-};
-
-static struct gkey glyph_key(const struct lr_glyph *g)
-{
-	struct gkey k = { g->cp, (int32_t)lround(g->x0 * 4), (int32_t)lround(g->y0 * 4) };
-	return k;
-}
-
-/* Right-to-left letters among glyphs [a, b). */
-static size_t rtl_in(const struct lr_glyph *g, size_t a, size_t b)
-{
-	size_t n = 0;
-
-	for (size_t k = a; k < b; k++)
-		n += lr_is_rtl(g[k].cp) != 0;
-	return n;
-}
-
-static int cmp_gkey(const void *a, const void *b)
-{
-	const struct gkey *p = a, *q = b;
-
-	if (p->cp != q->cp)
-		return p->cp < q->cp ? -1 : 1;
-	if (p->x != q->x)
-		return p->x < q->x ? -1 : 1;
-	return (p->y > q->y) - (p->y < q->y);
-}
-
-/* Glyphs *g[0..n) and the lines of h[0..m) that they lack: the lines of which most
- * glyphs are not in *g, less the glyphs that are.  On a right-to-left page the two
- * corners' selections each lose lines (a heading, a line drawn leftwards) that the
- * other has.  The other corner's selection reads a line of Latin backwards, words and
- * spaces, so such a line is rebuilt from its glyphs' places (lr_rtl_lines).  @return
- * the new count (n when out of memory). */
-static size_t merge_glyphs(struct lr_glyph **g, size_t n, const struct lr_glyph *h, size_t m)
-{
-	struct gkey *keys = malloc((n ? n : 1) * sizeof *keys);
-	struct lr_glyph *out = malloc((n + m + 1) * sizeof *out), *re = NULL;
-	unsigned char *mark = calloc(n + m + 1, 1);
-	size_t o = n;
-
-	if (!keys || !out || !mark) {
-		free(keys);
-		free(out);
-		free(mark);
-		return n;
-	}
-	for (size_t k = 0; k < n; k++)
-		keys[k] = glyph_key(&(*g)[k]);
-	qsort(keys, n, sizeof *keys, cmp_gkey);
-	memcpy(out, *g, n * sizeof *out);
-	for (size_t a = 0; a < m;) {
-		size_t b = a, have = 0, all = 0;
-		while (b < m && h[b].cp != '\n')
-			b++;
-		for (size_t k = a; k < b; k++) {
-			struct gkey key = glyph_key(&h[k]);
-			if (g_unichar_isspace(h[k].cp))
-				continue;
-			all++;
-			have += bsearch(&key, keys, n, sizeof *keys, cmp_gkey) != NULL;
-		}
-		if (2 * have < all) {
-			int latin = rtl_in(h, a, b) == 0;
-			if (o && out[o - 1].cp != '\n') {
-				out[o] = out[o - 1];
-				out[o++].cp = '\n';
-			}
-			for (size_t k = a; k <= b && k < m; k++) {
-				struct gkey key = glyph_key(&h[k]);
-				if (g_unichar_isspace(h[k].cp) || !bsearch(&key, keys, n, sizeof *keys, cmp_gkey)) {
-					mark[o] = latin;
-					out[o++] = h[k];
-				}
-			}
-		}
-		a = b + 1;
-	}
-	free(keys);
-	if (o > n && (re = malloc(2 * o * sizeof *re)) != NULL) {
-		size_t r = lr_rtl_lines(out, o, mark, re);
-		if (r) {
-			free(out);
-			out = re;
-			o = r;
-		} else {
-			free(re);
-		}
-	}
-	free(mark);
-	free(*g);
-	*g = out;
-	return o;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t p = *(const uint64_t *)a, q = *(const uint64_t *)b;
-
-	return (p > q) - (p < q);
-}
-
-static uint64_t triple(uint32_t a, uint32_t b, uint32_t c)
-{
-	return (uint64_t)(a & 0x1fffff) << 42 | (uint64_t)(b & 0x1fffff) << 21 | (c & 0x1fffff);
-}
-
-/* Letters of the lines of poppler's word and line selections of the page, from either
- * top corner, that glyphs g[0..n) lack: lines of at least 8 letters of which fewer
- * than half the runs of three letters occur in g (either way round: poppler gives
- * some lines in drawing order).  The most of the four.  Its text of right-to-left
- * lines drawn leftwards differs from selection to selection, a line missing from
- * each; what none of the glyph selections had is at least noted.  By lines and
- * letter runs, as these selections also repeat words here and there. */
-static uint64_t letters_missing(PopplerPage *page, const struct lr_glyph *g, size_t n)
-{
-	static const PopplerSelectionStyle styles[] = { POPPLER_SELECTION_WORD, POPPLER_SELECTION_LINE };
-	PopplerRectangle areas[2] = { { -1e6, -1e6, 1e6, 1e6 }, { 1e6, -1e6, -1e6, 1e6 } };
-	uint64_t *have = malloc((2 * n + 1) * sizeof *have), worst = 0;
-	size_t nh = 0;
-
-	if (!have)
-		return 0;
-	for (size_t k = 2; k < n; k++)
-		if (g_unichar_isalnum(g[k - 2].cp) && g_unichar_isalnum(g[k - 1].cp) && g_unichar_isalnum(g[k].cp)) {
-			have[nh++] = triple(g[k - 2].cp, g[k - 1].cp, g[k].cp);
-			have[nh++] = triple(g[k].cp, g[k - 1].cp, g[k - 2].cp);
-		}
-	qsort(have, nh, sizeof *have, cmp_u64);
-	for (int s = 0; s < 2; s++)
-		for (int a = 0; a < 2; a++) {
-			char *t = poppler_page_get_selected_text(page, styles[s], &areas[a]);
-			uint64_t miss = 0;
-			if (!t)
-				continue;
-			strip_bidi_marks(t);
-			for (const char *p = t; *p;) {   /* line by line */
-				size_t letters = 0, runs = 0, found = 0;
-				gunichar p1 = 0, p2 = 0;   /* the two letters before */
-				for (; *p && *p != '\n'; p = g_utf8_next_char(p)) {
-					gunichar c = g_utf8_get_char(p);
-					if (!g_unichar_isalnum(c)) {
-						if (c != (gunichar)ALONE_RTL)
-							p1 = p2 = 0;
-						continue;
-					}
-					letters++;
-					if (p1 && p2) {
-						uint64_t key = triple(p1, p2, c);
-						runs++;
-						found += bsearch(&key, have, nh, sizeof *have, cmp_u64) != NULL;
-					}
-					p1 = p2;
-					p2 = c;
-				}
-				if (*p)
-					p++;
-				if (letters >= 8 && 2 * found < runs)
-					miss += letters;
-			}
-			g_free(t);
-			if (miss > worst)
-				worst = miss;
-		}
-	free(have);
-	return worst;
 }
 
 static int read_page(struct lr_extract *x, struct lr_doc *d, PopplerPage *page, int no,
@@ -602,17 +379,17 @@ static int read_page(struct lr_extract *x, struct lr_doc *d, PopplerPage *page, 
 		size_t nh;
 		uint64_t out2;
 		if (u) {
-			strip_bidi_marks(u);
+			lr_pdf_strip_marks(u);
 			nh = page_glyphs(page, &other, u, &h, &out2);
 			if (nh)
-				ng = merge_glyphs(&g, ng, h, nh);
+				ng = lr_pdf_merge_lines(&g, ng, h, nh);
 			free(h);
 			g_free(u);
 		}
 		/* lines drawn leftwards are what selections lose; elsewhere a word or
 		 * line selection's text repeats words, and would count them as lost */
-		if (strchr(t, ALONE_RTL))
-			missing = letters_missing(page, g, ng);
+		if (strchr(t, LR_ALONE_RTL))
+			missing = lr_pdf_rtl_missing(page, g, ng);
 	}
 	if (ng) {
 		rc = lr_layout_page(g, ng, b);
@@ -620,8 +397,8 @@ static int read_page(struct lr_extract *x, struct lr_doc *d, PopplerPage *page, 
 		uint64_t rep = 0, ctl = 0;
 		char *o = t;
 		for (char *p = t; *p; p++)
-			if (*p != ALONE_RTL)
-				*o++ = *p == LOST_SPACE ? ' ' : *p;
+			if (*p != LR_ALONE_RTL)
+				*o++ = *p == LR_LOST_SPACE ? ' ' : *p;
 		*o = 0;
 		lr_text_clean(b, t, strlen(t), &rep, &ctl);
 	}

@@ -45,7 +45,6 @@
 #define PROSE_LINE 30     /* a segment of this many characters is a line of prose */
 #define MERGE_CHARS 8     /* fewer characters than this between two gutters make them one */
 #define MAXG 8            /* gutters a region is split at, at most */
-#define SPACE_GAP 0.15    /* a gap of this many glyph heights between letters is a word space */
 
 struct seg {
 	size_t g0, g1;        /* glyphs [g0, g1), trailing spaces excluded */
@@ -144,11 +143,6 @@ static double word_space(const struct layout *L, size_t a, size_t b, double *tmp
 		return 0;
 	qsort(tmp, k, sizeof *tmp, cmp_dbl);
 	return tmp[k / 2];
-}
-
-int lr_is_rtl(uint32_t cp)
-{
-	return (cp >= 0x0590 && cp <= 0x08ff) || (cp >= 0xfb1d && cp <= 0xfdff) || (cp >= 0xfe70 && cp <= 0xfefe);
 }
 
 /* Letters of right-to-left scripts among glyphs [a, b), less the other letters: > 0
@@ -711,136 +705,6 @@ out:
 	free(v);
 	free(L.s);
 	return rc ? rc : lr_sb_failed(b) ? LR_ENOMEM : 0;
-}
-
-/* ------------------------------------------------------------------ letters poppler left alone */
-
-enum { DIR_N, DIR_L, DIR_R };
-
-static int glyph_dir(uint32_t cp)
-{
-	if (lr_is_rtl(cp) && g_unichar_isalpha(cp))
-		return DIR_R;
-	if (g_unichar_isalpha(cp) || g_unichar_isdigit(cp))
-		return DIR_L;   /* digits, Arabic-Indic ones too, read left to right */
-	return DIR_N;
-}
-
-static int cmp_xc(const void *a, const void *b, void *ctx)
-{
-	const struct lr_glyph *g = ctx;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	double ci = g[i].x0 + g[i].x1, cj = g[j].x0 + g[j].x1;
-
-	if (ci != cj)
-		return ci < cj ? -1 : 1;
-	return i < j ? -1 : i > j;
-}
-
-/* One line of glyphs [a, b) as it stands on the page: its non-space glyphs from left
- * to right, with a space wherever the gap between two exceeds SPACE_GAP glyph heights,
- * then turned into logical order — runs of right-to-left letters reversed, and with a
- * right-to-left majority the runs themselves too (digits and Latin keep their order).
- * Neutrals (spaces, punctuation) between two runs of one direction take it, others
- * the line's.  Writes the glyphs to out; @return their count (at most 2 (b - a)). */
-static size_t line_by_geometry(const struct lr_glyph *g, size_t a, size_t b, int base, size_t *ix,
-                               struct lr_glyph *tmp, int *dir, struct lr_glyph *out)
-{
-	size_t m = 0, v = 0, o = 0;
-	double h = 0;
-
-	for (size_t k = a; k < b; k++)
-		if (!g_unichar_isspace(g[k].cp)) {
-			ix[m++] = k;
-			h = fmax(h, gh(&g[k]));
-		}
-	g_qsort_with_data(ix, (gint)m, sizeof *ix, cmp_xc, (void *)g);
-	for (size_t i = 0; i < m; i++) {   /* the visual line, spaces from the gaps */
-		const struct lr_glyph *q = &g[ix[i]];
-		if (i && q->x0 - tmp[v - 1].x1 > SPACE_GAP * h) {
-			tmp[v] = *q;
-			tmp[v].cp = ' ';
-			tmp[v].x0 = tmp[v - 1].x1;
-			tmp[v].x1 = q->x0;
-			v++;
-		}
-		tmp[v++] = *q;
-	}
-	for (size_t i = 0; i < v; i++)
-		dir[i] = glyph_dir(tmp[i].cp);
-	for (size_t i = 0; i < v;) {   /* neutrals: between equals, that; else the line's */
-		size_t j = i;
-		int l, r;
-		if (dir[i] != DIR_N) {
-			i++;
-			continue;
-		}
-		while (j < v && dir[j] == DIR_N)
-			j++;
-		l = i ? dir[i - 1] : base;
-		r = j < v ? dir[j] : base;
-		for (size_t k = i; k < j; k++)
-			dir[k] = l == r ? l : base;
-		i = j;
-	}
-	/* runs in logical order: with a right-to-left base, last run first */
-	for (size_t r = 0; r < v;) {
-		size_t s, e;   /* run [s, e) */
-		if (base == DIR_R) {
-			e = v - r;
-			s = e - 1;
-			while (s > 0 && dir[s - 1] == dir[e - 1])
-				s--;
-		} else {
-			s = r;
-			e = s + 1;
-			while (e < v && dir[e] == dir[s])
-				e++;
-		}
-		for (size_t k = 0; k < e - s; k++)
-			out[o++] = tmp[dir[s] == DIR_R ? e - 1 - k : s + k];
-		r += e - s;
-	}
-	return o;
-}
-
-size_t lr_rtl_lines(const struct lr_glyph *g, size_t n, const unsigned char *alone, struct lr_glyph *out)
-{
-	size_t o = 0, *ix = malloc((n ? n : 1) * sizeof *ix);
-	struct lr_glyph *tmp = malloc((2 * n + 1) * sizeof *tmp);
-	int *dir = malloc((2 * n + 1) * sizeof *dir);
-
-	if (!ix || !tmp || !dir) {
-		free(ix);
-		free(tmp);
-		free(dir);
-		return 0;
-	}
-	for (size_t a = 0; a < n;) {
-		size_t b = a, al = 0, r = 0, l = 0, unmarked = 0;
-		while (b < n && g[b].cp != '\n')
-			b++;
-		for (size_t k = a; k < b; k++) {
-			int d = glyph_dir(g[k].cp);
-			r += d == DIR_R;
-			l += d == DIR_L && !g_unichar_isdigit(g[k].cp);
-			al += d == DIR_R && alone[k];
-			unmarked += !alone[k] && !g_unichar_isspace(g[k].cp);
-		}
-		if ((al && al * 10 >= r * 9) || (!unmarked && b > a)) {
-			o += line_by_geometry(g, a, b, r >= l ? DIR_R : DIR_L, ix, tmp, dir, out + o);
-		} else {
-			memcpy(out + o, g + a, (b - a) * sizeof *g);
-			o += b - a;
-		}
-		if (b < n)
-			out[o++] = g[b];
-		a = b + 1;
-	}
-	free(ix);
-	free(tmp);
-	free(dir);
-	return o;
 }
 
 /* ------------------------------------------------------------------ rotated text */

@@ -170,6 +170,21 @@ int lr_layout_page(const struct lr_glyph *g, size_t n, struct lr_sb *b);
 /* Whether cp is a letter of a right-to-left script: Hebrew, Arabic, Syriac, Thaana,
  * N'Ko, their presentation forms. */
 int lr_is_rtl(uint32_t cp);
+
+/* pdf_rtl.c: poppler-glib's right-to-left text mended. */
+#define LR_LOST_SPACE '\x01'  /* a space poppler's right-to-left text lost (lr_pdf_strip_marks) */
+#define LR_ALONE_RTL '\x02'   /* the letter before was wrapped in marks alone (lr_pdf_strip_marks) */
+/* Poppler's embedding marks taken out of page text t, in place (it does not grow);
+ * LR_LOST_SPACE where it lost a word space, LR_ALONE_RTL after each letter it wrapped
+ * alone; the PDF's own U+0001 and U+0002 become U+001A. */
+void lr_pdf_strip_marks(char *t);
+/* The lines of h[0..m) that glyphs *g[0..n) lack appended to them (*g is replaced);
+ * @return the new count (n when out of memory). */
+size_t lr_pdf_merge_lines(struct lr_glyph **g, size_t n, const struct lr_glyph *h, size_t m);
+struct _PopplerPage;
+/* Letters of page's lines that poppler's word and line selections have and g[0..n)
+ * lacks: the most of the four selections. */
+uint64_t lr_pdf_rtl_missing(struct _PopplerPage *page, const struct lr_glyph *g, size_t n);
 /* Glyphs g[0..n) with the lines whose right-to-left letters poppler left alone (each in
  * embedding marks of its own, alone[k] set: glyphs it could not make words of, drawn
  * one by one or leftwards, kept in drawing order with misplaced spaces), and the lines
