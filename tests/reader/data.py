@@ -13,6 +13,7 @@ so the distances between them are the real ones (positional skip-wise training, 
 followed by several question/answer branches that each see the prefix and themselves.
 Training-data tooling, not part of longread."""
 import bisect
+import math
 import os
 import random
 import re
@@ -195,12 +196,13 @@ def spans(prefix, vocab, facts):
 
 # ------------------------------------------------------------------ sequences
 
-def sequence(prefix, docs_at, heads, fspans, qa_ids, qas, rng, budget):
+def sequence(prefix, docs_at, heads, fspans, qa_ids, qas, rng, budget, weigh_filler=False):
     """One training sequence: kept prefix tokens (true positions) and the question/answer
     branches.  Returns dict of int32 arrays ids, pos, seg (0 prefix, i > 0 branch i), tgt
     (next token or -1) and kind (0 none, 1 document text, 2 answer)."""
     n = len(prefix)
     keep = np.zeros(n, dtype=bool)
+    weight = np.zeros(n, dtype=np.float32)   # ln of the tokens each kept one stands for
     if n <= budget:
         keep[:] = True
     else:
@@ -231,14 +233,25 @@ def sequence(prefix, docs_at, heads, fspans, qa_ids, qas, rng, budget):
                 fact(x)
             else:
                 add(x[0] - rng.randrange(0, 8), x[1] + rng.randrange(2, 16))
-        while keep.sum() < budget:
+        structural = keep.copy()
+        while keep.sum() < budget or (weigh_filler and (keep & ~structural).sum() < budget // 4):
             ln = rng.randrange(8, 160)
             a = rng.randrange(0, n)
             add(a, a + ln)
+        # weigh_filler (make_data.py --filler-weights): the random filler chunks stand for
+        # all the text left out, each of their tokens for m of the window's, so train.py
+        # (--filler-bias) adds ln m to the attention scores they get, as if m copies of
+        # each were there, and the softmax sums over as much filler as the real window's
+        # (a quarter of the budget at least is such filler).  Measured, not adopted:
+        # tests/reader/README.md, "A fourth attempt"
+        filler = keep & ~structural
+        if weigh_filler and filler.any():
+            weight[filler] = math.log((n - structural.sum()) / filler.sum())
     kept = np.nonzero(keep)[0]
     ids = [prefix[i] for i in kept]
     pos = kept.tolist()
     seg = [0] * len(kept)
+    lw = weight[kept].tolist()
     tgt = [-1] * len(kept)
     kind = [0] * len(kept)
     for j in range(len(kept) - 1):
@@ -251,6 +264,7 @@ def sequence(prefix, docs_at, heads, fspans, qa_ids, qas, rng, budget):
             ids.append(x)
             pos.append(n + t)
             seg.append(b)
+            lw.append(0.0)
             if t + 1 < len(toks):
                 tgt.append(toks[t + 1])
                 kind.append(2 if t + 1 >= len(q_ids) else 0)
@@ -259,10 +273,11 @@ def sequence(prefix, docs_at, heads, fspans, qa_ids, qas, rng, budget):
                 kind.append(0)
     return dict(ids=np.array(ids, np.int32), pos=np.array(pos, np.int32),
                 seg=np.array(seg, np.int16), tgt=np.array(tgt, np.int32),
-                kind=np.array(kind, np.int8))
+                kind=np.array(kind, np.int8), lw=np.array(lw, np.float16))
 
 
-def corpus_sequences(rec, longread, model, vocab, rng, workdir, n_tokens, budget, n_seq, per_seq):
+def corpus_sequences(rec, longread, model, vocab, rng, workdir, n_tokens, budget, n_seq, per_seq,
+                     weigh_filler=False):
     """n_seq training sequences from one generated corpus of about n_tokens tokens."""
     inputs, facts, qas = build_corpus(rec, n_tokens, rng, workdir, n_questions=per_seq * n_seq)
     prefix, qa_ids = layout(longread, model, workdir, inputs, qas, vocab)
@@ -272,5 +287,5 @@ def corpus_sequences(rec, longread, model, vocab, rng, workdir, n_tokens, budget
     for s in range(n_seq):
         pick = idx[s * per_seq:(s + 1) * per_seq] or rng.sample(idx, min(per_seq, len(idx)))
         out.append(sequence(prefix, docs_at, heads, fspans, [qa_ids[i] for i in pick],
-                            [qas[i] for i in pick], rng, budget))
+                            [qas[i] for i in pick], rng, budget, weigh_filler))
     return out, len(prefix)

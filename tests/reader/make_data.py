@@ -42,7 +42,8 @@ def worker(args, part, n_seq, out):
             try:
                 got, lp = data.corpus_sequences(rec, args.longread, args.vocab_model, vocab, rng,
                                                 os.path.join(tmp, "c"), n, args.budget,
-                                                args.seq_per_corpus, args.qa_per_seq)
+                                                args.seq_per_corpus, args.qa_per_seq,
+                                                args.filler_weights)
             except data.LongreadError as e:
                 if "do not fit" in str(e):
                     continue
@@ -80,6 +81,8 @@ def load(path):
     o = 0
     for i, n in enumerate(z["len"]):
         out.append({k: z[k][o:o + n] for k in ("ids", "pos", "seg", "tgt", "kind")})
+        # ln of the window tokens each kept one stands for (data.sequence); older data: 0
+        out[-1]["lw"] = z["lw"][o:o + n] if "lw" in z else np.zeros(n, np.float16)
         out[-1]["prefix_len"] = int(z["prefix_len"][i])
         o += n
     return out
@@ -97,6 +100,9 @@ def main():
     ap.add_argument("--seq-per-corpus", type=int, default=3)
     ap.add_argument("--qa-per-seq", type=int, default=6)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--filler-weights", action="store_true",
+                    help="keep a quarter of the budget as filler and store ln of the window tokens "
+                    "each kept filler token stands for (data.sequence; train.py --filler-bias)")
     ap.add_argument("-o", "--out", required=True)
     args = ap.parse_args()
     args.longread = os.path.abspath(args.longread)

@@ -261,9 +261,10 @@ class Reader(nn.Module):
             x = b(x, cos, sin, mask)
         return rmsnorm(x, self.output_norm, self.c.eps)
 
-    def hidden_split(self, pre, br):
+    def hidden_split(self, pre, br, key_bias=None):
         """hidden() for a batch in two parts: pre = (ids, pos, valid) [B, P] and br = (ids,
-        pos, valid) [B, nb, L]; returns final hidden states [B, P, d] and [B, nb, L, d]."""
+        pos, valid) [B, nb, L]; returns final hidden states [B, P, d] and [B, nb, L, d].
+        key_bias [B, P], if given, is added to every score a prefix token gets as a key."""
         (ip, pp, vp), (ib, pb, vb) = pre, br
         B, P = ip.shape
         nb, L = ib.shape[1], ib.shape[2]
@@ -275,6 +276,9 @@ class Reader(nn.Module):
                          own[None, None] & vb[:, :, None, :]), -1)
         okb[..., P:] |= torch.eye(L, dtype=torch.bool)
         mask_b = torch.zeros(okb.shape).masked_fill_(~okb, float("-inf"))[:, None]
+        if key_bias is not None:
+            mask_p = mask_p + key_bias[:, None, None, :]
+            mask_b[..., :P] += key_bias[:, None, None, None, :]
         if torch.is_autocast_cpu_enabled():
             mask_p, mask_b = mask_p.bfloat16(), mask_b.bfloat16()
         rp = self.rope(pp)

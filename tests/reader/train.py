@@ -89,7 +89,11 @@ def split_batch(seqs):
         out[part] = dict(ids=torch.zeros(shape, dtype=torch.long), pos=torch.zeros(shape, dtype=torch.long),
                          valid=torch.zeros(shape, dtype=torch.bool), tgt=torch.full(shape, -1, dtype=torch.long),
                          kind=torch.zeros(shape, dtype=torch.long))
+    out["p"]["lw"] = torch.zeros((B, P))
     for i, s in enumerate(seqs):
+        if "lw" in s:
+            sel = s["seg"] == 0
+            out["p"]["lw"][i, :int(sel.sum())] = torch.from_numpy(s["lw"][sel].astype(np.float32))
         for b in range(0, nb + 1):
             sel = s["seg"] == b
             n = int(sel.sum())
@@ -103,6 +107,9 @@ def split_batch(seqs):
     return out
 
 
+FILLER_BIAS = 0.0   # --filler-bias: the scale of the kept filler's ln m (data.sequence)
+
+
 def forward(model, seqs, lm_weight, lm_frac, gen):
     """Loss on a batch: the answers (kind 2) and, weighted, a random lm_frac of the
     document tokens (kind 1).  Returns (loss, answer loss, text loss, details for
@@ -110,7 +117,8 @@ def forward(model, seqs, lm_weight, lm_frac, gen):
     sb = split_batch(seqs)
     p, b = sb["p"], sb["b"]
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=BF16):
-        hp, hb = model.hidden_split((p["ids"], p["pos"], p["valid"]), (b["ids"], b["pos"], b["valid"]))
+        hp, hb = model.hidden_split((p["ids"], p["pos"], p["valid"]), (b["ids"], b["pos"], b["valid"]),
+                                    p["lw"] * FILLER_BIAS)
     h = torch.cat((hp.reshape(-1, hp.shape[-1]), hb.reshape(-1, hb.shape[-1])))
     tgt = torch.cat((p["tgt"].reshape(-1), b["tgt"].reshape(-1)))
     kind = torch.cat((p["kind"].reshape(-1), b["kind"].reshape(-1)))
@@ -199,10 +207,16 @@ def main():
     ap.add_argument("--init", choices=("ngram", "prev"), default="ngram",
                     help="ngram: a compiled n-gram induction head (model.init_ngram_induction); "
                     "prev: previous-token heads only (the first committed reader)")
+    ap.add_argument("--filler-bias", type=float, default=0.0,
+                    help="scale of the ln m added to the scores of kept filler tokens that stand "
+                    "for m of a long window's (make_data.py --filler-weights); 0: none, as the "
+                    "committed reader")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--init-from", help="start from this checkpoint's weights (a second stage: "
                     "new data, a fresh optimiser and schedule)")
     args = ap.parse_args()
+    global FILLER_BIAS
+    FILLER_BIAS = args.filler_bias
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
     os.makedirs(args.out, exist_ok=True)

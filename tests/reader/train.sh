@@ -7,7 +7,8 @@
 # run it again after an interruption); export through tests/lr-genmodel; a check that
 # longread's logits equal PyTorch's.  Env: READER_WORK (default tests/reader-work under
 # the build directory), PYTHON (default /usr/bin/python3), STEPS, SEED, N_TRAIN, BUDGET (stage 1);
-# STEPS2, N_TRAIN2, BUDGET2 (stage 2).
+# STEPS2, N_TRAIN2, BUDGET2 (stage 2); FILLER_BIAS (default 0; 1 weighs each kept filler
+# token as the window tokens it stands for: the fourth attempt of tests/reader/README.md).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILDDIR:-$PWD}
@@ -20,6 +21,9 @@ budget=${BUDGET:-512}      # prefix tokens kept per training sequence, stage 1
 budget2=${BUDGET2:-2048}   # and stage 2
 steps2=${STEPS2:-120}
 n_train2=${N_TRAIN2:-1800}
+filler_bias=${FILLER_BIAS:-0}
+weights=""
+[ "$filler_bias" = 0 ] || weights=--filler-weights
 # the shape (tests/reader/model.py's Config and tests/lr-genmodel's flags must agree)
 layers=4 embd=256 heads=4 kv_heads=2 head_dim=64 ff=768 vocab_cut=4080
 config="{\"n_layer\":$layers,\"n_embd\":$embd,\"n_head\":$heads,\"n_head_kv\":$kv_heads,\"head_dim\":$head_dim,\"n_ff\":$ff,\"n_vocab\":$((vocab_cut + 16))}"
@@ -33,29 +37,29 @@ mkdir -p "$work" "$top/tests/models"
 # stage 1: sparse long windows (PoSE, $budget prefix tokens a sequence), copy exercises first
 if [ ! -f "$work/data/done" ]; then
 	"$py" "$top/tests/reader/make_data.py" --longread "$build/longread" --vocab-model "$work/vocab.gguf" \
-		--split eval --n 256 --seed $((seed + 1000)) --budget "$budget" -o "$work/data"
+		--split eval --n 256 --seed $((seed + 1000)) --budget "$budget" $weights -o "$work/data"
 	"$py" "$top/tests/reader/make_data.py" --longread "$build/longread" --vocab-model "$work/vocab.gguf" \
-		--split train --n "$n_train" --seed "$seed" --budget "$budget" -o "$work/data"
+		--split train --n "$n_train" --seed "$seed" --budget "$budget" $weights -o "$work/data"
 	touch "$work/data/done"
 fi
 # a compiled n-gram induction head to start from (model.init_ngram_induction), so the
 # copy exercises alone are short and their position gaps reach 131,072 by step 140
 "$py" -u "$top/tests/reader/train.py" --data "$work/data" --out "$work/run" --seed "$seed" \
 	--steps "$steps" --lr 2e-3 --copy-steps 150 --gap-from 50 --gap-doubling 8 --init ngram \
-	--config "$config" --resume
+	--filler-bias "$filler_bias" --config "$config" --resume
 # stage 2: dense windows ($budget2 prefix tokens: a third of the sets whole, the rest
 # with 4 times the filler of stage 1), from stage 1's weights; stage 1 alone read a
 # dense window of a few thousand tokens badly (tests/reader/README.md)
 if [ ! -f "$work/data2/done" ]; then
 	"$py" "$top/tests/reader/make_data.py" --longread "$build/longread" --vocab-model "$work/vocab.gguf" \
-		--split eval --n 64 --seed $((seed + 1001)) --budget "$budget2" -o "$work/data2"
+		--split eval --n 64 --seed $((seed + 1001)) --budget "$budget2" $weights -o "$work/data2"
 	"$py" "$top/tests/reader/make_data.py" --longread "$build/longread" --vocab-model "$work/vocab.gguf" \
-		--split train --n "$n_train2" --seed $((seed + 1)) --budget "$budget2" -o "$work/data2"
+		--split train --n "$n_train2" --seed $((seed + 1)) --budget "$budget2" $weights -o "$work/data2"
 	touch "$work/data2/done"
 fi
 "$py" -u "$top/tests/reader/train.py" --data "$work/data2" --out "$work/run2" --seed $((seed + 1)) \
 	--steps "$steps2" --lr 1e-3 --warmup 20 --copy-steps 0 --gap-from 0 --eval-every 40 \
-	--config "$config" --init-from "$work/run/ckpt.pt" --resume
+	--filler-bias "$filler_bias" --config "$config" --init-from "$work/run/ckpt.pt" --resume
 "$build/tests/lr-genmodel" -o "$top/tests/models/reader.gguf" $shape $vocab --type F16 \
 	--weights "$work/run2/reader.lrwt" --name "longread reader (tests/reader, seed $seed)"
 "$build/tests/lr-genmodel" -o "$top/tests/models/reader-q8_0.gguf" $shape $vocab --type Q8_0 \
