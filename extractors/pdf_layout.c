@@ -70,13 +70,6 @@ static int is_space(uint32_t cp)
 	return cp == ' ' || cp == '\t' || cp == 0xa0 || cp == 0x3000 || (cp >= 0x2000 && cp <= 0x200b);
 }
 
-static double gh(const struct lr_glyph *g)
-{
-	double h = g->y1 - g->y0;
-
-	return h > 0.5 ? h : 0.5;
-}
-
 /* ------------------------------------------------------------------ segments */
 
 static int add_seg(struct layout *L, size_t *cap, size_t g0, size_t g1)
@@ -209,7 +202,7 @@ static int build_segments(struct layout *L, size_t n)
 				continue;
 			if (q && last != SIZE_MAX) {
 				const struct lr_glyph *p = &L->g[last];
-				double h = fmax(gh(p), gh(q));
+				double h = fmax(lr_glyph_height(p), lr_glyph_height(q));
 				double pc = (p->y0 + p->y1) / 2, qc = (q->y0 + q->y1) / 2;
 				double gap = q->x0 - p->x1;
 				brk = (gap > SPLIT_GAP * h && gap > ws) || q->x1 < p->x0 - h || fabs(qc - pc) > h;
@@ -427,23 +420,21 @@ static size_t lone_marks(const struct layout *L, const size_t *v, size_t n, unsi
 
 /* The least covered x range in the middle 60% of the region, when few segments cover
  * it (<= BLOCKED of them) and at least 3 segments lie wholly on each side: a column
- * gutter that full-width lines interrupt.  Lone marks do not count (lone_marks;
- * quantumarticle p.1: the page number in the gutter left
- * gaps of 6 and 7 points either side, too narrow, and the page was read line by line
- * across its columns).  @return 1 with [*gx0, *gx1) set. */
-static int blocked_gutter(const struct layout *L, const size_t *v, size_t n, double rx0,
-                          double rx1, double minw, double *gx0, double *gx1)
+ * gutter that full-width lines interrupt.  The lone marks, skip[i] set (lone_marks),
+ * do not count (quantumarticle p.1: the page number in the gutter left gaps of 6 and 7
+ * points either side, too narrow, and the page was read line by line across its
+ * columns).  @return 1 with [*gx0, *gx1) set. */
+static int blocked_gutter(const struct layout *L, const size_t *v, size_t n, const unsigned char *skip,
+                          double rx0, double rx1, double minw, double *gx0, double *gx1)
 {
 	enum { MAX_BINS = 2048 };
 	int cov[MAX_BINS + 1] = { 0 };
 	double width = rx1 - rx0, scale;
 	size_t bins, lo, hi, best_len = 0, best_at = 0, left = 0, right = 0;
 	int m = INT32_MAX;
-	unsigned char *skip;
 
-	if (width <= 0 || n < 6 || !(skip = malloc(n)))
+	if (width <= 0 || n < 6)
 		return 0;
-	lone_marks(L, v, n, skip);
 	bins = width < MAX_BINS ? (size_t)width + 1 : MAX_BINS;
 	scale = (double)bins / width;
 	for (size_t i = 0; i < n; i++) {
@@ -456,7 +447,6 @@ static int blocked_gutter(const struct layout *L, const size_t *v, size_t n, dou
 		cov[a]++;
 		cov[b + 1]--;
 	}
-	free(skip);
 	for (size_t i = 1; i <= bins; i++)
 		cov[i] += cov[i - 1];
 	lo = bins / 5;
@@ -595,35 +585,12 @@ static int try_columns(struct layout *L, size_t *v, size_t n, const double *gx0,
 	return 0;
 }
 
-/* Columns of v[0..n) (sorted by x0) at gutters found without the lone marks
- * (lone_marks), when there are such gutters and every column reads as running text.
- * *done says whether it split. */
-static int few_chars_gutters(struct layout *L, size_t *v, size_t n, double gmin, double h, int depth,
-                             int *done)
-{
-	double gx0[MAXG], gx1[MAXG];
-	unsigned char *skip;
-	size_t ng, few = 0;
-	int rc;
-
-	*done = 0;
-	skip = malloc(n);
-	if (!skip)
-		return LR_ENOMEM;
-	few = lone_marks(L, v, n, skip);
-	ng = few ? find_gutters(L, v, n, skip, gmin, gx0, gx1, MAXG) : 0;
-	free(skip);
-	if (!ng)
-		return 0;
-	rc = try_columns(L, v, n, gx0, gx1, ng, h, depth, done);
-	return rc;
-}
-
 static int cut(struct layout *L, size_t *v, size_t n, int depth, int new_region)
 {
 	double gx0[MAXG], gx1[MAXG], rx0 = INFINITY, rx1 = -INFINITY, h, gmin;
+	unsigned char *skip;   /* [n] lone marks (lone_marks) */
 	size_t ng;
-	int done, rc = 0;
+	int done, bands, rc = 0;
 
 	if (n <= 1 || depth > MAX_DEPTH)
 		return emit_leaf(L, v, n, new_region);
@@ -646,13 +613,21 @@ static int cut(struct layout *L, size_t *v, size_t n, int depth, int new_region)
 	/* a'. gutters that only a lone mark stands in: a page number centred in the
 	 * gutter leaves two gaps each narrower than a gutter (quantumarticle p.2: 7 points
 	 * either side of the "2", the columns read line by line across); it joins the
-	 * column to its right */
-	if ((rc = few_chars_gutters(L, v, n, gmin, h, depth, &done)) || done)
+	 * column to its right.  b. below looks past the lone marks too. */
+	skip = malloc(n);
+	if (!skip)
+		return LR_ENOMEM;
+	ng = lone_marks(L, v, n, skip) ? find_gutters(L, v, n, skip, gmin, gx0, gx1, MAXG) : 0;
+	if (ng && ((rc = try_columns(L, v, n, gx0, gx1, ng, h, depth, &done)) || done)) {
+		free(skip);
 		return rc;
+	}
+	bands = blocked_gutter(L, v, n, skip, rx0, rx1, gmin, gx0, gx1);
+	free(skip);
 
 	/* b. a gutter blocked only by some segments (titles, abstracts, captions,
 	 * footers): cut bands at the runs of segments that cross it */
-	if (blocked_gutter(L, v, n, rx0, rx1, gmin, gx0, gx1)) {
+	if (bands) {
 		size_t *w = malloc(n * sizeof *w);
 		unsigned char *cross = malloc(n);
 		size_t start = 0;

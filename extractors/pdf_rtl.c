@@ -19,13 +19,6 @@ int lr_is_rtl(uint32_t cp)
 	return (cp >= 0x0590 && cp <= 0x08ff) || (cp >= 0xfb1d && cp <= 0xfdff) || (cp >= 0xfe70 && cp <= 0xfefe);
 }
 
-static double glyph_h(const struct lr_glyph *g)
-{
-	double h = g->y1 - g->y0;
-
-	return h > 0.5 ? h : 0.5;
-}
-
 /* ------------------------------------------------------------------ embedding marks */
 
 /* Poppler wraps right-to-left words in embedding marks (U+202B ... U+202C) that have no
@@ -115,7 +108,7 @@ static size_t line_by_geometry(const struct lr_glyph *g, size_t a, size_t b, int
 	for (size_t k = a; k < b; k++)
 		if (!g_unichar_isspace(g[k].cp)) {
 			ix[m++] = k;
-			h = fmax(h, glyph_h(&g[k]));
+			h = fmax(h, lr_glyph_height(&g[k]));
 		}
 	g_qsort_with_data(ix, (gint)m, sizeof *ix, cmp_xc, (void *)g);
 	for (size_t i = 0; i < m; i++) {   /* the visual line, spaces from the gaps */

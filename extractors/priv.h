@@ -167,6 +167,13 @@ struct lr_glyph {
 	double x0, y0, x1, y1;
 };
 int lr_layout_page(const struct lr_glyph *g, size_t n, struct lr_sb *b);
+/* A glyph's height, at least half a point (a box poppler gives no height). */
+static inline double lr_glyph_height(const struct lr_glyph *g)
+{
+	double h = g->y1 - g->y0;
+
+	return h > 0.5 ? h : 0.5;
+}
 /* Whether cp is a letter of a right-to-left script: Hebrew, Arabic, Syriac, Thaana,
  * N'Ko, their presentation forms. */
 int lr_is_rtl(uint32_t cp);
