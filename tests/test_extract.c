@@ -21,14 +21,25 @@ static const char *srcdir(void)
 	return s && *s ? s : ".";
 }
 
-static char *corpus_path(const char *sub)
+/* srcdir()/dir/sub, in one of 8 rotating buffers */
+static char *src_path(const char *dir, const char *sub)
 {
 	static char buf[8][1024];
 	static int k;
 	char *p = buf[k++ % 8];
 
-	snprintf(p, 1024, "%s/corpora/%s", srcdir(), sub);
+	snprintf(p, 1024, "%s/%s/%s", srcdir(), dir, sub);
 	return p;
+}
+
+static char *corpus_path(const char *sub)
+{
+	return src_path("corpora", sub);
+}
+
+static char *fixture_path(const char *name)
+{
+	return src_path("tests/fixtures", name);
 }
 
 /* Extract one path with options; the list is returned (free it). */
@@ -318,12 +329,10 @@ static void pdf_pages_and_labels(void)
 	/* /PageLabels /S /A /St 2000000000: poppler would spell 77 million letters a page
 	 * (230 MB of output for a 1 KB file); the pages keep their numbers, with a note */
 	{
-		char path[1024];
 		const struct lr_problem *pr;
 		const struct lr_anchor *a;
 		int plain = 1;
-		snprintf(path, sizeof path, "%s/tests/fixtures/huge-page-labels.pdf", srcdir());
-		l = extract(NULL, path, NULL);
+		l = extract(NULL, fixture_path("huge-page-labels.pdf"), NULL);
 		d = l->v[0];
 		for (size_t i = 0; i < d->n_anchors; i++) {
 			a = &d->anchors[i];
@@ -387,9 +396,7 @@ static void pdf_columns(void)
 	/* a line that runs a few points past the right edge: poppler's page text stops
 	 * there, and the rest of the page was lost */
 	{
-		char path[1024];
-		snprintf(path, sizeof path, "%s/tests/fixtures/edge-overflow.pdf", srcdir());
-		l = extract(NULL, path, NULL);
+		l = extract(NULL, fixture_path("edge-overflow.pdf"), NULL);
 		d = l->v[0];
 		tap_ok(strstr(d->text, "by a few points, see\n") && strstr(d->text, "Line 11 of the page") &&
 		       !strstr(d->text, "Hidden far off"), "edge-overflow: the line over the edge and every line after it");
@@ -398,9 +405,7 @@ static void pdf_columns(void)
 
 	/* a reviewer's FreeText annotation and sticky note reach the model */
 	{
-		char path[1024];
-		snprintf(path, sizeof path, "%s/tests/fixtures/annotations.pdf", srcdir());
-		l = extract(NULL, path, NULL);
+		l = extract(NULL, fixture_path("annotations.pdf"), NULL);
 		d = l->v[0];
 		tap_ok(strstr(d->text, "Body text of the page.\n[annotation: Reviewer: clause 4 conflicts with clause 9.]\n"
 		                       "[comment by Alice: Check the renewal date.]\n") != NULL,
@@ -411,10 +416,8 @@ static void pdf_columns(void)
 	/* tables turned a quarter turn each way and upside down: each reads row by row,
 	 * its cells in order, after the upright text */
 	{
-		char path[1024];
 		const char *ccw, *cw, *ud, *foot;
-		snprintf(path, sizeof path, "%s/tests/fixtures/rotated.pdf", srcdir());
-		l = extract(NULL, path, NULL);
+		l = extract(NULL, fixture_path("rotated.pdf"), NULL);
 		d = l->v[0];
 		ccw = strstr(d->text, "CCW Item\tCCW Quantity\tCCW Price\nCCW Anchor bolts\tCCW 12345\tCCW 67.89\n"
 		                      "CCW Steel plate\tCCW 2048\tCCW 1024.50\nCCW Washers\tCCW 987654\tCCW 3.21\n");
@@ -433,10 +436,9 @@ static void pdf_columns(void)
 	/* a right-to-left page in two columns: poppler's page text kept 4 lines of 13 */
 	{
 		static const char *const ord[] = { "ראשונה", "שנייה", "שלישית", "רביעית", "חמישית", "שישית" };
-		char path[1024], want[2048];
+		char want[2048];
 		size_t o;
-		snprintf(path, sizeof path, "%s/tests/fixtures/rtl-columns.pdf", srcdir());
-		l = extract(NULL, path, NULL);
+		l = extract(NULL, fixture_path("rtl-columns.pdf"), NULL);
 		d = l->v[0];
 		o = (size_t)snprintf(want, sizeof want, "כותרת המסמך ברוחב מלא\n\n");
 		for (int i = 0; i < 6; i++)
@@ -459,9 +461,7 @@ static void pdf_columns(void)
 	 * loses lines (the English heading read backwards from the other corner) */
 	{
 		const struct lr_problem *pr;
-		char path[1024];
-		snprintf(path, sizeof path, "%s/tests/fixtures/rtl-logical.pdf", srcdir());
-		l = extract(NULL, path, NULL);
+		l = extract(NULL, fixture_path("rtl-logical.pdf"), NULL);
 		d = l->v[0];
 		tap_ok(strstr(d->text, "Hebrew drawn in logical order, right to left\n\n"
 		                       "שורה ראשונה בסדר לוגי\nשורה שנייה עם המספר 2024 בתוכה\n") != NULL,
@@ -477,9 +477,7 @@ static void pdf_columns(void)
 
 	/* a tight gutter (0.75 line heights) that poppler's own order interleaves */
 	{
-		char path[1024];
-		snprintf(path, sizeof path, "%s/tests/fixtures/twocol-tight.pdf", srcdir());
-		l = extract(NULL, path, NULL);
+		l = extract(NULL, fixture_path("twocol-tight.pdf"), NULL);
 		d = l->v[0];
 		tap_ok(strstr(d->text, "\nL00 jumps brown while fox every slowly\n"
 		                       "L01 carefully lazy fox every the carefully\n") != NULL,
@@ -494,11 +492,9 @@ static void pdf_columns(void)
 	 * them (page 1) and without (page 2): it splits the gutter into two gaps too
 	 * narrow to be one, and the columns were read line by line across */
 	{
-		char path[1024];
 		const char *p2;
 		int ok1, ok2;
-		snprintf(path, sizeof path, "%s/tests/fixtures/gutter-folio.pdf", srcdir());
-		l = extract(NULL, path, NULL);
+		l = extract(NULL, fixture_path("gutter-folio.pdf"), NULL);
 		d = l->v[0];
 		p2 = strstr(d->text, "\n7\n");   /* page 1's number ends it */
 		ok1 = p2 && in_order(d->text, p2);
