@@ -118,7 +118,7 @@ def forward(model, seqs, lm_weight, lm_frac, gen):
     p, b = sb["p"], sb["b"]
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=BF16):
         hp, hb = model.hidden_split((p["ids"], p["pos"], p["valid"]), (b["ids"], b["pos"], b["valid"]),
-                                    p["lw"] * FILLER_BIAS)
+                                    p["lw"] * FILLER_BIAS if FILLER_BIAS else None)
     h = torch.cat((hp.reshape(-1, hp.shape[-1]), hb.reshape(-1, hb.shape[-1])))
     tgt = torch.cat((p["tgt"].reshape(-1), b["tgt"].reshape(-1)))
     kind = torch.cat((p["kind"].reshape(-1), b["kind"].reshape(-1)))
