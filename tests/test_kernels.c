@@ -205,17 +205,20 @@ static void test_rows(const struct lr_kernels *k)
 	}
 }
 
-/* The gemm kernels (prefill with repacked weights): 37 rows (two full panels of 16 and a
- * remainder) of 37 tokens (two AMX tiles of 16 where the CPU has AMX, then VNNI tiles of
- * 4 and 1; else VNNI tiles of 8, 4 and 1) give bit for bit what the one-row dot gives
- * for each row and token.  Lengths include an odd number of blocks and fewer than 16. */
+/* The gemm kernels (prefill with repacked weights): 37 rows (avx512: two full panels of
+ * 16 and a remainder; avx2: four panels of 8, then 2 + 2 + 1 rows) of 37 tokens (avx512:
+ * two AMX tiles of 16 where the CPU has AMX, then VNNI tiles of 4 and 1, else VNNI tiles
+ * of 8, 4 and 1; avx2: steps of 4, then 1) and of 7 tokens (avx2: 4, 2 and 1) give bit for
+ * bit what the one-row dot gives for each row and token.  Lengths include an odd number
+ * of blocks and fewer than 16. */
 #if defined(__x86_64__)
 int lr_avx512_amx(void);
 #endif
 static void test_gemm(const struct lr_kernels *k)
 {
-	enum { R = 37, NT = 37 };
+	enum { R = 37, NT_MAX = 37 };
 	static const int64_t lengths[] = { 2048, 2080, 4864, 288 };
+	static const int tokens[] = { NT_MAX, 7 };
 
 #if defined(__x86_64__)
 	if (strcmp(k->name, "avx512") == 0)
@@ -228,13 +231,14 @@ static void test_gemm(const struct lr_kernels *k)
 
 		if (!k->gemm[type])
 			continue;
-		for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
-			int64_t n = lengths[li];
+		for (size_t c = 0; c < sizeof lengths / sizeof lengths[0] * 2; c++) {
+			int64_t n = lengths[c / 2];
+			int NT = tokens[c % 2];
 			if (n % info->block_size || n % k->uses_q8[type])
 				continue;
 			uint64_t row_bytes;
 			uint8_t *w = rows_make(type, n, R, 1, &row_bytes);
-			float *batch = malloc(sizeof(float) * NT * (R + 3)), dot[NT];
+			float *batch = malloc(sizeof(float) * NT * (R + 3)), dot[NT_MAX];
 			void *scratch = malloc(k->gemm_scratch(n, NT));
 			struct acts a;
 
@@ -256,8 +260,8 @@ static void test_gemm(const struct lr_kernels *k)
 			free(batch);
 			free(w);
 		}
-		tap_ok(tested > 0 && same, "%s %s: gemm of %d rows x %d tokens: bit-identical to the one-row dot",
-		       k->name, info->name, R, NT);
+		tap_ok(tested > 0 && same, "%s %s: gemm of %d rows x %d and %d tokens: bit-identical to the one-row dot",
+		       k->name, info->name, R, tokens[0], tokens[1]);
 	}
 }
 

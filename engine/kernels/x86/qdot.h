@@ -15,9 +15,14 @@
  * vpmaddubsw the int16 pair sums stay below 2 * 255 * 127 only for codes <= 128,
  * which every unpacked code satisfies except offset q8_0 — avx2.c uses |w| and the
  * sign trick for q8_0 instead (Q8_SIGNED) — and the signed levels of iq4_nl / iq4_xs,
- * which always use the sign trick (|level| <= 127). */
+ * which always use the sign trick (|level| <= 127).
+ *
+ * The float arithmetic is part of the contract: avx2_gemm.c repeats it bit for bit for
+ * prefill, so the scalar corrections are explicit fmaf calls rather than left to the
+ * compiler's contraction (which -O0 or -ffp-contract=off would change). */
 
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #include "engine/fp16.h"
@@ -92,7 +97,7 @@ INLINE __m256 K(blockdot)(__m256i codes, const int8_t *a)
 				float sa = (float)(a->s16[2 * i] + a->s16[2 * i + 1]);                         \
 				acc[t] = _mm256_fmadd_ps(K(blockdot)(codes, a->qs + 32 * i),                   \
 				                         _mm256_set1_ps(dw * da), acc[t]);                     \
-				corr[t] += (mw - dw * offs) * da * sa;                                         \
+				corr[t] = fmaf(fmaf(-dw, offs, mw) * da, sa, corr[t]);                         \
 			}                                                                                  \
 		}                                                                                      \
 		_Pragma("GCC unroll 4")                                                                \
@@ -219,7 +224,7 @@ INLINE void K(k45_tile)(int64_t nsb, const void *w, const struct lr_q8act *aq, f
 				const struct lr_q8act *a = &aq[t];
 				float da = a->d[i];
 				acc[t] = _mm256_fmadd_ps(K(blockdot)(codes, a->qs + 32 * blk), _mm256_set1_ps(ds * da), acc[t]);
-				corr[t] -= dm * da * (float)(a->s16[2 * blk] + a->s16[2 * blk + 1]);
+				corr[t] = fmaf(-(dm * da), (float)(a->s16[2 * blk] + a->s16[2 * blk + 1]), corr[t]);
 			}
 		}
 	}
@@ -276,7 +281,8 @@ INLINE void K(q6_K_tile)(int64_t nsb, const block_q6_K *b, const struct lr_q8act
 					float da = a->d[i];
 					acc[t] = _mm256_fmadd_ps(K(blockdot)(codes, a->qs + 32 * blk),
 					                         _mm256_mul_ps(scv, _mm256_set1_ps(da)), acc[t]);
-					corr[t] -= 32.0f * d * da * (float)(sc[0] * a->s16[2 * blk] + sc[1] * a->s16[2 * blk + 1]);
+					corr[t] = fmaf(-(32.0f * d * da), (float)(sc[0] * a->s16[2 * blk] + sc[1] * a->s16[2 * blk + 1]),
+					               corr[t]);
 				}
 			}
 		}
@@ -350,9 +356,9 @@ INLINE void K(k23_tile)(int64_t nsb, const void *w, const struct lr_q8act *aq, f
 					acc[t] = _mm256_fmadd_ps(K(blockdot)(codes, a->qs + 32 * blk),
 					                         _mm256_mul_ps(scv, _mm256_set1_ps(da)), acc[t]);
 					if (q3)
-						corr[t] -= 4.0f * d * da * (float)(sc[k] * s0 + sc[k + 1] * s1);
+						corr[t] = fmaf(-(4.0f * d * da), (float)(sc[k] * s0 + sc[k + 1] * s1), corr[t]);
 					else
-						corr[t] -= dmin * da * (float)(mn[k] * s0 + mn[k + 1] * s1);
+						corr[t] = fmaf(-(dmin * da), (float)(mn[k] * s0 + mn[k + 1] * s1), corr[t]);
 				}
 			}
 		}
@@ -567,7 +573,9 @@ static void K(quantize_act)(const float *x, int64_t n, int B, const struct lr_q8
 	}
 }
 
-#define KERNEL_TABLE(NAME)                                                                     \
+/* The includer's table; the optional arguments are further designated initializers
+ * (avx2.c: its gemm kernels). */
+#define KERNEL_TABLE(NAME, ...)                                                                \
 	{                                                                                          \
 		.name = NAME,                                                                          \
 		.dot = {                                                                               \
@@ -584,4 +592,5 @@ static void K(quantize_act)(const float *x, int64_t n, int B, const struct lr_q8
 			[LR_TYPE_Q2_K] = 256, [LR_TYPE_Q3_K] = 256, [LR_TYPE_IQ4_NL] = 32, [LR_TYPE_IQ4_XS] = 256, \
 		},                                                                                     \
 		.quantize_act = K(quantize_act),                                                       \
+		__VA_ARGS__                                                                            \
 	}
