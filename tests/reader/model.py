@@ -39,6 +39,7 @@ class Config:
         self.rope_base = 500000.0
         self.rope_factor = 8.0
         self.eps = 1e-5
+        self.q_gain = False   # a learned gain per query head (folded into attn_q on export)
         self.__dict__.update(kw)
 
 
@@ -60,12 +61,22 @@ class Block(nn.Module):
         self.ffn_gate = nn.Linear(d, c.n_ff, bias=False)
         self.ffn_up = nn.Linear(d, c.n_ff, bias=False)
         self.ffn_down = nn.Linear(c.n_ff, d, bias=False)
+        if c.q_gain:
+            # each query head's scores scaled by exp(gain): a head's sharpness, which Adam
+            # changes in a few steps where scaling a whole attn_q matrix takes hundreds
+            self.q_gain = nn.Parameter(torch.zeros(c.n_head))
+
+    def query(self, h, B, T):
+        q = self.attn_q(h).view(B, T, self.c.n_head, self.c.head_dim).transpose(1, 2)
+        if self.c.q_gain:
+            q = q * self.q_gain.exp().to(q.dtype)[:, None, None]
+        return q
 
     def forward(self, x, cos, sin, mask):
         c = self.c
         B, T, _ = x.shape
         h = rmsnorm(x, self.attn_norm, c.eps)
-        q = self.attn_q(h).view(B, T, c.n_head, c.head_dim).transpose(1, 2)
+        q = self.query(h, B, T)
         k = self.attn_k(h).view(B, T, c.n_head_kv, c.head_dim).transpose(1, 2)
         v = self.attn_v(h).view(B, T, c.n_head_kv, c.head_dim).transpose(1, 2)
         q, k = rotate(q, cos, sin), rotate(k, cos, sin)
@@ -93,7 +104,7 @@ class Block(nn.Module):
 
         def qkv(x, n, cos, sin):
             h = rmsnorm(x, self.attn_norm, c.eps)
-            q = self.attn_q(h).view(B, n, c.n_head, c.head_dim).transpose(1, 2)
+            q = self.query(h, B, n)
             k = self.attn_k(h).view(B, n, c.n_head_kv, c.head_dim).transpose(1, 2)
             v = self.attn_v(h).view(B, n, c.n_head_kv, c.head_dim).transpose(1, 2)
             return rotate(q, cos, sin), rotate(k, cos, sin).repeat_interleave(g, 1), v.repeat_interleave(g, 1)
@@ -249,6 +260,38 @@ class Reader(nn.Module):
             b1.attn_v.weight[j, 1 + j] = 1.0
             b1.attn_output.weight[1 + j, j] = out_gain
 
+    @torch.no_grad()
+    def widen_previous_token_heads(self, pairs, n=4):
+        """Widen layer 0's compiled previous-token heads (init_ngram_induction: query head h
+        attends h+1 back through the constant in the three highest-frequency rotary pairs)
+        to `pairs` pairs, each new one as strong as the mean of the three.  Three pairs
+        alias: far positions score nearly as high as the offset, and in a long window
+        they are many; measured on the committed reader, each head's weight on its token
+        fell from 0.97 in a window's first 256 positions to 0.86 at 1,024-2,048 and 0.6 at
+        2,048-4,096, so the n-gram head above matched blurred tokens.  With 8 pairs it is
+        1.00 at every position.  The new pairs must be unused (zero: they start at zero
+        and stay there in training, both factors of their scores being zero)."""
+        c = self.c
+        b0 = self.blocks[0]
+        q, k = b0.attn_q.weight, b0.attn_k.weight
+        hd, g = c.head_dim, c.n_head // c.n_head_kv
+        for kv in range(c.n_head_kv):
+            ak = float(torch.stack([k[kv * hd + 2 * i:kv * hd + 2 * i + 2, 0].norm() for i in range(3)]).mean())
+            for i in range(3, pairs):
+                r = kv * hd + 2 * i
+                if k[r:r + 2].abs().sum() > 0:
+                    raise ValueError("layer 0, KV head %d: rotary pair %d is in use" % (kv, i))
+                k[r, 0] = ak
+        for h in range(min(n, c.n_head)):
+            aq = float(torch.stack([q[h * hd + 2 * i:h * hd + 2 * i + 2, 0].norm() for i in range(3)]).mean())
+            for i in range(3, pairs):
+                r = h * hd + 2 * i
+                if q[r:r + 2].abs().sum() > 0:
+                    raise ValueError("layer 0, query head %d: rotary pair %d is in use" % (h, i))
+                th = float(self.rope_step[i])
+                q[r, 0] = aq * math.cos((h + 1) * th)
+                q[r + 1, 0] = -aq * math.sin((h + 1) * th)
+
     def rope(self, pos):
         ang = pos.double()[:, None, :, None] * self.rope_step
         return ang.cos().float(), ang.sin().float()
@@ -298,7 +341,10 @@ class Reader(nn.Module):
             for name in ("attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm",
                          "ffn_gate", "ffn_up", "ffn_down"):
                 p = getattr(b, name)
-                out.append(("blk.%d.%s.weight" % (i, name), p if isinstance(p, nn.Parameter) else p.weight))
+                w = p if isinstance(p, nn.Parameter) else p.weight
+                if name == "attn_q" and self.c.q_gain:
+                    w = w * b.q_gain.exp().repeat_interleave(self.c.head_dim)[:, None]
+                out.append(("blk.%d.%s.weight" % (i, name), w))
         out.append(("output_norm.weight", self.output_norm))
         return [(n, t.detach().float().contiguous()) for n, t in out]
 

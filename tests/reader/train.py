@@ -22,7 +22,22 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_data import load  # noqa: E402
 from model import Config, Reader, attention_mask  # noqa: E402
 
-BF16 = os.environ.get("READER_FP32") is None   # bf16 autocast (8x faster here) unless set
+
+
+def cpu_has_bf16():
+    """Whether the CPU multiplies bf16 itself (AVX-512 BF16 or AMX).  On those, bf16
+    autocast ran 8 times float32's speed; on a CPU with AVX2 alone, where torch emulates
+    it, a step took 10 times as long as in float32 (measured: 100 s against 10 s)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((ln for ln in f if ln.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+# bf16 autocast where the CPU has it, unless READER_FP32 is set
+BF16 = os.environ.get("READER_FP32") is None and cpu_has_bf16()
 
 
 def batch(seqs):
@@ -211,6 +226,13 @@ def main():
                     help="scale of the ln m added to the scores of kept filler tokens that stand "
                     "for m of a long window's (make_data.py --filler-weights); 0: none, as the "
                     "committed reader")
+    ap.add_argument("--gain-lr-mult", type=float, default=10.0,
+                    help="learning rate of the query heads' gains (config q_gain) over the rest's")
+    ap.add_argument("--widen-prev", type=int, default=0,
+                    help="with --init-from: widen layer 0's previous-token heads to this many rotary "
+                    "pairs first (model.widen_previous_token_heads)")
+    ap.add_argument("--only-gains", action="store_true",
+                    help="train the query heads' gains alone, every weight frozen")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--init-from", help="start from this checkpoint's weights (a second stage: "
                     "new data, a fresh optimiser and schedule)")
@@ -237,10 +259,18 @@ def main():
         model.init_ngram_induction()
     else:
         model.init_previous_token_heads()
+    if args.only_gains:
+        for n, p in model.named_parameters():
+            p.requires_grad_(n.endswith("q_gain"))
     decay = [p for n, p in model.named_parameters() if p.dim() == 2 and "token_embd" not in n]
-    other = [p for n, p in model.named_parameters() if not (p.dim() == 2 and "token_embd" not in n)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
-                             {"params": other, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95))
+    gains = [p for n, p in model.named_parameters() if n.endswith("q_gain")]
+    other = [p for n, p in model.named_parameters()
+             if not (p.dim() == 2 and "token_embd" not in n) and not n.endswith("q_gain")]
+    groups = [{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}]
+    if gains:
+        groups.append({"params": gains, "weight_decay": 0.0, "lr_mult": args.gain_lr_mult})
+    groups = [g for g in groups if any(p.requires_grad for p in g["params"])]
+    opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.95))
     step = 0
     log = []
     if args.resume and os.path.exists(ckpt):
@@ -250,7 +280,12 @@ def main():
         step, log = st["step"], st["log"]
         print("resumed at step %d" % step, flush=True)
     elif args.init_from:
-        model.load_state_dict(torch.load(args.init_from)["model"])
+        missing, unexpected = model.load_state_dict(torch.load(args.init_from)["model"], strict=False)
+        if unexpected or any(not n.endswith("q_gain") for n in missing):
+            sys.exit("train: %s does not fit this shape: %s" % (args.init_from, missing + unexpected))
+        if args.widen_prev:
+            model.widen_previous_token_heads(args.widen_prev)
+            print("layer 0's previous-token heads widened to %d rotary pairs" % args.widen_prev, flush=True)
         print("weights from %s" % args.init_from, flush=True)
     n_params = sum(p.numel() for p in model.parameters())
     print("model: %s, %d parameters" % (json.dumps(cfg.__dict__), n_params), flush=True)
@@ -263,7 +298,7 @@ def main():
     while step < args.steps:
         lr = args.lr * min(1.0, (step + 1) / args.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.steps)))
         for g in opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g.get("lr_mult", 1.0)
         crng = random.Random(args.seed * 100003 + step)
         gap = min(131072, int(args.copy_len * 2 ** ((step - args.gap_from) / args.gap_doubling))) \
             if step >= args.gap_from else 0
@@ -285,6 +320,8 @@ def main():
         step += 1
         rec = {"step": step, "loss": float(loss), "copy": float(lc), "gap": gap, "answer": float(la), "lm": float(ll),
                "gnorm": float(gn), "lr": lr, "dt": time.time() - ts}
+        if gains:
+            rec["gains"] = [round(float(x), 3) for p in gains for x in p.detach().exp()]
         if step % args.eval_every == 0 or step == args.steps:
             rec["eval_tok"], rec["eval_ans"] = evaluate(model, evals, args.batch)
         log.append(rec)

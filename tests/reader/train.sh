@@ -3,11 +3,11 @@
 # write tests/models/reader.gguf (F16) and tests/models/reader-q8_0.gguf.  Needs Debian's
 # python3-torch and python3-numpy; the build and `make check` never run this.
 # Steps: a vocabulary model (the reader's shape, random weights) for longread to lay out
-# and tokenize the data with; the training and held-out sequences; training (resumable:
-# run it again after an interruption); export through tests/lr-genmodel; a check that
+# and tokenize the data with; the training and held-out sequences; training in three
+# stages (resumable: run it again after an interruption); export through tests/lr-genmodel; a check that
 # longread's logits equal PyTorch's.  Env: READER_WORK (default tests/reader-work under
 # the build directory), PYTHON (default /usr/bin/python3), STEPS, SEED, N_TRAIN, BUDGET (stage 1);
-# STEPS2, N_TRAIN2, BUDGET2 (stage 2); FILLER_BIAS (default 0; 1 weighs each kept filler
+# STEPS2, N_TRAIN2, BUDGET2 (stage 2); STEPS3 (stage 3, 0 to leave it out); FILLER_BIAS (default 0; 1 weighs each kept filler
 # token as the window tokens it stands for: the fourth attempt of tests/reader/README.md).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,6 +20,7 @@ n_train=${N_TRAIN:-12000}
 budget=${BUDGET:-512}      # prefix tokens kept per training sequence, stage 1
 budget2=${BUDGET2:-2048}   # and stage 2
 steps2=${STEPS2:-120}
+steps3=${STEPS3:-100}
 n_train2=${N_TRAIN2:-1800}
 filler_bias=${FILLER_BIAS:-0}
 weights=""
@@ -27,6 +28,7 @@ weights=""
 # the shape (tests/reader/model.py's Config and tests/lr-genmodel's flags must agree)
 layers=4 embd=256 heads=4 kv_heads=2 head_dim=64 ff=768 vocab_cut=4080
 config="{\"n_layer\":$layers,\"n_embd\":$embd,\"n_head\":$heads,\"n_head_kv\":$kv_heads,\"head_dim\":$head_dim,\"n_ff\":$ff,\"n_vocab\":$((vocab_cut + 16))}"
+config3="${config%\}},\"q_gain\":true}"   # stage 3: a gain per query head
 shape="--layers $layers --embd $embd --heads $heads --kv-heads $kv_heads --head-dim $head_dim --ff $ff --tied --rope-factor 8"
 vocab="--vocab-from $top/../shared/golden/tokenizer/llama3-vocab.gguf --vocab-cut $vocab_cut"
 
@@ -60,9 +62,30 @@ fi
 "$py" -u "$top/tests/reader/train.py" --data "$work/data2" --out "$work/run2" --seed $((seed + 1)) \
 	--steps "$steps2" --lr 1e-3 --warmup 20 --copy-steps 0 --gap-from 0 --eval-every 40 \
 	--filler-bias "$filler_bias" --config "$config" --init-from "$work/run/ckpt.pt" --resume
+# stage 3, for long windows: layer 0's previous-token heads widened from 3 rotary pairs
+# to 8 (three alias: far positions outscore the offset in a long window; model.py
+# widen_previous_token_heads), then each query head's sharpness calibrated: stages 1
+# and 2 see at most 2,048 keys, and a head that wins among those by a few nats loses
+# among tens of thousands.  A gain per query head (folded into attn_q on export) is
+# trained alone, every weight frozen, on sparse windows whose kept filler weighs the
+# window tokens it stands for (make_data.py --filler-weights, train.py --filler-bias).
+final=$work/run2
+if [ "$steps3" -gt 0 ]; then
+	if [ ! -f "$work/data3/done" ]; then
+		"$py" "$top/tests/reader/make_data.py" --longread "$build/longread" --vocab-model "$work/vocab.gguf" \
+			--split eval --n 128 --seed $((seed + 3000)) --budget "$budget" --filler-weights -o "$work/data3"
+		"$py" "$top/tests/reader/make_data.py" --longread "$build/longread" --vocab-model "$work/vocab.gguf" \
+			--split train --n 4000 --seed $((seed + 2)) --budget "$budget" --filler-weights -o "$work/data3"
+		touch "$work/data3/done"
+	fi
+	"$py" -u "$top/tests/reader/train.py" --data "$work/data3" --out "$work/run3" --seed $((seed + 2)) \
+		--steps "$steps3" --lr 5e-4 --gain-lr-mult 80 --warmup 5 --copy-steps 0 --gap-from 0 --eval-every 50 \
+		--filler-bias 1 --only-gains --widen-prev 8 --config "$config3" --init-from "$work/run2/ckpt.pt" --resume
+	final=$work/run3
+fi
 "$build/tests/lr-genmodel" -o "$top/tests/models/reader.gguf" $shape $vocab --type F16 \
-	--weights "$work/run2/reader.lrwt" --name "longread reader (tests/reader, seed $seed)"
+	--weights "$final/reader.lrwt" --name "longread reader (tests/reader, seed $seed)"
 "$build/tests/lr-genmodel" -o "$top/tests/models/reader-q8_0.gguf" $shape $vocab --type Q8_0 \
-	--weights "$work/run2/reader.lrwt" --name "longread reader (tests/reader, seed $seed), Q8_0"
-"$py" "$top/tests/reader/check_export.py" --ckpt "$work/run2/ckpt.pt" --gguf "$top/tests/models/reader.gguf" \
+	--weights "$final/reader.lrwt" --name "longread reader (tests/reader, seed $seed), Q8_0"
+"$py" "$top/tests/reader/check_export.py" --ckpt "$final/ckpt.pt" --gguf "$top/tests/models/reader.gguf" \
 	--longread "$build/longread" --data "$work/data"
