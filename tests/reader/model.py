@@ -273,24 +273,26 @@ class Reader(nn.Module):
         and stay there in training, both factors of their scores being zero)."""
         c = self.c
         b0 = self.blocks[0]
-        q, k = b0.attn_q.weight, b0.attn_k.weight
-        hd, g = c.head_dim, c.n_head // c.n_head_kv
+        hd = c.head_dim
+
+        def widen(w, head, what, row):
+            """Head `head`'s rows of w: the new pairs' rows from row(i, a), a the mean
+            strength of its three compiled pairs."""
+            base = head * hd
+            a = float(torch.stack([w[base + 2 * i:base + 2 * i + 2, 0].norm() for i in range(3)]).mean())
+            for i in range(3, pairs):
+                r = base + 2 * i
+                if w[r:r + 2].abs().sum() > 0:
+                    raise ValueError("layer 0, %s %d: rotary pair %d is in use" % (what, head, i))
+                w[r, 0], w[r + 1, 0] = row(i, a)
+
         for kv in range(c.n_head_kv):
-            ak = float(torch.stack([k[kv * hd + 2 * i:kv * hd + 2 * i + 2, 0].norm() for i in range(3)]).mean())
-            for i in range(3, pairs):
-                r = kv * hd + 2 * i
-                if k[r:r + 2].abs().sum() > 0:
-                    raise ValueError("layer 0, KV head %d: rotary pair %d is in use" % (kv, i))
-                k[r, 0] = ak
+            widen(b0.attn_k.weight, kv, "KV head", lambda i, a: (a, 0.0))
         for h in range(min(n, c.n_head)):
-            aq = float(torch.stack([q[h * hd + 2 * i:h * hd + 2 * i + 2, 0].norm() for i in range(3)]).mean())
-            for i in range(3, pairs):
-                r = h * hd + 2 * i
-                if q[r:r + 2].abs().sum() > 0:
-                    raise ValueError("layer 0, query head %d: rotary pair %d is in use" % (h, i))
-                th = float(self.rope_step[i])
-                q[r, 0] = aq * math.cos((h + 1) * th)
-                q[r + 1, 0] = -aq * math.sin((h + 1) * th)
+            off = h + 1
+            widen(b0.attn_q.weight, h, "query head",
+                  lambda i, a: (a * math.cos(off * float(self.rope_step[i])),
+                                -a * math.sin(off * float(self.rope_step[i]))))
 
     def rope(self, pos):
         ang = pos.double()[:, None, :, None] * self.rope_step
