@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "engine/kernels/kernels.h"
+#include "engine/kernels/x86/prefetch.h"
 
 #define INLINE static inline __attribute__((always_inline))
 #define NT_MAX 8
@@ -16,17 +17,6 @@
 INLINE float f16(uint16_t h) { return _cvtsh_ss(h); }
 
 typedef int32_t __attribute__((may_alias, aligned(1))) i32_un;   /* 4 activation codes */
-
-/* Decode streams each weight once, and the hardware prefetcher alone left it at 45-60%
- * of the memory bound on a 2-core Xeon (the weight loads were the hot spots); every
- * streaming decode kernel asks for the bytes it is about to read, 4 KB ahead (into the
- * next rows): 90-95%.  Q4_0 24 -> 41 tok/s, Q8_0 14 -> 23; 1, 2, 8 and 16 KB ahead gave
- * Q4_0 32, 37, 40 and 38. */
-INLINE void prefetch_ahead(const void *p, int bytes)
-{
-	for (int k = 0; k < bytes; k += 64)
-		_mm_prefetch((const char *)p + 4096 + k, _MM_HINT_T0);
-}
 
 /* The halving tree of 16 lanes that the quantized kernels end a row with:
  * ((v0 + v8) + (v4 + v12)) + ((v2 + v10) + (v6 + v14)) + the odd lanes likewise. */

@@ -27,6 +27,7 @@
 
 #include "engine/fp16.h"
 #include "engine/kernels/kernels.h"
+#include "engine/kernels/x86/prefetch.h"
 #include "engine/quant.h"
 
 #define CAT_(a, b) a##b
@@ -66,16 +67,15 @@ INLINE __m256i K(nibble32)(const uint8_t *qs, int hi)
 	return _mm256_and_si256(x, _mm256_set1_epi8(0x0f));
 }
 
-/* Software prefetch for decode, which streams each weight row once (QDOT_PREFETCH,
- * avx2.c): the bytes [p, p + bytes) 4 KB ahead, as avx512.h's prefetch_ahead.  Used by
- * the 32-value block types: on a 2-core AVX2 EPYC it took decode (1B shape, 2 threads)
- * from 14.1 to 15.9 tok/s for Q4_0 and 13.1 to 15.5 for Q8_0 (medians of 3, alternating);
- * for Q4_K and Q6_K the same measurement was lost in the noise, so they go without. */
+/* Decode's software prefetch (prefetch.h) where the includer asks for it (QDOT_PREFETCH,
+ * avx2.c).  Used by the 32-value block types: on a 2-core AVX2 EPYC it took decode (1B
+ * shape, 2 threads) from 14.1 to 15.9 tok/s for Q4_0 and 13.1 to 15.5 for Q8_0 (medians
+ * of 3, alternating); for Q4_K and Q6_K the same measurement was lost in the noise, so
+ * they go without. */
 INLINE void K(prefetch)(const void *p, int bytes)
 {
 #ifdef QDOT_PREFETCH
-	for (int k = 0; k < bytes; k += 64)
-		_mm_prefetch((const char *)p + 4096 + k, _MM_HINT_T0);
+	prefetch_ahead(p, bytes);
 #else
 	(void)p; (void)bytes;
 #endif
@@ -104,7 +104,7 @@ INLINE __m256 K(blockdot)(__m256i codes, const int8_t *a)
 		for (int64_t i = 0; i < nb; i++) {                                                     \
 			__m256i codes;                                                                     \
 			float dw, offs, mw;                                                                \
-			K(prefetch)(&b[i], 1);                                                             \
+			K(prefetch)(&b[i], sizeof b[i]);                                                   \
 			UNPACK(i);                                                                         \
 			_Pragma("GCC unroll 4")                                                            \
 			for (int t = 0; t < NT; t++) {                                                     \
@@ -158,7 +158,7 @@ INLINE void K(q8_0_tile)(int64_t nb, const block_q8_0 *b, const struct lr_q8act 
 	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
 
 	for (int64_t i = 0; i < nb; i++) {
-		K(prefetch)(&b[i], 1);
+		K(prefetch)(&b[i], sizeof b[i]);
 		__m256i w = _mm256_loadu_si256((const __m256i *)b[i].qs);
 		__m256i aw = _mm256_sign_epi8(w, w);
 		float dw = K(f16)(b[i].d);
