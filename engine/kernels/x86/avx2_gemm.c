@@ -19,6 +19,11 @@
  *   y    = hsum8(acc) + corr
  * with hsum8 qdot.h's tree ((v0 + v4) + (v2 + v6)) + ((v1 + v5) + (v3 + v7)).  Signed
  * codes (q8_0, iq4_nl, iq4_xs) enter as |w| times a with w's sign and have no corr.
+ * q4_K, q5_K and q6_K apply their sub-block scales in integers instead (qdot.h's
+ * k45_tile): per super-block i, P_i = sum_j c_j p_j (int32 lanes, vpmaddwd with the
+ * scales c_j), acc = fma(float(P_i), d * da_i, acc), and corr = fma(cf * da_i, M_i,
+ * corr) with M_i the super-block's sum of minimums (or scales) times activation sums,
+ * an integer below 2^24 that the gemm sums exactly in float.
  *
  * What the gemm changes is where the work happens.  Each row is unpacked once per call
  * (not once per 4 tokens) into the panel, its scales as floats.  The int->float work per
@@ -55,6 +60,9 @@ enum kind {
 
 INLINE int kquant(const int kind) { return kind >= G_Q4_K; }
 
+/* Sub-block scales applied in integers, per super-block (qdot.h's k45_tile, q6_K_tile) */
+INLINE int int_scales(const int kind) { return kind == G_Q4_K || kind == G_Q5_K || kind == G_Q6_K; }
+
 /* Signed codes, multiplied as |w| times a with w's sign: the dot has no corr for them */
 INLINE int signed_codes(const int kind) { return kind == G_Q8_0 || kind == G_IQ4_NL || kind == G_IQ4_XS; }
 
@@ -80,24 +88,33 @@ INLINE float hsum8(__m256 v)
  *   codes [nsub][PR][32] u8       the codes the dot multiplies: unsigned 0..15 (4-bit
  *                                 types), 0..31 (5-bit), 0..63 (q6_K), 0..3 (q2_K),
  *                                 0..7 (q3_K), or the signed w (q8_0) and levels (iq4)
- *   ws    [nsub][H][PR] float     the weight scales; H = 2 where sub-blocks have halves
- *   cf    [nsub][PR] float        the corr factors (types with corr)
- *   sc    [nsub][2][PR] float     with halves: the c of corr (scales or minimums)
+ *   isc   [nsub][PR][16] int16    int_scales: the vpmaddwd operand, the sub-block's
+ *                                 scale in every lane (q6_K: lanes 0-7 and 8-15 its
+ *                                 halves')
+ *   ws    [nsub][H][PR] float     the weight scales; H = 2 where sub-blocks have halves;
+ *                                 int_scales: [nsub / 8][PR], d
+ *   cf    [nsub][PR] float        the corr factors (types with corr); int_scales:
+ *                                 [nsub / 8][PR]
+ *   sc    [nsub][2][PR] float     with halves: the c of corr (scales or minimums);
+ *                                 q4_K, q5_K: [nsub][PR], the minimums
  * and beside it, for the TB tokens of an inner step,
- *   S     [nsub][TB][H][PR] float ws * da, the scale of the fma */
+ *   S     [nsub][TB][H][PR] float ws * da, the scale of the fma; int_scales:
+ *                                 [nsub / 8][TB][PR] */
 struct panel {
 	uint8_t *codes;
+	int16_t *isc;
 	float *ws, *cf, *sc, *S;
 };
 
-#define BYTES_PER_SUB (32 * PR + 4 * 2 * PR + 4 * PR + 4 * 2 * PR + 4 * TB * 2 * PR)   /* the largest */
+#define BYTES_PER_SUB (32 * PR + 32 * PR + 4 * 2 * PR + 4 * PR + 4 * 2 * PR + 4 * TB * 2 * PR)   /* the largest */
 
 INLINE struct panel panel_at(uint8_t *p, int64_t nsub, const int kind)
 {
 	struct panel pn;
 
 	pn.codes = p;
-	pn.ws = (float *)(p + 32 * PR * nsub);
+	pn.isc = (int16_t *)(p + 32 * PR * nsub);
+	pn.ws = (float *)(p + 2 * 32 * PR * nsub);
 	pn.cf = pn.ws + halves(kind) * PR * nsub;
 	pn.sc = pn.cf + PR * nsub;
 	pn.S = pn.sc + 2 * PR * nsub;
@@ -206,6 +223,7 @@ INLINE __m256i legacy_block(const uint8_t *row, int64_t j, float *dw, float *off
 INLINE void pack_row(const uint8_t *row, int64_t nsub, int r, const struct panel *pn, const int kind)
 {
 #define CODES(j) ((__m256i *)(pn->codes + 32 * (PR * (j) + r)))
+#define ISC(j) ((__m256i *)(pn->isc + 16 * (PR * (j) + r)))
 #define HALVES(j, ws0, ws1, cf_, sc0, sc1) do {                                               \
 		pn->ws[PR * (2 * (j)) + r] = (ws0);                                                    \
 		pn->ws[PR * (2 * (j) + 1) + r] = (ws1);                                                \
@@ -242,9 +260,11 @@ INLINE void pack_row(const uint8_t *row, int64_t nsub, int r, const struct panel
 					codes = _mm256_or_si256(codes, _mm256_slli_epi16(bit, 4));
 				}
 				_mm256_store_si256(CODES(j), codes);
-				pn->ws[PR * j + r] = d * (float)sc;
-				pn->cf[PR * j + r] = -(dmin * (float)m);
+				_mm256_store_si256(ISC(j), _mm256_set1_epi16((short)sc));
+				pn->sc[PR * j + r] = (float)m;
 			}
+			pn->ws[PR * i + r] = d;
+			pn->cf[PR * i + r] = -dmin;
 			break;
 		}
 		case G_Q6_K: {
@@ -258,9 +278,13 @@ INLINE void pack_row(const uint8_t *row, int64_t nsub, int r, const struct panel
 					__m256i lo = nibbles32(b->ql + 64 * h + 32 * (k & 1), k >> 1);
 					__m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), _mm256_set1_epi8(3));
 					_mm256_store_si256(CODES(j), _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4)));
-					HALVES(j, d * sc[0], d * sc[1], -(32.0f * d), sc[0], sc[1]);
+					_mm256_store_si256(ISC(j), _mm256_set_m128i(_mm_set1_epi16(sc[1]), _mm_set1_epi16(sc[0])));
+					pn->sc[PR * (2 * j) + r] = (float)sc[0];
+					pn->sc[PR * (2 * j + 1) + r] = (float)sc[1];
 				}
 			}
+			pn->ws[PR * i + r] = d;
+			pn->cf[PR * i + r] = -(32.0f * d);
 			break;
 		}
 		case G_Q2_K: case G_Q3_K: {   /* 2-bit codes (q3_K: and bit 2 from hmask) */
@@ -311,11 +335,12 @@ INLINE void pack_row(const uint8_t *row, int64_t nsub, int r, const struct panel
 		}
 	}
 #undef HALVES
+#undef ISC
 #undef CODES
 }
 
 /* Rows [0, nr) of w into the panel; the scales of rows nr..PR-1 are zero (their lanes
- * of corr are computed and never stored). */
+ * of corr are computed and never stored; the loop covers int_scales' smaller arrays). */
 INLINE void pack_panel(const uint8_t *w, uint64_t row_bytes, int nr, int64_t nsub, const struct panel *pn,
                        const int kind)
 {
@@ -364,6 +389,19 @@ INLINE __m256 panel_corr(const struct panel *pn, int64_t nsub, const struct lr_q
 {
 	__m256 c = _mm256_setzero_ps();
 
+	if (int_scales(kind)) {   /* M_i: 8 (q6_K: 16) products c t, each an integer, and
+		                         their sum below 2^24: exact in any order, so the dot's
+		                         int sum converted */
+		const int C = 8 * halves(kind);
+		for (int64_t i = 0; i < nsub / 8; i++) {
+			__m256 m = _mm256_setzero_ps();
+			for (int k = 0; k < C; k++)
+				m = _mm256_fmadd_ps(_mm256_load_ps(pn->sc + PR * (C * i + k)), _mm256_broadcast_ss(ts + C * i + k), m);
+			c = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(pn->cf + PR * i), _mm256_broadcast_ss(a->d + i)), m, c);
+		}
+		return c;
+	}
+
 	for (int64_t j = 0; j < nsub; j++) {
 		__m256 y = _mm256_mul_ps(_mm256_load_ps(pn->cf + PR * j), _mm256_broadcast_ss(a->d + (kquant(kind) ? j / 8 : j)));
 		__m256 s;
@@ -389,6 +427,14 @@ INLINE void panel_scales(const struct panel *pn, int64_t nsub, const struct lr_q
 {
 	const int H = halves(kind);
 
+	if (int_scales(kind)) {
+		for (int64_t i = 0; i < nsub / 8; i++)
+#pragma GCC unroll 4
+			for (int t = 0; t < NT; t++)
+				_mm256_store_ps(pn->S + PR * (TB * i + t),
+				                _mm256_mul_ps(_mm256_load_ps(pn->ws + PR * i), _mm256_broadcast_ss(aq[t].d + i)));
+		return;
+	}
 	for (int64_t j = 0; j < nsub; j++)
 #pragma GCC unroll 4
 		for (int t = 0; t < NT; t++) {
@@ -457,6 +503,56 @@ INLINE void tile(const struct panel *pn, int r0, int64_t nsub, const struct lr_q
 		}
 }
 
+/* tile for int_scales: per super-block, P[r][t] (int32) over its 8 sub-blocks, then
+ * one fma into acc */
+INLINE void tile_k(const struct panel *pn, int r0, int64_t nsub, const struct lr_q8act *aq, const float *corr,
+                   float *out, int64_t stride, const int NR, const int NT)
+{
+	__m256 acc[RB][TB];
+
+#pragma GCC unroll 8
+	for (int r = 0; r < NR; r++)
+#pragma GCC unroll 8
+		for (int t = 0; t < NT; t++)
+			acc[r][t] = _mm256_setzero_ps();
+	for (int64_t i = 0; i < nsub / 8; i++) {
+		__m256i P[RB][TB];
+#pragma GCC unroll 8
+		for (int r = 0; r < NR; r++)
+#pragma GCC unroll 8
+			for (int t = 0; t < NT; t++)
+				P[r][t] = _mm256_setzero_si256();
+		for (int64_t j = 8 * i; j < 8 * i + 8; j++) {
+			const uint8_t *cj = pn->codes + 32 * (PR * j + r0);
+			const int16_t *sj = pn->isc + 16 * (PR * j + r0);
+			__m256i u[RB], sv[RB];
+#pragma GCC unroll 8
+			for (int r = 0; r < NR; r++) {
+				u[r] = _mm256_load_si256((const __m256i *)(cj + 32 * r));
+				sv[r] = _mm256_load_si256((const __m256i *)(sj + 16 * r));
+			}
+#pragma GCC unroll 8
+			for (int t = 0; t < NT; t++) {
+				const __m256i a = _mm256_loadu_si256((const __m256i *)(aq[t].qs + 32 * j));
+#pragma GCC unroll 8
+				for (int r = 0; r < NR; r++)
+					P[r][t] = _mm256_add_epi32(P[r][t], _mm256_madd_epi16(_mm256_maddubs_epi16(u[r], a), sv[r]));
+			}
+		}
+#pragma GCC unroll 8
+		for (int t = 0; t < NT; t++)
+#pragma GCC unroll 8
+			for (int r = 0; r < NR; r++)
+				acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P[r][t]),
+				                            _mm256_broadcast_ss(pn->S + PR * (TB * i + t) + r0 + r), acc[r][t]);
+	}
+#pragma GCC unroll 8
+	for (int t = 0; t < NT; t++)
+#pragma GCC unroll 8
+		for (int r = 0; r < NR; r++)
+			out[t * stride + r] = hsum8(acc[r][t]) + corr[PR * t + r0 + r];
+}
+
 /* All nr rows of the panel for NT tokens */
 INLINE void panel_tokens(const struct panel *pn, int nr, int64_t nsub, const struct lr_q8act *aq,
                          const float *corr, float *out, int64_t stride, const int NT, const int kind)
@@ -464,6 +560,13 @@ INLINE void panel_tokens(const struct panel *pn, int nr, int64_t nsub, const str
 	int r = 0;
 
 	panel_scales(pn, nsub, aq, NT, kind);
+	if (int_scales(kind)) {
+		for (; r + RB <= nr; r += RB)
+			tile_k(pn, r, nsub, aq, corr, out + r, stride, RB, NT);
+		for (; r < nr; r++)
+			tile_k(pn, r, nsub, aq, corr, out + r, stride, 1, NT);
+		return;
+	}
 	for (; r + RB <= nr; r += RB)
 		tile(pn, r, nsub, aq, corr, out + r, stride, RB, NT, kind);
 	for (; r < nr; r++)

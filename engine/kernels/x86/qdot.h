@@ -1,6 +1,6 @@
-/* engine/kernels/x86/qdot.h — the x86 dot-product kernels, written once and compiled
- * twice: by avx2.c (AVX2 + FMA + F16C, integer dots with vpmaddubsw) and by avx512.c
- * (AVX-512 VNNI: vpdpbusd; 512-bit float dots).  The includer defines:
+/* engine/kernels/x86/qdot.h — the AVX2 set's dot-product kernels, compiled by avx2.c
+ * (AVX2 + FMA + F16C, integer dots with vpmaddubsw); the AVX-512 set has its own
+ * (avx512*.c).  The includer defines:
  *   KSUFFIX              name suffix of the generated functions
  *   DPBUSD(acc, u, s)    acc (8 x int32) += 4-byte-group dot products of u (32 x u8)
  *                        and s (32 x s8)
@@ -10,7 +10,8 @@
  * codes of a sub-block are unpacked once into 32 unsigned bytes (0..15, 0..31, 0..63
  * or w + 128), then multiplied with the 32 int8 activation codes of up to four tokens.
  * Code offsets (q4_0's 8, q8_0's 128, q6_K's 32) and minimums are applied afterwards
- * from the activation code sums, in float.  Ranges: a 4-byte group sums at most
+ * from the activation code sums, in float (q4_K, q5_K, q6_K: in integers per
+ * super-block, then in float; k45_tile).  Ranges: a 4-byte group sums at most
  * 4 * 255 * 128 < 2^17, so int32 lanes never overflow within a sub-block; with
  * vpmaddubsw the int16 pair sums stay below 2 * 255 * 127 only for codes <= 128,
  * which every unpacked code satisfies except offset q8_0 — avx2.c uses |w| and the
@@ -195,54 +196,97 @@ LEGACY_KERNEL(q8_0, block_q8_0, UNPACK_Q8_0)
 
 /* ------------------------------------------------------------------ k-quants */
 
-INLINE void K(scale_min)(int j, const uint8_t *q, int *sc, int *m)
+/* The 8 six-bit scales and the 8 six-bit minimums of a q4_K / q5_K super-block's 12
+ * packed bytes, four at a time in 32-bit words: sub-blocks 0-3
+ * keep their low 6 bits in bytes 0-3 (scales) and 4-7 (minimums); 4-7 have their low
+ * nibbles in bytes 8-11 and their top 2 bits in the top bits of bytes 0-3 / 4-7. */
+INLINE void K(scales_mins)(const uint8_t *q, uint8_t sc[8], uint8_t m[8])
 {
-	if (j < 4) {
-		*sc = q[j] & 63;
-		*m = q[j + 4] & 63;
-	} else {
-		*sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
-		*m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-	}
+	uint32_t w0, w1, w2, s[2], mm[2];
+
+	memcpy(&w0, q, 4);
+	memcpy(&w1, q + 4, 4);
+	memcpy(&w2, q + 8, 4);
+	s[0] = w0 & 0x3f3f3f3f;
+	mm[0] = w1 & 0x3f3f3f3f;
+	s[1] = (w2 & 0x0f0f0f0f) | ((w0 >> 2) & 0x30303030);
+	mm[1] = ((w2 >> 4) & 0x0f0f0f0f) | ((w1 >> 2) & 0x30303030);
+	memcpy(sc, s, 8);
+	memcpy(m, mm, 8);
 }
 
-/* q4_K (five = 0) and q5_K (five = 1) */
+/* The sum of 8 int32 lanes */
+INLINE int32_t K(hsum8_epi32)(__m256i v)
+{
+	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+	return _mm_cvtsi128_si32(s);
+}
+
+/* q4_K (five = 0) and q5_K (five = 1), q6_K below: the sub-block scales are applied in
+ * integers, so the float work is per super-block of 256, not per sub-block of 32.  Per
+ * super-block i and token:
+ *   P_i  = sum_j sc_j * p_j     8 int32 lanes, p_j the sub-block's vpmaddubsw pair sums
+ *                               times sc_j by vpmaddwd; exact: a lane of q4_K/q5_K is at
+ *                               most 8 * 63 * 2 * 2 * 31 * 127 < 2^23 (q6_K, scales of
+ *                               |c| <= 128 on codes <= 63: 8 * 128 * 4 * 63 * 127 < 2^25)
+ *   acc  = fma(float(P_i), d * da_i, acc)   lane-wise; float() may round above 2^24,
+ *                                           the same in the gemm
+ *   M_i  = sum_j m_j * t_j      int; t_j the activation sum of sub-block j (q6_K: the
+ *                               scale times the sum over each 16); |M_i| < 2^22
+ *   corr = fma(cf * da_i, float(M_i), corr)    cf = -dmin (q4_K, q5_K), -(32 d) (q6_K)
+ * and avx2_gemm.c repeats this bit for bit. */
 INLINE void K(k45_tile)(int64_t nsb, const void *w, const struct lr_q8act *aq, float *out,
                         int64_t stride, const int NT, const int five)
 {
 	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
 	float corr[4] = { 0, 0, 0, 0 };
+	/* bytes 0,0,1,1,..,7,7: each minimum for both 16-value sums of its sub-block */
+	const __m128i twice = _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
 
 	for (int64_t i = 0; i < nsb; i++) {
-		const uint8_t *scales, *qs, *qhp = NULL;
+		const uint8_t *scales, *qs;
 		float d, dmin;
 		__m256i qh = _mm256_setzero_si256();
 		if (five) {
 			const block_q5_K *b = (const block_q5_K *)w + i;
-			d = K(f16)(b->d); dmin = K(f16)(b->dmin); scales = b->scales; qs = b->qs; qhp = b->qh;
-			qh = _mm256_loadu_si256((const __m256i *)qhp);
+			d = K(f16)(b->d); dmin = K(f16)(b->dmin); scales = b->scales; qs = b->qs;
+			qh = _mm256_loadu_si256((const __m256i *)b->qh);
 		} else {
 			const block_q4_K *b = (const block_q4_K *)w + i;
 			d = K(f16)(b->d); dmin = K(f16)(b->dmin); scales = b->scales; qs = b->qs;
 		}
+		uint8_t sc[8], m[8];
+		K(scales_mins)(scales, sc, m);
+		const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)sc)));
+		const __m256i m16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadl_epi64((const __m128i *)m), twice));
+		__m256i P[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+		                 _mm256_setzero_si256() };
+		#pragma GCC unroll 8
 		for (int j = 0; j < 8; j++) {
-			int sc, m;
 			int64_t blk = 8 * i + j;
 			__m256i codes = K(nibble32)(qs + 32 * (j / 2), j & 1);
-			K(scale_min)(j, scales, &sc, &m);
 			if (five) {
 				/* bit j of qh[l] is bit 4 of element l's code */
 				__m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, j), _mm256_set1_epi8(1));
 				codes = _mm256_or_si256(codes, _mm256_slli_epi16(bit, 4));
 			}
-			float ds = d * (float)sc, dm = dmin * (float)m;
+			/* sc_j in every int16 lane */
+			const __m256i scj = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)((2 * j + 1) << 8 | 2 * j)));
 			#pragma GCC unroll 4
 			for (int t = 0; t < NT; t++) {
-				const struct lr_q8act *a = &aq[t];
-				float da = a->d[i];
-				acc[t] = _mm256_fmadd_ps(K(blockdot)(codes, a->qs + 32 * blk), _mm256_set1_ps(ds * da), acc[t]);
-				corr[t] = fmaf(-(dm * da), (float)(a->s16[2 * blk] + a->s16[2 * blk + 1]), corr[t]);
+				__m256i a = _mm256_loadu_si256((const __m256i *)(aq[t].qs + 32 * blk));
+				P[t] = _mm256_add_epi32(P[t], _mm256_madd_epi16(_mm256_maddubs_epi16(codes, a), scj));
 			}
+		}
+		#pragma GCC unroll 4
+		for (int t = 0; t < NT; t++) {
+			const struct lr_q8act *a = &aq[t];
+			float da = a->d[i];
+			__m256i ms = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(a->s16 + 16 * i)), m16);
+			acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P[t]), _mm256_set1_ps(d * da), acc[t]);
+			corr[t] = fmaf(-dmin * da, (float)K(hsum8_epi32)(ms), corr[t]);
 		}
 	}
 	#pragma GCC unroll 4
@@ -274,7 +318,8 @@ static void K(dot_q5_K)(int64_t n, const void *w, int n_tok, const struct lr_q8a
 
 /* q6_K: per 128-element half h, 32-value sub-block k takes ql[(k & 1) * 32 ..] (low
  * nibbles for k < 2, high for k >= 2) and bits 2k, 2k+1 of qh; its two 16-value groups
- * have their own scales, which land in lanes 0-3 and 4-7 of the int32 dot. */
+ * have their own scales, which land in int16 lanes 0-7 and 8-15 of vpmaddubsw's pair
+ * sums.  The scales are applied in integers (k45_tile's sums). */
 INLINE void K(q6_K_tile)(int64_t nsb, const block_q6_K *b, const struct lr_q8act *aq, float *out,
                          int64_t stride, const int NT)
 {
@@ -282,26 +327,38 @@ INLINE void K(q6_K_tile)(int64_t nsb, const block_q6_K *b, const struct lr_q8act
 	float corr[4] = { 0, 0, 0, 0 };
 
 	for (int64_t i = 0; i < nsb; i++) {
-		float d = K(f16)(b[i].d);
+		const float d = K(f16)(b[i].d);
+		const __m128i s8 = _mm_loadu_si128((const __m128i *)b[i].scales);
+		__m256i P[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+		                 _mm256_setzero_si256() };
+		#pragma GCC unroll 2
 		for (int h = 0; h < 2; h++) {
 			__m256i qh = _mm256_loadu_si256((const __m256i *)(b[i].qh + 32 * h));
+			#pragma GCC unroll 4
 			for (int k = 0; k < 4; k++) {
 				int64_t blk = 8 * i + 4 * h + k;
-				const int8_t *sc = b[i].scales + 8 * h + 2 * k;
+				const int s = 8 * h + 2 * k;
 				__m256i lo = K(nibble32)(b[i].ql + 64 * h + 32 * (k & 1), k >> 1);
 				__m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), _mm256_set1_epi8(3));
 				__m256i codes = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
-				__m256 scv = _mm256_set_m128(_mm_set1_ps(d * sc[1]), _mm_set1_ps(d * sc[0]));
+				/* int16 lanes 0-7 scale s, 8-15 scale s + 1 */
+				const __m256i scv = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(s8, _mm_setr_epi8(
+					s, s, s, s, s, s, s, s, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1)));
 				#pragma GCC unroll 4
 				for (int t = 0; t < NT; t++) {
-					const struct lr_q8act *a = &aq[t];
-					float da = a->d[i];
-					acc[t] = _mm256_fmadd_ps(K(blockdot)(codes, a->qs + 32 * blk),
-					                         _mm256_mul_ps(scv, _mm256_set1_ps(da)), acc[t]);
-					corr[t] = fmaf(-(32.0f * d * da), (float)(sc[0] * a->s16[2 * blk] + sc[1] * a->s16[2 * blk + 1]),
-					               corr[t]);
+					__m256i a = _mm256_loadu_si256((const __m256i *)(aq[t].qs + 32 * blk));
+					P[t] = _mm256_add_epi32(P[t], _mm256_madd_epi16(_mm256_maddubs_epi16(codes, a), scv));
 				}
 			}
+		}
+		const __m256i sc16 = _mm256_cvtepi8_epi16(s8);
+		#pragma GCC unroll 4
+		for (int t = 0; t < NT; t++) {
+			const struct lr_q8act *a = &aq[t];
+			float da = a->d[i];
+			__m256i cs = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(a->s16 + 16 * i)), sc16);
+			acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P[t]), _mm256_set1_ps(d * da), acc[t]);
+			corr[t] = fmaf(-(32.0f * d) * da, (float)K(hsum8_epi32)(cs), corr[t]);
 		}
 	}
 	#pragma GCC unroll 4
