@@ -12,13 +12,13 @@
  *          scale (q6_K, q2_K, q3_K: one per 16-value half, lanes 0-3 and 4-7), da_j
  *          its activation block's scale
  *   corr = fma(cf_j * da_j, s_j, corr)         one float, s_j the sub-block's
- *          activation code sum and cf_j = fma(-dw, offs, mw) (q4_0, q4_1, q5_0, q5_1) or
- *          -(dmin * m_j) (q4_K, q5_K); with halves, s_j = c_0 t_0 + c_1 t_1 over them
- *          and cf_j = -(32 d), c the scales (q6_K); -(4 d), c the scales (q3_K);
- *          -dmin, c the minimums (q2_K)
+ *          activation code sum and cf_j = fma(-dw, offs, mw) (q4_1, q5_1); with
+ *          halves, s_j = c_0 t_0 + c_1 t_1 over them and cf_j = -(4 d), c the scales
+ *          (q3_K); -dmin, c the minimums (q2_K)
  *   y    = hsum8(acc) + corr
  * with hsum8 qdot.h's tree ((v0 + v4) + (v2 + v6)) + ((v1 + v5) + (v3 + v7)).  Signed
- * codes (q8_0, iq4_nl, iq4_xs) enter as |w| times a with w's sign and have no corr.
+ * codes (q8_0; q4_0 and q5_0 less their offsets 8 and 16; iq4_nl, iq4_xs) enter as |w|
+ * times a with w's sign and have no corr.
  * q4_K, q5_K and q6_K apply their sub-block scales in integers instead (qdot.h's
  * k45_tile): per super-block i, P_i = sum_j c_j p_j (int32 lanes, vpmaddwd with the
  * scales c_j), acc = fma(float(P_i), d * da_i, acc), and corr = fma(cf * da_i, M_i,
@@ -63,8 +63,12 @@ INLINE int kquant(const int kind) { return kind >= G_Q4_K; }
 /* Sub-block scales applied in integers, per super-block (qdot.h's k45_tile, q6_K_tile) */
 INLINE int int_scales(const int kind) { return kind == G_Q4_K || kind == G_Q5_K || kind == G_Q6_K; }
 
-/* Signed codes, multiplied as |w| times a with w's sign: the dot has no corr for them */
-INLINE int signed_codes(const int kind) { return kind == G_Q8_0 || kind == G_IQ4_NL || kind == G_IQ4_XS; }
+/* Signed codes, multiplied as |w| times a with w's sign: the dot has no corr for them
+ * (q4_0, q5_0: the code less its offset, qdot.h's SIGNED_KERNEL) */
+INLINE int signed_codes(const int kind)
+{
+	return kind == G_Q4_0 || kind == G_Q5_0 || kind == G_Q8_0 || kind == G_IQ4_NL || kind == G_IQ4_XS;
+}
 
 INLINE int has_corr(const int kind) { return !signed_codes(kind); }
 
@@ -87,7 +91,8 @@ INLINE float hsum8(__m256 v)
 /* The panel of PR rows, sub-block j and row r side by side (j-major), 32-byte aligned:
  *   codes [nsub][PR][32] u8       the codes the dot multiplies: unsigned 0..15 (4-bit
  *                                 types), 0..31 (5-bit), 0..63 (q6_K), 0..3 (q2_K),
- *                                 0..7 (q3_K), or the signed w (q8_0) and levels (iq4)
+ *                                 0..7 (q3_K), or the signed w (q8_0; q4_0, q5_0
+ *                                 less their offsets) and levels (iq4)
  *   isc   [nsub][PR][16] int16    int_scales: the vpmaddwd operand, the sub-block's
  *                                 scale in every lane (q6_K: lanes 0-7 and 8-15 its
  *                                 halves')
@@ -181,11 +186,10 @@ INLINE __m256i legacy_block(const uint8_t *row, int64_t j, float *dw, float *off
 	*offs = 0;
 	*mw = 0;
 	switch (kind) {
-	case G_Q4_0: {
+	case G_Q4_0: {   /* signed: code - 8 */
 		const block_q4_0 *b = (const block_q4_0 *)row + j;
 		*dw = f16(b->d);
-		*offs = 8;
-		return nibbles16(b->qs);
+		return _mm256_sub_epi8(nibbles16(b->qs), _mm256_set1_epi8(8));
 	}
 	case G_Q4_1: {
 		const block_q4_1 *b = (const block_q4_1 *)row + j;
@@ -193,11 +197,11 @@ INLINE __m256i legacy_block(const uint8_t *row, int64_t j, float *dw, float *off
 		*mw = f16(b->m);
 		return nibbles16(b->qs);
 	}
-	case G_Q5_0: {
+	case G_Q5_0: {   /* signed: code - 16 */
 		const block_q5_0 *b = (const block_q5_0 *)row + j;
 		*dw = f16(b->d);
-		*offs = 16;
-		return _mm256_or_si256(nibbles16(b->qs), _mm256_and_si256(bits32(b->qh), bit4));
+		return _mm256_sub_epi8(_mm256_or_si256(nibbles16(b->qs), _mm256_and_si256(bits32(b->qh), bit4)),
+		                       _mm256_set1_epi8(16));
 	}
 	case G_Q5_1: {
 		const block_q5_1 *b = (const block_q5_1 *)row + j;

@@ -9,9 +9,10 @@
  * Every quantized type is handled as a sequence of 32-value sub-blocks: the weight
  * codes of a sub-block are unpacked once into 32 unsigned bytes (0..15, 0..31, 0..63
  * or w + 128), then multiplied with the 32 int8 activation codes of up to four tokens.
- * Code offsets (q4_0's 8, q8_0's 128, q6_K's 32) and minimums are applied afterwards
- * from the activation code sums, in float (q4_K, q5_K, q6_K: in integers per
- * super-block, then in float; k45_tile).  Ranges: a 4-byte group sums at most
+ * Code offsets (q6_K's 32) and minimums are applied afterwards from the activation code
+ * sums, in float (q4_K, q5_K, q6_K: in integers per super-block, then in float;
+ * k45_tile); q4_0 and q5_0 take their offsets off the codes and multiply signed codes,
+ * as q8_0 does (SIGNED_KERNEL).  Ranges: a 4-byte group sums at most
  * 4 * 255 * 128 < 2^17, so int32 lanes never overflow within a sub-block; with
  * vpmaddubsw the int16 pair sums stay below 2 * 255 * 127 only for codes <= 128,
  * which every unpacked code satisfies except offset q8_0 — avx2.c uses |w| and the
@@ -132,7 +133,6 @@ INLINE __m256 K(blockdot)(__m256i codes, const int8_t *a)
 			K(name##_tile)(n / 32, w, aq + t, out + t * stride, stride, 1);                   \
 	}
 
-#define UNPACK_Q4_0(i) do { codes = K(nibbles)(b[i].qs); dw = K(f16)(b[i].d); offs = 8; mw = 0; } while (0)
 #define UNPACK_Q4_1(i) do { codes = K(nibbles)(b[i].qs); dw = K(f16)(b[i].d); offs = 0; mw = K(f16)(b[i].m); } while (0)
 #define UNPACK_Q5(i)                                                                           \
 	uint32_t qh;                                                                               \
@@ -140,51 +140,68 @@ INLINE __m256 K(blockdot)(__m256i codes, const int8_t *a)
 	codes = _mm256_or_si256(K(nibbles)(b[i].qs),                                               \
 	                        _mm256_and_si256(BITS_TO_BYTES(qh), _mm256_set1_epi8(0x10)));      \
 	dw = K(f16)(b[i].d)
-#define UNPACK_Q5_0(i) do { UNPACK_Q5(i); offs = 16; mw = 0; } while (0)
 #define UNPACK_Q5_1(i) do { UNPACK_Q5(i); offs = 0; mw = K(f16)(b[i].m); } while (0)
 
-LEGACY_KERNEL(q4_0, block_q4_0, UNPACK_Q4_0)
 LEGACY_KERNEL(q4_1, block_q4_1, UNPACK_Q4_1)
-LEGACY_KERNEL(q5_0, block_q5_0, UNPACK_Q5_0)
 LEGACY_KERNEL(q5_1, block_q5_1, UNPACK_Q5_1)
 
-#ifdef Q8_SIGNED
-/* q8_0 without VNNI: |w| * (a with w's sign) keeps vpmaddubsw pair sums in range */
-#define UNPACK_Q8_0(i) do {                                                                    \
-		codes = _mm256_loadu_si256((const __m256i *)b[i].qs); dw = K(f16)(b[i].d);             \
-		offs = 0; mw = 0; } while (0)
-INLINE void K(q8_0_tile)(int64_t nb, const block_q8_0 *b, const struct lr_q8act *aq, float *out,
-                         int64_t stride, const int NT)
-{
-	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
-
-	for (int64_t i = 0; i < nb; i++) {
-		K(prefetch)(&b[i], sizeof b[i]);
-		__m256i w = _mm256_loadu_si256((const __m256i *)b[i].qs);
-		__m256i aw = _mm256_sign_epi8(w, w);
-		float dw = K(f16)(b[i].d);
-		#pragma GCC unroll 4
-		for (int t = 0; t < NT; t++) {
-			__m256i a = _mm256_loadu_si256((const __m256i *)(aq[t].qs + 32 * i));
-			__m256i p = _mm256_setzero_si256();
-			DPBUSD(p, aw, _mm256_sign_epi8(a, w));
-			acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * aq[t].d[i]), acc[t]);
-		}
+/* The 32-value block types whose values are dw * w with w signed (q8_0, and q4_0 and
+ * q5_0 with their offsets taken off the codes: w = code - 8, code - 16): |w| times a
+ * with w's sign, so vpmaddubsw's pair sums stay within 2 * 128 * 127, and no
+ * correction term.  UNPACK(i) sets `w` (s8) and `dw` for block i. */
+#define SIGNED_KERNEL(name, BLOCK, UNPACK)                                                     \
+	INLINE void K(name##_tile)(int64_t nb, const BLOCK *b, const struct lr_q8act *aq,          \
+	                           float *out, int64_t stride, const int NT)                       \
+	{                                                                                          \
+		__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),      \
+		                  _mm256_setzero_ps() };                                              \
+		for (int64_t i = 0; i < nb; i++) {                                                     \
+			__m256i w;                                                                         \
+			float dw;                                                                          \
+			K(prefetch)(&b[i], sizeof b[i]);                                                   \
+			UNPACK(i);                                                                         \
+			__m256i aw = _mm256_sign_epi8(w, w);                                               \
+			_Pragma("GCC unroll 4")                                                            \
+			for (int t = 0; t < NT; t++) {                                                     \
+				__m256i a = _mm256_loadu_si256((const __m256i *)(aq[t].qs + 32 * i));          \
+				__m256i p = _mm256_setzero_si256();                                            \
+				DPBUSD(p, aw, _mm256_sign_epi8(a, w));                                         \
+				acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * aq[t].d[i]), acc[t]); \
+			}                                                                                  \
+		}                                                                                      \
+		_Pragma("GCC unroll 4")                                                                \
+		for (int t = 0; t < NT; t++)                                                           \
+			out[t * stride] = K(hsum8)(acc[t]);                                                \
+	}                                                                                          \
+	static void K(dot_##name)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq, \
+	                          const float *af, int64_t ld, float *out, int64_t stride)        \
+	{                                                                                          \
+		int t = 0;                                                                             \
+		(void)af; (void)ld;                                                                    \
+		for (; t + 4 <= n_tok; t += 4)                                                         \
+			K(name##_tile)(n / 32, w, aq + t, out + t * stride, stride, 4);                   \
+		for (; t < n_tok; t++)                                                                 \
+			K(name##_tile)(n / 32, w, aq + t, out + t * stride, stride, 1);                   \
 	}
-	#pragma GCC unroll 4
-	for (int t = 0; t < NT; t++)
-		out[t * stride] = K(hsum8)(acc[t]);
-}
-static void K(dot_q8_0)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
-                        const float *af, int64_t ld, float *out, int64_t stride)
-{
-	int t = 0;
-	(void)af; (void)ld;
-	for (; t + 4 <= n_tok; t += 4)
-		K(q8_0_tile)(n / 32, w, aq + t, out + t * stride, stride, 4);
-	for (; t < n_tok; t++)
-		K(q8_0_tile)(n / 32, w, aq + t, out + t * stride, stride, 1);
-}
+
+#define SIGNED_Q4_0(i) do {                                                                    \
+		w = _mm256_sub_epi8(K(nibbles)(b[i].qs), _mm256_set1_epi8(8)); dw = K(f16)(b[i].d);    \
+	} while (0)
+#define SIGNED_Q5_0(i) do {                                                                    \
+		uint32_t qh;                                                                           \
+		memcpy(&qh, b[i].qh, 4);                                                               \
+		w = _mm256_sub_epi8(_mm256_or_si256(K(nibbles)(b[i].qs),                               \
+		                                    _mm256_and_si256(BITS_TO_BYTES(qh), _mm256_set1_epi8(0x10))), \
+		                    _mm256_set1_epi8(16));                                             \
+		dw = K(f16)(b[i].d);                                                                   \
+	} while (0)
+SIGNED_KERNEL(q4_0, block_q4_0, SIGNED_Q4_0)
+SIGNED_KERNEL(q5_0, block_q5_0, SIGNED_Q5_0)
+
+#ifdef Q8_SIGNED
+/* q8_0 without VNNI: the signed kernel */
+#define SIGNED_Q8_0(i) do { w = _mm256_loadu_si256((const __m256i *)b[i].qs); dw = K(f16)(b[i].d); } while (0)
+SIGNED_KERNEL(q8_0, block_q8_0, SIGNED_Q8_0)
 #else
 /* q8_0 with VNNI: w + 128 as unsigned codes, offset 128 */
 #define UNPACK_Q8_0(i) do {                                                                    \
