@@ -229,8 +229,9 @@ def main():
     ap.add_argument("--gain-lr-mult", type=float, default=10.0,
                     help="learning rate of the query heads' gains (config q_gain) over the rest's")
     ap.add_argument("--widen-prev", type=int, default=0,
-                    help="with --init-from: widen layer 0's previous-token heads to this many rotary "
-                    "pairs first (model.widen_previous_token_heads)")
+                    help="widen layer 0's previous-token heads to this many rotary pairs first "
+                    "(model.widen_previous_token_heads): after --init ngram, or after --init-from's "
+                    "weights are loaded")
     ap.add_argument("--only-gains", action="store_true",
                     help="train the query heads' gains alone, every weight frozen")
     ap.add_argument("--resume", action="store_true")
@@ -287,6 +288,11 @@ def main():
             model.widen_previous_token_heads(args.widen_prev)
             print("layer 0's previous-token heads widened to %d rotary pairs" % args.widen_prev, flush=True)
         print("weights from %s" % args.init_from, flush=True)
+    elif args.widen_prev:
+        if args.init != "ngram":
+            sys.exit("train: --widen-prev needs --init ngram or --init-from")
+        model.widen_previous_token_heads(args.widen_prev)
+        print("layer 0's previous-token heads widened to %d rotary pairs" % args.widen_prev, flush=True)
     n_params = sum(p.numel() for p in model.parameters())
     print("model: %s, %d parameters" % (json.dumps(cfg.__dict__), n_params), flush=True)
 

@@ -8,7 +8,9 @@
 # longread's logits equal PyTorch's.  Env: READER_WORK (default tests/reader-work under
 # the build directory), PYTHON (default /usr/bin/python3), STEPS, SEED, N_TRAIN, BUDGET (stage 1);
 # STEPS2, N_TRAIN2, BUDGET2 (stage 2); STEPS3 (stage 3, 0 to leave it out); FILLER_BIAS (default 0; 1 weighs each kept filler
-# token as the window tokens it stands for: the fourth attempt of tests/reader/README.md).
+# token as the window tokens it stands for: the fourth attempt of tests/reader/README.md);
+# PREV_PAIRS (default 3: the committed recipe; 8 widens layer 0's previous-token heads from
+# the start, so stage 3 only trains the gains).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILDDIR:-$PWD}
@@ -23,6 +25,10 @@ steps2=${STEPS2:-120}
 steps3=${STEPS3:-100}
 n_train2=${N_TRAIN2:-1800}
 filler_bias=${FILLER_BIAS:-0}
+prev_pairs=${PREV_PAIRS:-3}
+widen1="" widen3="--widen-prev 8"
+[ "$prev_pairs" -le 3 ] || widen1="--widen-prev $prev_pairs"
+[ "$prev_pairs" -lt 8 ] || widen3=""
 weights=""
 [ "$filler_bias" = 0 ] || weights=--filler-weights
 # the shape (tests/reader/model.py's Config and tests/lr-genmodel's flags must agree)
@@ -48,7 +54,7 @@ fi
 # copy exercises alone are short and their position gaps reach 131,072 by step 140
 "$py" -u "$top/tests/reader/train.py" --data "$work/data" --out "$work/run" --seed "$seed" \
 	--steps "$steps" --lr 2e-3 --copy-steps 150 --gap-from 50 --gap-doubling 8 --init ngram \
-	--filler-bias "$filler_bias" --config "$config" --resume
+	--filler-bias "$filler_bias" --config "$config" $widen1 --resume
 # stage 2: dense windows ($budget2 prefix tokens: a third of the sets whole, the rest
 # with 4 times the filler of stage 1), from stage 1's weights; stage 1 alone read a
 # dense window of a few thousand tokens badly (tests/reader/README.md)
@@ -80,7 +86,7 @@ if [ "$steps3" -gt 0 ]; then
 	fi
 	"$py" -u "$top/tests/reader/train.py" --data "$work/data3" --out "$work/run3" --seed $((seed + 2)) \
 		--steps "$steps3" --lr 5e-4 --gain-lr-mult 80 --warmup 5 --copy-steps 0 --gap-from 0 --eval-every 50 \
-		--filler-bias 1 --only-gains --widen-prev 8 --config "$config3" --init-from "$work/run2/ckpt.pt" --resume
+		--filler-bias 1 --only-gains $widen3 --config "$config3" --init-from "$work/run2/ckpt.pt" --resume
 	final=$work/run3
 fi
 "$build/tests/lr-genmodel" -o "$top/tests/models/reader.gguf" $shape $vocab --type F16 \
