@@ -17,8 +17,10 @@
  *          (q3_K); -dmin, c the minimums (q2_K)
  *   y    = hsum8(acc) + corr
  * with hsum8 qdot.h's tree ((v0 + v4) + (v2 + v6)) + ((v1 + v5) + (v3 + v7)).  Signed
- * codes (q8_0; q4_0 and q5_0 less their offsets 8 and 16; iq4_nl, iq4_xs) enter as |w|
- * times a with w's sign and have no corr.
+ * codes (q8_0; q5_0 less its offset 16; iq4_nl, iq4_xs) enter as |w| times a with w's
+ * sign and have no corr.  q4_0 and q8_0 go 8 blocks at a time instead (qdot.h's
+ * l8_tile): each block's int dot whole, then converted, and chain b mod 8 of the row
+ * takes block b; here a row is a lane (gemm_l8).
  * q4_K, q5_K and q6_K apply their sub-block scales in integers instead (qdot.h's
  * k45_tile): per super-block i, P_i = sum_j c_j p_j (int32 lanes, vpmaddwd with the
  * scales c_j), acc = fma(float(P_i), d * da_i, acc), and corr = fma(cf * da_i, M_i,
@@ -64,11 +66,14 @@ INLINE int kquant(const int kind) { return kind >= G_Q4_K; }
 INLINE int int_scales(const int kind) { return kind == G_Q4_K || kind == G_Q5_K || kind == G_Q6_K; }
 
 /* Signed codes, multiplied as |w| times a with w's sign: the dot has no corr for them
- * (q4_0, q5_0: the code less its offset, qdot.h's SIGNED_KERNEL) */
+ * (q5_0: the code less its offset, qdot.h's SIGNED_KERNEL) */
 INLINE int signed_codes(const int kind)
 {
-	return kind == G_Q4_0 || kind == G_Q5_0 || kind == G_Q8_0 || kind == G_IQ4_NL || kind == G_IQ4_XS;
+	return kind == G_Q5_0 || kind == G_Q8_0 || kind == G_IQ4_NL || kind == G_IQ4_XS;
 }
+
+/* q4_0 and q8_0: a row a lane, 8 blocks' chains apart (qdot.h's l8_tile; below) */
+INLINE int lane8(const int kind) { return kind == G_Q4_0 || kind == G_Q8_0; }
 
 INLINE int has_corr(const int kind) { return !signed_codes(kind); }
 
@@ -186,10 +191,11 @@ INLINE __m256i legacy_block(const uint8_t *row, int64_t j, float *dw, float *off
 	*offs = 0;
 	*mw = 0;
 	switch (kind) {
-	case G_Q4_0: {   /* signed: code - 8 */
+	case G_Q4_0: {
 		const block_q4_0 *b = (const block_q4_0 *)row + j;
 		*dw = f16(b->d);
-		return _mm256_sub_epi8(nibbles16(b->qs), _mm256_set1_epi8(8));
+		*offs = 8;
+		return nibbles16(b->qs);
 	}
 	case G_Q4_1: {
 		const block_q4_1 *b = (const block_q4_1 *)row + j;
@@ -577,6 +583,125 @@ INLINE void panel_tokens(const struct panel *pn, int nr, int64_t nsub, const str
 		tile(pn, r, nsub, aq, corr, out + r, stride, 1, NT, kind);
 }
 
+/* ------------------------------------------------------------------ q4_0, q8_0 */
+
+/* The panel of lane8 kinds, in struct panel's scratch: for block j of the PR rows,
+ *   V  (codes) [nb][8][PR][4] u8   group g (values 4g .. 4g + 3) of every row side by
+ *                                  side, one vector a group: q4_0's codes 0..15, q8_0's |w|
+ *   W  (isc)   [nb][8][PR][4] s8   q8_0: w, whose signs go onto the activation codes
+ *   ws [nb][PR], cf [nb][PR] float the scale dw, and q4_0's -8 dw
+ * So a token's block is one vector of 8 rows' dots: 8 broadcast activation groups times
+ * the 8 group vectors; for q4_0 the vpmaddubsw pair sums add up in int16 (8 groups of
+ * at most 2 * 15 * 127: below 2^15) before one vpmaddwd. */
+#define LT 8   /* tokens a pass over the panel: their 16 chains each stay in L1 */
+
+INLINE void pack_row_l8(const uint8_t *row, int64_t nb, int r, const struct panel *pn, const int kind)
+{
+	const int q8 = kind == G_Q8_0;
+	uint8_t *V = pn->codes, *W = (uint8_t *)pn->isc;
+
+	for (int64_t j = 0; j < nb; j++) {
+		float dw, offs, mw;
+		uint8_t c[32], a[32];
+		__m256i x = legacy_block(row, j, &dw, &offs, &mw, kind);
+		_mm256_storeu_si256((__m256i *)c, q8 ? _mm256_abs_epi8(x) : x);
+		_mm256_storeu_si256((__m256i *)a, x);
+		for (int g = 0; g < 8; g++) {
+			memcpy(V + 32 * (8 * j + g) + 4 * r, c + 4 * g, 4);
+			if (q8)
+				memcpy(W + 32 * (8 * j + g) + 4 * r, a + 4 * g, 4);
+		}
+		pn->ws[PR * j + r] = dw;
+		pn->cf[PR * j + r] = dw * -8.0f;
+	}
+}
+
+/* The 8 chains of every row, summed in hsum8's tree: ((c0 + c4) + (c2 + c6)) +
+ * ((c1 + c5) + (c3 + c7)) */
+INLINE __m256 chains8(const __m256 c[8])
+{
+	return _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c[0], c[4]), _mm256_add_ps(c[2], c[6])),
+	                     _mm256_add_ps(_mm256_add_ps(c[1], c[5]), _mm256_add_ps(c[3], c[7])));
+}
+
+INLINE __m256i bcast4(const int8_t *a)
+{
+	int32_t v;
+
+	memcpy(&v, a, 4);
+	return _mm256_set1_epi32(v);
+}
+
+/* The panel's rows (nr of them) times tokens aq[0 .. nt - 1], nt <= LT */
+INLINE void tile_l8(const struct panel *pn, int nr, int64_t nb, const struct lr_q8act *aq, const float *ts,
+                    float *out, int64_t stride, int nt, const int kind)
+{
+	const int q8 = kind == G_Q8_0;
+	const __m256i ones = _mm256_set1_epi16(1);
+	__m256 acc[LT][8], corr[LT][8];
+
+	for (int t = 0; t < nt; t++)
+		for (int c = 0; c < 8; c++)
+			acc[t][c] = corr[t][c] = _mm256_setzero_ps();
+	for (int64_t j = 0; j < nb; j++) {
+		const int c = (int)(j & 7);
+		const __m256i *V = (const __m256i *)(pn->codes + 256 * j);
+		const __m256i *W = (const __m256i *)((const uint8_t *)pn->isc + 256 * j);
+		__m256i v[8];
+#pragma GCC unroll 8
+		for (int g = 0; g < 8; g++)
+			v[g] = _mm256_load_si256(V + g);
+		const __m256 dw = _mm256_load_ps(pn->ws + PR * j), cf = _mm256_load_ps(pn->cf + PR * j);
+		for (int t = 0; t < nt; t++) {
+			const int8_t *a = aq[t].qs + 32 * j;
+			__m256i P;
+			if (q8) {
+				P = _mm256_setzero_si256();
+#pragma GCC unroll 8
+				for (int g = 0; g < 8; g++)
+					P = _mm256_add_epi32(P, _mm256_madd_epi16(_mm256_maddubs_epi16(v[g],
+						_mm256_sign_epi8(bcast4(a + 4 * g), _mm256_load_si256(W + g))), ones));
+			} else {
+				__m256i s16 = _mm256_maddubs_epi16(v[0], bcast4(a));
+#pragma GCC unroll 8
+				for (int g = 1; g < 8; g++)
+					s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(v[g], bcast4(a + 4 * g)));
+				P = _mm256_madd_epi16(s16, ones);
+			}
+			const __m256 da = _mm256_broadcast_ss(aq[t].d + j);
+			acc[t][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P), _mm256_mul_ps(dw, da), acc[t][c]);
+			if (!q8)
+				corr[t][c] = _mm256_fmadd_ps(_mm256_mul_ps(cf, da), _mm256_broadcast_ss(ts + nb * t + j), corr[t][c]);
+		}
+	}
+	for (int t = 0; t < nt; t++) {
+		float y[PR];
+		__m256 v = chains8(acc[t]);
+		if (!q8)
+			v = _mm256_add_ps(v, chains8(corr[t]));
+		_mm256_storeu_ps(y, v);
+		memcpy(out + t * stride, y, (size_t)nr * sizeof *y);
+	}
+}
+
+INLINE void gemm_l8(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows, int n_tok,
+                    const struct lr_q8act *aq, float *out, int64_t stride, const struct panel *pn, float *ts,
+                    const int kind)
+{
+	const int64_t nb = n / 32;
+
+	if (kind == G_Q4_0)
+		token_sums(aq, n_tok, nb, ts, kind);
+	for (int r0 = 0; r0 < n_rows; r0 += PR) {
+		const int nr = n_rows - r0 < PR ? n_rows - r0 : PR;
+		for (int r = 0; r < PR; r++)   /* rows past nr: lanes computed, never stored */
+			pack_row_l8(w + (uint64_t)(r < nr ? r0 + r : r0) * row_bytes, nb, r, pn, kind);
+		for (int t = 0; t < n_tok; t += LT)
+			tile_l8(pn, nr, nb, aq + t, ts + nb * t, out + t * stride + r0, stride,
+			        n_tok - t < LT ? n_tok - t : LT, kind);
+	}
+}
+
 /* ------------------------------------------------------------------ the gemm */
 
 /* Scratch: 64 for alignment, the panel with S, ts (at most 2 nsub floats a token) and
@@ -597,6 +722,10 @@ INLINE void gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows, in
 	float *ts = (float *)(base + nsub * BYTES_PER_SUB);
 	float *corr = ts + 2 * nsub * n_tok;
 
+	if (lane8(kind)) {
+		gemm_l8(n, w, row_bytes, n_rows, n_tok, aq, out, stride, &pn, ts, kind);
+		return;
+	}
 	if (has_corr(kind))
 		token_sums(aq, n_tok, nsub, ts, kind);
 	for (int r0 = 0; r0 < n_rows; r0 += PR) {

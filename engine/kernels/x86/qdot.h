@@ -11,8 +11,8 @@
  * or w + 128), then multiplied with the 32 int8 activation codes of up to four tokens.
  * Code offsets (q6_K's 32) and minimums are applied afterwards from the activation code
  * sums, in float (q4_K, q5_K, q6_K: in integers per super-block, then in float;
- * k45_tile); q4_0 and q5_0 take their offsets off the codes and multiply signed codes,
- * as q8_0 does (SIGNED_KERNEL).  Ranges: a 4-byte group sums at most
+ * k45_tile; q4_0 and q8_0: 8 blocks at a time, l8_tile); q5_0 takes its offset off the
+ * codes and multiplies signed codes (SIGNED_KERNEL).  Ranges: a 4-byte group sums at most
  * 4 * 255 * 128 < 2^17, so int32 lanes never overflow within a sub-block; with
  * vpmaddubsw the int16 pair sums stay below 2 * 255 * 127 only for codes <= 128,
  * which every unpacked code satisfies except offset q8_0 — avx2.c uses |w| and the
@@ -145,8 +145,8 @@ INLINE __m256 K(blockdot)(__m256i codes, const int8_t *a)
 LEGACY_KERNEL(q4_1, block_q4_1, UNPACK_Q4_1)
 LEGACY_KERNEL(q5_1, block_q5_1, UNPACK_Q5_1)
 
-/* The 32-value block types whose values are dw * w with w signed (q8_0, and q4_0 and
- * q5_0 with their offsets taken off the codes: w = code - 8, code - 16): |w| times a
+/* The 32-value block types whose values are dw * w with w signed (q5_0 with its offset
+ * taken off the codes: w = code - 16): |w| times a
  * with w's sign, so vpmaddubsw's pair sums stay within 2 * 128 * 127, and no
  * correction term.  UNPACK(i) sets `w` (s8) and `dw` for block i. */
 #define SIGNED_KERNEL(name, BLOCK, UNPACK)                                                     \
@@ -184,9 +184,6 @@ LEGACY_KERNEL(q5_1, block_q5_1, UNPACK_Q5_1)
 			K(name##_tile)(n / 32, w, aq + t, out + t * stride, stride, 1);                   \
 	}
 
-#define SIGNED_Q4_0(i) do {                                                                    \
-		w = _mm256_sub_epi8(K(nibbles)(b[i].qs), _mm256_set1_epi8(8)); dw = K(f16)(b[i].d);    \
-	} while (0)
 #define SIGNED_Q5_0(i) do {                                                                    \
 		uint32_t qh;                                                                           \
 		memcpy(&qh, b[i].qh, 4);                                                               \
@@ -195,13 +192,133 @@ LEGACY_KERNEL(q5_1, block_q5_1, UNPACK_Q5_1)
 		                    _mm256_set1_epi8(16));                                             \
 		dw = K(f16)(b[i].d);                                                                   \
 	} while (0)
-SIGNED_KERNEL(q4_0, block_q4_0, SIGNED_Q4_0)
 SIGNED_KERNEL(q5_0, block_q5_0, SIGNED_Q5_0)
 
+/* q4_0 and q8_0, 8 blocks a step.  Their block scales differ from block to block, so
+ * the int -> float work is per block; done for 8 blocks at once, lane b of one vector
+ * for block b:
+ *   P_b  = the block's int dot, exact (q4_0: codes 0..15 times a; q8_0: |w| times a
+ *          with w's sign)
+ *   acc  = fma(float(P), dw * da, acc)          lane b: chain b mod 8 of the row
+ *   corr = fma((-8 dw) * da, float(t), corr)    q4_0 alone; t the blocks' activation sums
+ *   y    = hsum8(acc) + hsum8(corr)             q8_0: hsum8(acc)
+ * A row's tail of fewer than 8 blocks has zeros in the missing lanes (fma(0, 0, acc)
+ * leaves acc as it is: a chain is never -0).  avx2_gemm.c computes every block's P
+ * for 8 rows at once (a row a lane) and keeps the 8 chains of each row apart, so its
+ * results are these bit for bit. */
+
+/* p[b] (8 int32 lanes each) -> lane b: the sum of p[b]'s lanes */
+INLINE __m256i K(sum8x8)(const __m256i p[8])
+{
+	__m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+	__m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+
+	return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
+/* Up to 8 floats from p (n of them), zeros after */
+INLINE __m256 K(load8_ps)(const float *p, int n)
+{
+	float t[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
+
+	if (n == 8)
+		return _mm256_loadu_ps(p);
+	memcpy(t, p, (size_t)n * sizeof *t);
+	return _mm256_loadu_ps(t);
+}
+
+/* One step of l8_tile: blocks i .. i + n - 1 (n <= 8; n = 8 is the loop's body, where
+ * every test on n folds away) */
+INLINE void K(l8_step)(const void *w, int64_t i, const int n, const struct lr_q8act *aq, __m256 *acc,
+                       __m256 *corr, const int NT, const int q8)
+{
+	const __m256i ones = _mm256_set1_epi16(1);
+	const block_q4_0 *b4 = w;
+	const block_q8_0 *b8 = w;
+	__m256i u[8], sw[8];
+	uint64_t dlo = 0, dhi = 0;   /* the 8 f16 scales, 4 to a word */
+
+	#pragma GCC unroll 8
+	for (int k = 0; k < 8; k++) {
+		uint64_t dk = 0;
+		if (k >= n) {
+			u[k] = sw[k] = _mm256_setzero_si256();
+		} else if (q8) {
+			K(prefetch)(&b8[i + k], sizeof b8[i + k]);
+			sw[k] = _mm256_loadu_si256((const __m256i *)b8[i + k].qs);
+			u[k] = _mm256_sign_epi8(sw[k], sw[k]);
+			dk = b8[i + k].d;
+		} else {
+			K(prefetch)(&b4[i + k], sizeof b4[i + k]);
+			u[k] = K(nibbles)(b4[i + k].qs);
+			dk = b4[i + k].d;
+		}
+		if (k < 4)
+			dlo |= dk << (16 * k);
+		else
+			dhi |= dk << (16 * (k - 4));
+	}
+	const __m256 dw = _mm256_cvtph_ps(_mm_set_epi64x((long long)dhi, (long long)dlo));
+	#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++) {
+		const struct lr_q8act *a = &aq[t];
+		__m256i p[8];
+		#pragma GCC unroll 8
+		for (int k = 0; k < 8; k++) {
+			__m256i x = k < n ? _mm256_loadu_si256((const __m256i *)(a->qs + 32 * (i + k))) : _mm256_setzero_si256();
+			if (q8)
+				x = _mm256_sign_epi8(x, sw[k]);
+			p[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(u[k], x), ones);
+		}
+		const __m256 da = K(load8_ps)(a->d + i, n);
+		acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(K(sum8x8)(p)), _mm256_mul_ps(dw, da), acc[t]);
+		if (!q8) {
+			__m256i s2;
+			if (n == 8) {
+				s2 = _mm256_loadu_si256((const __m256i *)(a->s16 + 2 * i));
+			} else {
+				int16_t t16[16] = { 0 };
+				memcpy(t16, a->s16 + 2 * i, (size_t)(2 * n) * sizeof *t16);
+				s2 = _mm256_loadu_si256((const __m256i *)t16);
+			}
+			const __m256 ts = _mm256_cvtepi32_ps(_mm256_madd_epi16(s2, ones));
+			corr[t] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(dw, _mm256_set1_ps(-8.0f)), da), ts, corr[t]);
+		}
+	}
+}
+
+INLINE void K(l8_tile)(int64_t nb, const void *w, const struct lr_q8act *aq, float *out, int64_t stride,
+                       const int NT, const int q8)
+{
+	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+	__m256 corr[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+	int64_t i = 0;
+
+	for (; i + 8 <= nb; i += 8)
+		K(l8_step)(w, i, 8, aq, acc, corr, NT, q8);
+	if (i < nb)
+		K(l8_step)(w, i, (int)(nb - i), aq, acc, corr, NT, q8);
+	#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++)
+		out[t * stride] = q8 ? K(hsum8)(acc[t]) : K(hsum8)(acc[t]) + K(hsum8)(corr[t]);
+}
+
+#define L8_DOT(name, Q8)                                                                       \
+	static void K(dot_##name)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq, \
+	                          const float *af, int64_t ld, float *out, int64_t stride)        \
+	{                                                                                          \
+		int t = 0;                                                                             \
+		(void)af; (void)ld;                                                                    \
+		for (; t + 4 <= n_tok; t += 4)                                                         \
+			K(l8_tile)(n / 32, w, aq + t, out + t * stride, stride, 4, Q8);                   \
+		for (; t < n_tok; t++)                                                                 \
+			K(l8_tile)(n / 32, w, aq + t, out + t * stride, stride, 1, Q8);                   \
+	}
+L8_DOT(q4_0, 0)
+
 #ifdef Q8_SIGNED
-/* q8_0 without VNNI: the signed kernel */
-#define SIGNED_Q8_0(i) do { w = _mm256_loadu_si256((const __m256i *)b[i].qs); dw = K(f16)(b[i].d); } while (0)
-SIGNED_KERNEL(q8_0, block_q8_0, SIGNED_Q8_0)
+/* q8_0 without VNNI: 8 blocks a step, as q4_0 */
+L8_DOT(q8_0, 1)
 #else
 /* q8_0 with VNNI: w + 128 as unsigned codes, offset 128 */
 #define UNPACK_Q8_0(i) do {                                                                    \
