@@ -25,7 +25,9 @@
  * k45_tile): per super-block i, P_i = sum_j c_j p_j (int32 lanes, vpmaddwd with the
  * scales c_j), acc = fma(float(P_i), d * da_i, acc), and corr = fma(cf * da_i, M_i,
  * corr) with M_i the super-block's sum of minimums (or scales) times activation sums,
- * an integer below 2^24 that the gemm sums exactly in float.
+ * an integer below 2^24 that the gemm sums exactly in float.  q6_K converts P_i lane
+ * by lane (tile_k); q4_K and q5_K sum it whole and, as q4_0, keep 8 chains a row, a
+ * super-block each (gemm_k8, a row a lane).
  *
  * What the gemm changes is where the work happens.  Each row is unpacked once per call
  * (not once per 4 tokens) into the panel, its scales as floats.  The int->float work per
@@ -62,8 +64,11 @@ enum kind {
 
 INLINE int kquant(const int kind) { return kind >= G_Q4_K; }
 
-/* Sub-block scales applied in integers, per super-block (qdot.h's k45_tile, q6_K_tile) */
-INLINE int int_scales(const int kind) { return kind == G_Q4_K || kind == G_Q5_K || kind == G_Q6_K; }
+/* Sub-block scales applied in integers, per super-block, lane by lane (qdot.h's q6_K_tile) */
+INLINE int int_scales(const int kind) { return kind == G_Q6_K; }
+
+/* q4_K and q5_K: a row a lane, 8 super-blocks' chains apart (qdot.h's k45_tile; gemm_k8) */
+INLINE int k8(const int kind) { return kind == G_Q4_K || kind == G_Q5_K; }
 
 /* Signed codes, multiplied as |w| times a with w's sign: the dot has no corr for them
  * (q5_0: the code less its offset, qdot.h's SIGNED_KERNEL) */
@@ -702,6 +707,121 @@ INLINE void gemm_l8(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows,
 	}
 }
 
+/* ------------------------------------------------------------------ q4_K, q5_K */
+
+/* The panel of k8 kinds, in struct panel's scratch: for sub-block j of the PR rows,
+ *   V  (codes) [nsub][8][PR][4] u8  as gemm_l8's: 4 codes of every row side by side
+ *   I  (isc)   [nsub][PR][2] int16  each row's scale, twice (vpmaddwd's pair)
+ *   sc         [nsub][PR] float     each row's minimum
+ * and for super-block i, ws [nsub / 8][PR] = d, cf [nsub / 8][PR] = -dmin. */
+INLINE void pack_row_k8(const uint8_t *row, int64_t nsub, int r, const struct panel *pn, const int kind)
+{
+	const int five = kind == G_Q5_K;
+
+	for (int64_t i = 0; i < nsub / 8; i++) {
+		const block_q4_K *b4 = (const block_q4_K *)row + i;
+		const block_q5_K *b5 = (const block_q5_K *)row + i;
+		const uint8_t *scales = five ? b5->scales : b4->scales, *qs = five ? b5->qs : b4->qs;
+		const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)b5->qh) : _mm256_setzero_si256();
+		for (int k = 0; k < 8; k++) {
+			const int64_t j = 8 * i + k;
+			int sc, m;
+			uint8_t c[32];
+			__m256i codes = nibbles32(qs + 32 * (k / 2), k & 1);
+			scale_min(k, scales, &sc, &m);
+			if (five) {   /* bit k of qh[l] is bit 4 of element l's code */
+				__m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, k), _mm256_set1_epi8(1));
+				codes = _mm256_or_si256(codes, _mm256_slli_epi16(bit, 4));
+			}
+			_mm256_storeu_si256((__m256i *)c, codes);
+			for (int g = 0; g < 8; g++)
+				memcpy(pn->codes + 32 * (8 * j + g) + 4 * r, c + 4 * g, 4);
+			pn->isc[16 * j + 2 * r] = pn->isc[16 * j + 2 * r + 1] = (int16_t)sc;
+			pn->sc[PR * j + r] = (float)m;
+		}
+		pn->ws[PR * i + r] = f16(five ? b5->d : b4->d);
+		pn->cf[PR * i + r] = 0.0f - f16(five ? b5->dmin : b4->dmin);
+	}
+}
+
+/* The panel's rows (nr of them) times tokens aq[0 .. NT - 1]: each sub-block's 8 code
+ * vectors are loaded once for the NT tokens, whose P stay in registers */
+INLINE void tile_k8(const struct panel *pn, int nr, int64_t nsub, const struct lr_q8act *aq, const float *ts,
+                    float *out, int64_t stride, const int NT, const int kind)
+{
+	const int five = kind == G_Q5_K;
+	__m256 acc[4][8], corr[4][8];
+
+	for (int t = 0; t < NT; t++)
+		for (int c = 0; c < 8; c++)
+			acc[t][c] = corr[t][c] = _mm256_setzero_ps();
+	for (int64_t i = 0; i < nsub / 8; i++) {
+		const int c = (int)(i & 7);
+		__m256i P[4];
+#pragma GCC unroll 4
+		for (int t = 0; t < NT; t++)
+			P[t] = _mm256_setzero_si256();
+		for (int64_t j = 8 * i; j < 8 * i + 8; j++) {
+			const __m256i *V = (const __m256i *)(pn->codes + 256 * j);
+			const __m256i I = _mm256_load_si256((const __m256i *)(pn->isc + 16 * j));
+			__m256i v[8];
+#pragma GCC unroll 8
+			for (int g = 0; g < 8; g++)
+				v[g] = _mm256_load_si256(V + g);
+#pragma GCC unroll 4
+			for (int t = 0; t < NT; t++) {
+				const int8_t *a = aq[t].qs + 32 * j;
+				/* pair sums of codes <= 31 add up in int16 4 groups at a time (4 * 2 * 31
+				 * * 127 < 2^15); of codes <= 15, all 8 */
+				__m256i s = _mm256_maddubs_epi16(v[0], bcast4(a));
+#pragma GCC unroll 8
+				for (int g = 1; g < 8; g++) {
+					if (five && g == 4) {
+						P[t] = _mm256_add_epi32(P[t], _mm256_madd_epi16(s, I));
+						s = _mm256_setzero_si256();
+					}
+					s = _mm256_add_epi16(s, _mm256_maddubs_epi16(v[g], bcast4(a + 4 * g)));
+				}
+				P[t] = _mm256_add_epi32(P[t], _mm256_madd_epi16(s, I));
+			}
+		}
+		const __m256 d = _mm256_load_ps(pn->ws + PR * i), cf = _mm256_load_ps(pn->cf + PR * i);
+#pragma GCC unroll 4
+		for (int t = 0; t < NT; t++) {
+			__m256 M = _mm256_setzero_ps();
+			for (int64_t j = 8 * i; j < 8 * i + 8; j++)
+				M = _mm256_fmadd_ps(_mm256_load_ps(pn->sc + PR * j), _mm256_broadcast_ss(ts + nsub * t + j), M);
+			const __m256 da = _mm256_broadcast_ss(aq[t].d + i);
+			acc[t][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P[t]), _mm256_mul_ps(d, da), acc[t][c]);
+			corr[t][c] = _mm256_fmadd_ps(_mm256_mul_ps(cf, da), M, corr[t][c]);
+		}
+	}
+	for (int t = 0; t < NT; t++) {
+		float y[PR];
+		_mm256_storeu_ps(y, _mm256_add_ps(chains8(acc[t]), chains8(corr[t])));
+		memcpy(out + t * stride, y, (size_t)nr * sizeof *y);
+	}
+}
+
+INLINE void gemm_k8(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows, int n_tok,
+                    const struct lr_q8act *aq, float *out, int64_t stride, const struct panel *pn, float *ts,
+                    const int kind)
+{
+	const int64_t nsub = n / 32;
+
+	token_sums(aq, n_tok, nsub, ts, kind);
+	for (int r0 = 0; r0 < n_rows; r0 += PR) {
+		const int nr = n_rows - r0 < PR ? n_rows - r0 : PR;
+		for (int r = 0; r < PR; r++)   /* rows past nr: lanes computed, never stored */
+			pack_row_k8(w + (uint64_t)(r < nr ? r0 + r : r0) * row_bytes, nsub, r, pn, kind);
+		int t = 0;
+		for (; t + 4 <= n_tok; t += 4)
+			tile_k8(pn, nr, nsub, aq + t, ts + nsub * t, out + t * stride + r0, stride, 4, kind);
+		for (; t < n_tok; t++)
+			tile_k8(pn, nr, nsub, aq + t, ts + nsub * t, out + t * stride + r0, stride, 1, kind);
+	}
+}
+
 /* ------------------------------------------------------------------ the gemm */
 
 /* Scratch: 64 for alignment, the panel with S, ts (at most 2 nsub floats a token) and
@@ -724,6 +844,10 @@ INLINE void gemm(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows, in
 
 	if (lane8(kind)) {
 		gemm_l8(n, w, row_bytes, n_rows, n_tok, aq, out, stride, &pn, ts, kind);
+		return;
+	}
+	if (k8(kind)) {
+		gemm_k8(n, w, row_bytes, n_rows, n_tok, aq, out, stride, &pn, ts, kind);
 		return;
 	}
 	if (has_corr(kind))

@@ -359,73 +359,118 @@ INLINE int32_t K(hsum8_epi32)(__m256i v)
 }
 
 /* q4_K (five = 0) and q5_K (five = 1), q6_K below: the sub-block scales are applied in
- * integers, so the float work is per super-block of 256, not per sub-block of 32.  Per
- * super-block i and token:
+ * integers, so the float work is per super-block of 256, not per sub-block of 32.
  *   P_i  = sum_j sc_j * p_j     8 int32 lanes, p_j the sub-block's vpmaddubsw pair sums
  *                               times sc_j by vpmaddwd; exact: a lane of q4_K/q5_K is at
  *                               most 8 * 63 * 2 * 2 * 31 * 127 < 2^23 (q6_K, scales of
  *                               |c| <= 128 on codes <= 63: 8 * 128 * 4 * 63 * 127 < 2^25)
- *   acc  = fma(float(P_i), d * da_i, acc)   lane-wise; float() may round above 2^24,
- *                                           the same in the gemm
  *   M_i  = sum_j m_j * t_j      int; t_j the activation sum of sub-block j (q6_K: the
  *                               scale times the sum over each 16); |M_i| < 2^22
- *   corr = fma(cf * da_i, float(M_i), corr)    cf = -dmin (q4_K, q5_K), -(32 d) (q6_K)
- * and avx2_gemm.c repeats this bit for bit. */
-INLINE void K(k45_tile)(int64_t nsb, const void *w, const struct lr_q8act *aq, float *out,
-                        int64_t stride, const int NT, const int five)
+ * q6_K then converts P_i lane by lane:
+ *   acc  = fma(float(P_i), d * da_i, acc)   lane-wise; float() may round above 2^24,
+ *                                           the same in the gemm
+ *   corr = fma(cf * da_i, float(M_i), corr)    cf = -(32 d)
+ * q4_K and q5_K take 8 super-blocks at a time as l8_tile does blocks: P_i summed whole
+ * (below 2^26, so float() may round, the same in the gemm), lane b for super-block b,
+ *   acc  = fma(float(P), d * da, acc),  corr = fma((-dmin) * da, float(M), corr)
+ * and chain i mod 8 of the row takes super-block i; y = hsum8(acc) + hsum8(corr).
+ * avx2_gemm.c repeats both bit for bit (for q4_K and q5_K with a row a lane). */
+
+/* Super-block i of a q4_K / q5_K row for NT tokens: P (8 int32 lanes) and the
+ * minimums' M (8 int32 lanes, to be summed) of each; its f16 d and dmin */
+INLINE void K(k45_block)(const void *w, int64_t i, const struct lr_q8act *aq, __m256i *P, __m256i *M,
+                         uint16_t *dh, uint16_t *mh, const int NT, const int five)
 {
-	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
-	float corr[4] = { 0, 0, 0, 0 };
 	/* bytes 0,0,1,1,..,7,7: each minimum for both 16-value sums of its sub-block */
 	const __m128i twice = _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+	const uint8_t *scales, *qs;
+	__m256i qh = _mm256_setzero_si256();
 
-	for (int64_t i = 0; i < nsb; i++) {
-		const uint8_t *scales, *qs;
-		float d, dmin;
-		__m256i qh = _mm256_setzero_si256();
+	if (five) {
+		const block_q5_K *b = (const block_q5_K *)w + i;
+		*dh = b->d; *mh = b->dmin; scales = b->scales; qs = b->qs;
+		qh = _mm256_loadu_si256((const __m256i *)b->qh);
+	} else {
+		const block_q4_K *b = (const block_q4_K *)w + i;
+		*dh = b->d; *mh = b->dmin; scales = b->scales; qs = b->qs;
+	}
+	uint8_t sc[8], m[8];
+	K(scales_mins)(scales, sc, m);
+	const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)sc)));
+	const __m256i m16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadl_epi64((const __m128i *)m), twice));
+	#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++)
+		P[t] = _mm256_setzero_si256();
+	#pragma GCC unroll 8
+	for (int j = 0; j < 8; j++) {
+		int64_t blk = 8 * i + j;
+		__m256i codes = K(nibble32)(qs + 32 * (j / 2), j & 1);
 		if (five) {
-			const block_q5_K *b = (const block_q5_K *)w + i;
-			d = K(f16)(b->d); dmin = K(f16)(b->dmin); scales = b->scales; qs = b->qs;
-			qh = _mm256_loadu_si256((const __m256i *)b->qh);
-		} else {
-			const block_q4_K *b = (const block_q4_K *)w + i;
-			d = K(f16)(b->d); dmin = K(f16)(b->dmin); scales = b->scales; qs = b->qs;
+			/* bit j of qh[l] is bit 4 of element l's code */
+			__m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, j), _mm256_set1_epi8(1));
+			codes = _mm256_or_si256(codes, _mm256_slli_epi16(bit, 4));
 		}
-		uint8_t sc[8], m[8];
-		K(scales_mins)(scales, sc, m);
-		const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)sc)));
-		const __m256i m16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_loadl_epi64((const __m128i *)m), twice));
-		__m256i P[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
-		                 _mm256_setzero_si256() };
-		#pragma GCC unroll 8
-		for (int j = 0; j < 8; j++) {
-			int64_t blk = 8 * i + j;
-			__m256i codes = K(nibble32)(qs + 32 * (j / 2), j & 1);
-			if (five) {
-				/* bit j of qh[l] is bit 4 of element l's code */
-				__m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, j), _mm256_set1_epi8(1));
-				codes = _mm256_or_si256(codes, _mm256_slli_epi16(bit, 4));
-			}
-			/* sc_j in every int16 lane */
-			const __m256i scj = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)((2 * j + 1) << 8 | 2 * j)));
-			#pragma GCC unroll 4
-			for (int t = 0; t < NT; t++) {
-				__m256i a = _mm256_loadu_si256((const __m256i *)(aq[t].qs + 32 * blk));
-				P[t] = _mm256_add_epi32(P[t], _mm256_madd_epi16(_mm256_maddubs_epi16(codes, a), scj));
-			}
-		}
+		/* sc_j in every int16 lane */
+		const __m256i scj = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)((2 * j + 1) << 8 | 2 * j)));
 		#pragma GCC unroll 4
 		for (int t = 0; t < NT; t++) {
-			const struct lr_q8act *a = &aq[t];
-			float da = a->d[i];
-			__m256i ms = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(a->s16 + 16 * i)), m16);
-			acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P[t]), _mm256_set1_ps(d * da), acc[t]);
-			corr[t] = fmaf(-dmin * da, (float)K(hsum8_epi32)(ms), corr[t]);
+			__m256i a = _mm256_loadu_si256((const __m256i *)(aq[t].qs + 32 * blk));
+			P[t] = _mm256_add_epi32(P[t], _mm256_madd_epi16(_mm256_maddubs_epi16(codes, a), scj));
 		}
 	}
 	#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++)
-		out[t * stride] = K(hsum8)(acc[t]) + corr[t];
+		M[t] = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(aq[t].s16 + 16 * i)), m16);
+}
+
+/* Super-blocks i .. i + n - 1 (n <= 8).  A loop, not unrolled: the block's body is
+ * long, and 8 copies of it (times 4 tokens) made the dot ten times its size and slower */
+INLINE void K(k45_step)(const void *w, int64_t i, const int n, const struct lr_q8act *aq, __m256 *acc,
+                        __m256 *corr, const int NT, const int five)
+{
+	__m256i P[4][8], M[4][8];
+	uint16_t dh[8] = { 0, 0, 0, 0, 0, 0, 0, 0 }, mh[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
+
+	#pragma GCC unroll 1
+	for (int k = 0; k < 8; k++) {
+		__m256i p[4], m[4];
+		if (k < n) {
+			K(k45_block)(w, i + k, aq, p, m, &dh[k], &mh[k], NT, five);
+		} else {
+			#pragma GCC unroll 4
+			for (int t = 0; t < NT; t++)
+				p[t] = m[t] = _mm256_setzero_si256();
+		}
+		#pragma GCC unroll 4
+		for (int t = 0; t < NT; t++) {
+			P[t][k] = p[t];
+			M[t][k] = m[t];
+		}
+	}
+	const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)dh));
+	const __m256 cf = _mm256_sub_ps(_mm256_setzero_ps(), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)mh)));
+	#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++) {
+		const __m256 da = K(load8_ps)(aq[t].d + i, n);
+		acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(K(sum8x8)(P[t])), _mm256_mul_ps(d, da), acc[t]);
+		corr[t] = _mm256_fmadd_ps(_mm256_mul_ps(cf, da), _mm256_cvtepi32_ps(K(sum8x8)(M[t])), corr[t]);
+	}
+}
+
+INLINE void K(k45_tile)(int64_t nsb, const void *w, const struct lr_q8act *aq, float *out,
+                        int64_t stride, const int NT, const int five)
+{
+	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+	__m256 corr[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+	int64_t i = 0;
+
+	for (; i + 8 <= nsb; i += 8)
+		K(k45_step)(w, i, 8, aq, acc, corr, NT, five);
+	if (i < nsb)
+		K(k45_step)(w, i, (int)(nsb - i), aq, acc, corr, NT, five);
+	#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++)
+		out[t * stride] = K(hsum8)(acc[t]) + K(hsum8)(corr[t]);
 }
 
 static void K(dot_q4_K)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
