@@ -92,6 +92,20 @@ INLINE __m256 K(blockdot)(__m256i codes, const int8_t *a)
 	return _mm256_cvtepi32_ps(p);
 }
 
+/* dot_NAME: TILE (a K() name) on 4 tokens at a time, then on one; rows of n values in
+ * blocks of BLK, the tile's further arguments after its token count */
+#define TILE_DOT(name, TILE, BLK, ...)                                                         \
+	static void K(dot_##name)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq, \
+	                          const float *af, int64_t ld, float *out, int64_t stride)        \
+	{                                                                                          \
+		int t = 0;                                                                             \
+		(void)af; (void)ld;                                                                    \
+		for (; t + 4 <= n_tok; t += 4)                                                         \
+			K(TILE)(n / (BLK), w, aq + t, out + t * stride, stride, 4, ##__VA_ARGS__);          \
+		for (; t < n_tok; t++)                                                                 \
+			K(TILE)(n / (BLK), w, aq + t, out + t * stride, stride, 1, ##__VA_ARGS__);          \
+	}
+
 /* ------------------------------------------------------------------ legacy types */
 
 /* The body shared by the 32-value block types.  UNPACK(i) sets `codes` (u8) for block
@@ -122,16 +136,7 @@ INLINE __m256 K(blockdot)(__m256i codes, const int8_t *a)
 		for (int t = 0; t < NT; t++)                                                           \
 			out[t * stride] = K(hsum8)(acc[t]) + corr[t];                                      \
 	}                                                                                          \
-	static void K(dot_##name)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq, \
-	                          const float *af, int64_t ld, float *out, int64_t stride)        \
-	{                                                                                          \
-		int t = 0;                                                                             \
-		(void)af; (void)ld;                                                                    \
-		for (; t + 4 <= n_tok; t += 4)                                                         \
-			K(name##_tile)(n / 32, w, aq + t, out + t * stride, stride, 4);                   \
-		for (; t < n_tok; t++)                                                                 \
-			K(name##_tile)(n / 32, w, aq + t, out + t * stride, stride, 1);                   \
-	}
+	TILE_DOT(name, name##_tile, 32)
 
 #define UNPACK_Q4_1(i) do { codes = K(nibbles)(b[i].qs); dw = K(f16)(b[i].d); offs = 0; mw = K(f16)(b[i].m); } while (0)
 #define UNPACK_Q5(i)                                                                           \
@@ -173,16 +178,7 @@ LEGACY_KERNEL(q5_1, block_q5_1, UNPACK_Q5_1)
 		for (int t = 0; t < NT; t++)                                                           \
 			out[t * stride] = K(hsum8)(acc[t]);                                                \
 	}                                                                                          \
-	static void K(dot_##name)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq, \
-	                          const float *af, int64_t ld, float *out, int64_t stride)        \
-	{                                                                                          \
-		int t = 0;                                                                             \
-		(void)af; (void)ld;                                                                    \
-		for (; t + 4 <= n_tok; t += 4)                                                         \
-			K(name##_tile)(n / 32, w, aq + t, out + t * stride, stride, 4);                   \
-		for (; t < n_tok; t++)                                                                 \
-			K(name##_tile)(n / 32, w, aq + t, out + t * stride, stride, 1);                   \
-	}
+	TILE_DOT(name, name##_tile, 32)
 
 #define SIGNED_Q5_0(i) do {                                                                    \
 		uint32_t qh;                                                                           \
@@ -303,22 +299,11 @@ INLINE void K(l8_tile)(int64_t nb, const void *w, const struct lr_q8act *aq, flo
 		out[t * stride] = q8 ? K(hsum8)(acc[t]) : K(hsum8)(acc[t]) + K(hsum8)(corr[t]);
 }
 
-#define L8_DOT(name, Q8)                                                                       \
-	static void K(dot_##name)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq, \
-	                          const float *af, int64_t ld, float *out, int64_t stride)        \
-	{                                                                                          \
-		int t = 0;                                                                             \
-		(void)af; (void)ld;                                                                    \
-		for (; t + 4 <= n_tok; t += 4)                                                         \
-			K(l8_tile)(n / 32, w, aq + t, out + t * stride, stride, 4, Q8);                   \
-		for (; t < n_tok; t++)                                                                 \
-			K(l8_tile)(n / 32, w, aq + t, out + t * stride, stride, 1, Q8);                   \
-	}
-L8_DOT(q4_0, 0)
+TILE_DOT(q4_0, l8_tile, 32, 0)
 
 #ifdef Q8_SIGNED
 /* q8_0 without VNNI: 8 blocks a step, as q4_0 */
-L8_DOT(q8_0, 1)
+TILE_DOT(q8_0, l8_tile, 32, 1)
 #else
 /* q8_0 with VNNI: w + 128 as unsigned codes, offset 128 */
 #define UNPACK_Q8_0(i) do {                                                                    \
@@ -473,27 +458,9 @@ INLINE void K(k45_tile)(int64_t nsb, const void *w, const struct lr_q8act *aq, f
 		out[t * stride] = K(hsum8)(acc[t]) + K(hsum8)(corr[t]);
 }
 
-static void K(dot_q4_K)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
-                        const float *af, int64_t ld, float *out, int64_t stride)
-{
-	int t = 0;
-	(void)af; (void)ld;
-	for (; t + 4 <= n_tok; t += 4)
-		K(k45_tile)(n / 256, w, aq + t, out + t * stride, stride, 4, 0);
-	for (; t < n_tok; t++)
-		K(k45_tile)(n / 256, w, aq + t, out + t * stride, stride, 1, 0);
-}
+TILE_DOT(q4_K, k45_tile, 256, 0)
 
-static void K(dot_q5_K)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
-                        const float *af, int64_t ld, float *out, int64_t stride)
-{
-	int t = 0;
-	(void)af; (void)ld;
-	for (; t + 4 <= n_tok; t += 4)
-		K(k45_tile)(n / 256, w, aq + t, out + t * stride, stride, 4, 1);
-	for (; t < n_tok; t++)
-		K(k45_tile)(n / 256, w, aq + t, out + t * stride, stride, 1, 1);
-}
+TILE_DOT(q5_K, k45_tile, 256, 1)
 
 /* q6_K: per 128-element half h, 32-value sub-block k takes ql[(k & 1) * 32 ..] (low
  * nibbles for k < 2, high for k >= 2) and bits 2k, 2k+1 of qh; its two 16-value groups
@@ -545,16 +512,7 @@ INLINE void K(q6_K_tile)(int64_t nsb, const block_q6_K *b, const struct lr_q8act
 		out[t * stride] = K(hsum8)(acc[t]) + corr[t];
 }
 
-static void K(dot_q6_K)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
-                        const float *af, int64_t ld, float *out, int64_t stride)
-{
-	int t = 0;
-	(void)af; (void)ld;
-	for (; t + 4 <= n_tok; t += 4)
-		K(q6_K_tile)(n / 256, w, aq + t, out + t * stride, stride, 4);
-	for (; t < n_tok; t++)
-		K(q6_K_tile)(n / 256, w, aq + t, out + t * stride, stride, 1);
-}
+TILE_DOT(q6_K, q6_K_tile, 256)
 
 /* ------------------------------------------------------------------ q2_K, q3_K */
 
@@ -621,27 +579,9 @@ INLINE void K(k23_tile)(int64_t nsb, const void *w, const struct lr_q8act *aq, f
 		out[t * stride] = K(hsum8)(acc[t]) + corr[t];
 }
 
-static void K(dot_q2_K)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
-                        const float *af, int64_t ld, float *out, int64_t stride)
-{
-	int t = 0;
-	(void)af; (void)ld;
-	for (; t + 4 <= n_tok; t += 4)
-		K(k23_tile)(n / 256, w, aq + t, out + t * stride, stride, 4, 0);
-	for (; t < n_tok; t++)
-		K(k23_tile)(n / 256, w, aq + t, out + t * stride, stride, 1, 0);
-}
+TILE_DOT(q2_K, k23_tile, 256, 0)
 
-static void K(dot_q3_K)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
-                        const float *af, int64_t ld, float *out, int64_t stride)
-{
-	int t = 0;
-	(void)af; (void)ld;
-	for (; t + 4 <= n_tok; t += 4)
-		K(k23_tile)(n / 256, w, aq + t, out + t * stride, stride, 4, 1);
-	for (; t < n_tok; t++)
-		K(k23_tile)(n / 256, w, aq + t, out + t * stride, stride, 1, 1);
-}
+TILE_DOT(q3_K, k23_tile, 256, 1)
 
 /* ------------------------------------------------------------------ iq4_nl, iq4_xs */
 
@@ -679,16 +619,7 @@ INLINE void K(iq4_nl_tile)(int64_t nb, const block_iq4_nl *b, const struct lr_q8
 		out[t * stride] = K(hsum8)(acc[t]);
 }
 
-static void K(dot_iq4_nl)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
-                          const float *af, int64_t ld, float *out, int64_t stride)
-{
-	int t = 0;
-	(void)af; (void)ld;
-	for (; t + 4 <= n_tok; t += 4)
-		K(iq4_nl_tile)(n / 32, w, aq + t, out + t * stride, stride, 4);
-	for (; t < n_tok; t++)
-		K(iq4_nl_tile)(n / 32, w, aq + t, out + t * stride, stride, 1);
-}
+TILE_DOT(iq4_nl, iq4_nl_tile, 32)
 
 /* iq4_xs: sub-block j (32 values) is the nibbles of qs[16j ..+16], scale d * (ls - 32) */
 INLINE void K(iq4_xs_tile)(int64_t nsb, const block_iq4_xs *b, const struct lr_q8act *aq, float *out,
@@ -713,16 +644,7 @@ INLINE void K(iq4_xs_tile)(int64_t nsb, const block_iq4_xs *b, const struct lr_q
 		out[t * stride] = K(hsum8)(acc[t]);
 }
 
-static void K(dot_iq4_xs)(int64_t n, const void *w, int n_tok, const struct lr_q8act *aq,
-                          const float *af, int64_t ld, float *out, int64_t stride)
-{
-	int t = 0;
-	(void)af; (void)ld;
-	for (; t + 4 <= n_tok; t += 4)
-		K(iq4_xs_tile)(n / 256, w, aq + t, out + t * stride, stride, 4);
-	for (; t < n_tok; t++)
-		K(iq4_xs_tile)(n / 256, w, aq + t, out + t * stride, stride, 1);
-}
+TILE_DOT(iq4_xs, iq4_xs_tile, 256)
 
 /* ------------------------------------------------------------------ float weights */
 
