@@ -101,21 +101,19 @@ INLINE float hsum8(__m256 v)
 /* The panel of PR rows, sub-block j and row r side by side (j-major), 32-byte aligned:
  *   codes [nsub][PR][32] u8       the codes the dot multiplies: unsigned 0..15 (4-bit
  *                                 types), 0..31 (5-bit), 0..63 (q6_K), 0..3 (q2_K),
- *                                 0..7 (q3_K), or the signed w (q8_0; q4_0, q5_0
- *                                 less their offsets) and levels (iq4)
- *   isc   [nsub][PR][16] int16    int_scales: the vpmaddwd operand, the sub-block's
- *                                 scale in every lane (q6_K: lanes 0-7 and 8-15 its
- *                                 halves')
+ *                                 0..7 (q3_K), or the signed w (q5_0 less its
+ *                                 offset) and levels (iq4)
+ *   isc   [nsub][PR][16] int16    int_scales (q6_K): the vpmaddwd operand, the scales
+ *                                 of the sub-block's halves in lanes 0-7 and 8-15
  *   ws    [nsub][H][PR] float     the weight scales; H = 2 where sub-blocks have halves;
  *                                 int_scales: [nsub / 8][PR], d
  *   cf    [nsub][PR] float        the corr factors (types with corr); int_scales:
  *                                 [nsub / 8][PR]
- *   sc    [nsub][2][PR] float     with halves: the c of corr (scales or minimums);
- *                                 q4_K, q5_K: [nsub][PR], the minimums
+ *   sc    [nsub][2][PR] float     with halves: the c of corr (scales or minimums)
  * and beside it, for the TB tokens of an inner step,
  *   S     [nsub][TB][H][PR] float ws * da, the scale of the fma; int_scales:
  *                                 [nsub / 8][TB][PR] */
-struct panel {
+struct panel {   /* q4_0, q8_0, q4_K, q5_K lay it out a row a lane instead: pack_row_l8, pack_row_k8 */
 	uint8_t *codes;
 	int16_t *isc;
 	float *ws, *cf, *sc, *S;
@@ -258,30 +256,6 @@ INLINE void pack_row(const uint8_t *row, int64_t nsub, int r, const struct panel
 	}
 	for (int64_t i = 0; i < nsub / 8; i++) {
 		switch (kind) {
-		case G_Q4_K: case G_Q5_K: {
-			const block_q4_K *b4 = (const block_q4_K *)row + i;
-			const block_q5_K *b5 = (const block_q5_K *)row + i;
-			const int five = kind == G_Q5_K;
-			const uint8_t *scales = five ? b5->scales : b4->scales, *qs = five ? b5->qs : b4->qs;
-			const float d = f16(five ? b5->d : b4->d), dmin = f16(five ? b5->dmin : b4->dmin);
-			const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)b5->qh) : _mm256_setzero_si256();
-			for (int k = 0; k < 8; k++) {
-				const int64_t j = 8 * i + k;
-				int sc, m;
-				__m256i codes = nibbles32(qs + 32 * (k / 2), k & 1);
-				scale_min(k, scales, &sc, &m);
-				if (five) {   /* bit k of qh[l] is bit 4 of element l's code */
-					__m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, k), _mm256_set1_epi8(1));
-					codes = _mm256_or_si256(codes, _mm256_slli_epi16(bit, 4));
-				}
-				_mm256_store_si256(CODES(j), codes);
-				_mm256_store_si256(ISC(j), _mm256_set1_epi16((short)sc));
-				pn->sc[PR * j + r] = (float)m;
-			}
-			pn->ws[PR * i + r] = d;
-			pn->cf[PR * i + r] = -dmin;
-			break;
-		}
 		case G_Q6_K: {
 			const block_q6_K *b = (const block_q6_K *)row + i;
 			const float d = f16(b->d);
