@@ -26,7 +26,6 @@ static inline __attribute__((always_inline)) __m256i bits_avx2(uint32_t bits)
 #define KSUFFIX _avx2
 #define DPBUSD(acc, u, s) ((acc) = dpbusd_avx2((acc), (u), (s)))
 #define BITS_TO_BYTES(bits) bits_avx2(bits)
-#define Q8_SIGNED 1
 #define QDOT_PREFETCH 1
 #include "engine/kernels/x86/qdot.h"
 #include "engine/kernels/x86/avx2_gemm.h"

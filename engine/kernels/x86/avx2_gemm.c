@@ -9,7 +9,7 @@
  *   p_j  = 8 int32 lanes, lane k the dot of weight codes 4k..4k+3 with the activation
  *          codes (vpmaddubsw, vpmaddwd; exact, qdot.h gives the ranges)
  *   acc  = fma(float(p_j), ws_j * da_j, acc)   lane-wise; ws_j the sub-block's weight
- *          scale (q6_K, q2_K, q3_K: one per 16-value half, lanes 0-3 and 4-7), da_j
+ *          scale (q2_K, q3_K: one per 16-value half, lanes 0-3 and 4-7), da_j
  *          its activation block's scale
  *   corr = fma(cf_j * da_j, s_j, corr)         one float, s_j the sub-block's
  *          activation code sum and cf_j = fma(-dw, offs, mw) (q4_1, q5_1); with
@@ -19,14 +19,13 @@
  * with hsum8 qdot.h's tree ((v0 + v4) + (v2 + v6)) + ((v1 + v5) + (v3 + v7)).  Signed
  * codes (q8_0; q5_0 less its offset 16; iq4_nl, iq4_xs) enter as |w| times a with w's
  * sign and have no corr.  q4_0 and q8_0 go 8 blocks at a time instead (qdot.h's
- * l8_tile): each block's int dot whole, then converted, and chain b mod 8 of the row
+ * tile8): each block's int dot whole, then converted, and chain b mod 8 of the row
  * takes block b; here a row is a lane (gemm_l8).
  * q4_K, q5_K and q6_K apply their sub-block scales in integers instead (qdot.h's
- * k45_tile): per super-block i, P_i = sum_j c_j p_j (int32 lanes, vpmaddwd with the
- * scales c_j), acc = fma(float(P_i), d * da_i, acc), and corr = fma(cf * da_i, M_i,
- * corr) with M_i the super-block's sum of minimums (or scales) times activation sums,
- * an integer below 2^24 that the gemm sums exactly in float.  q6_K converts P_i lane
- * by lane (tile_k); q4_K and q5_K sum it whole and, as q4_0, keep 8 chains a row, a
+ * tile8): per super-block i, P_i = sum_j c_j p_j (int32, vpmaddwd with the scales
+ * c_j), acc = fma(float(P_i), d * da_i, acc), and corr = fma(cf * da_i, M_i, corr)
+ * with M_i the super-block's sum of minimums (q6_K: scales) times activation sums, an
+ * integer below 2^24 that the gemm sums exactly in float; as q4_0, 8 chains a row, a
  * super-block each (gemm_k8, a row a lane).
  *
  * What the gemm changes is where the work happens.  Each row is unpacked once per call
@@ -64,11 +63,8 @@ enum kind {
 
 INLINE int kquant(const int kind) { return kind >= G_Q4_K; }
 
-/* Sub-block scales applied in integers, per super-block, lane by lane (qdot.h's q6_K_tile) */
-INLINE int int_scales(const int kind) { return kind == G_Q6_K; }
-
-/* q4_K and q5_K: a row a lane, 8 super-blocks' chains apart (qdot.h's k45_tile; gemm_k8) */
-INLINE int k8(const int kind) { return kind == G_Q4_K || kind == G_Q5_K; }
+/* q4_K, q5_K and q6_K: a row a lane, 8 super-blocks' chains apart (qdot.h's tile8; gemm_k8) */
+INLINE int k8(const int kind) { return kind == G_Q4_K || kind == G_Q5_K || kind == G_Q6_K; }
 
 /* Signed codes, multiplied as |w| times a with w's sign: the dot has no corr for them
  * (q5_0: the code less its offset, qdot.h's SIGNED_KERNEL) */
@@ -100,20 +96,16 @@ INLINE float hsum8(__m256 v)
 
 /* The panel of PR rows, sub-block j and row r side by side (j-major), 32-byte aligned:
  *   codes [nsub][PR][32] u8       the codes the dot multiplies: unsigned 0..15 (4-bit
- *                                 types), 0..31 (5-bit), 0..63 (q6_K), 0..3 (q2_K),
+ *                                 types), 0..31 (5-bit), 0..3 (q2_K),
  *                                 0..7 (q3_K), or the signed w (q5_0 less its
  *                                 offset) and levels (iq4)
- *   isc   [nsub][PR][16] int16    int_scales (q6_K): the vpmaddwd operand, the scales
- *                                 of the sub-block's halves in lanes 0-7 and 8-15
- *   ws    [nsub][H][PR] float     the weight scales; H = 2 where sub-blocks have halves;
- *                                 int_scales: [nsub / 8][PR], d
- *   cf    [nsub][PR] float        the corr factors (types with corr); int_scales:
- *                                 [nsub / 8][PR]
+ *   isc   [nsub][PR][16] int16    unused here (gemm_l8's and gemm_k8's second operand)
+ *   ws    [nsub][H][PR] float     the weight scales; H = 2 where sub-blocks have halves
+ *   cf    [nsub][PR] float        the corr factors (types with corr)
  *   sc    [nsub][2][PR] float     with halves: the c of corr (scales or minimums)
  * and beside it, for the TB tokens of an inner step,
- *   S     [nsub][TB][H][PR] float ws * da, the scale of the fma; int_scales:
- *                                 [nsub / 8][TB][PR] */
-struct panel {   /* q4_0, q8_0, q4_K, q5_K lay it out a row a lane instead: pack_row_l8, pack_row_k8 */
+ *   S     [nsub][TB][H][PR] float ws * da, the scale of the fma */
+struct panel {   /* q4_0, q8_0, q4_K, q5_K, q6_K lay it out a row a lane instead: pack_row_l8, pack_row_k8 */
 	uint8_t *codes;
 	int16_t *isc;
 	float *ws, *cf, *sc, *S;
@@ -236,7 +228,6 @@ INLINE __m256i legacy_block(const uint8_t *row, int64_t j, float *dw, float *off
 INLINE void pack_row(const uint8_t *row, int64_t nsub, int r, const struct panel *pn, const int kind)
 {
 #define CODES(j) ((__m256i *)(pn->codes + 32 * (PR * (j) + r)))
-#define ISC(j) ((__m256i *)(pn->isc + 16 * (PR * (j) + r)))
 #define HALVES(j, ws0, ws1, cf_, sc0, sc1) do {                                               \
 		pn->ws[PR * (2 * (j)) + r] = (ws0);                                                    \
 		pn->ws[PR * (2 * (j) + 1) + r] = (ws1);                                                \
@@ -256,26 +247,6 @@ INLINE void pack_row(const uint8_t *row, int64_t nsub, int r, const struct panel
 	}
 	for (int64_t i = 0; i < nsub / 8; i++) {
 		switch (kind) {
-		case G_Q6_K: {
-			const block_q6_K *b = (const block_q6_K *)row + i;
-			const float d = f16(b->d);
-			for (int h = 0; h < 2; h++) {
-				__m256i qh = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
-				for (int k = 0; k < 4; k++) {
-					const int64_t j = 8 * i + 4 * h + k;
-					const int8_t *sc = b->scales + 8 * h + 2 * k;
-					__m256i lo = nibbles32(b->ql + 64 * h + 32 * (k & 1), k >> 1);
-					__m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), _mm256_set1_epi8(3));
-					_mm256_store_si256(CODES(j), _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4)));
-					_mm256_store_si256(ISC(j), _mm256_set_m128i(_mm_set1_epi16(sc[1]), _mm_set1_epi16(sc[0])));
-					pn->sc[PR * (2 * j) + r] = (float)sc[0];
-					pn->sc[PR * (2 * j + 1) + r] = (float)sc[1];
-				}
-			}
-			pn->ws[PR * i + r] = d;
-			pn->cf[PR * i + r] = -(32.0f * d);
-			break;
-		}
 		case G_Q2_K: case G_Q3_K: {   /* 2-bit codes (q3_K: and bit 2 from hmask) */
 			const int q3 = kind == G_Q3_K;
 			const block_q2_K *b2 = (const block_q2_K *)row + i;
@@ -324,12 +295,11 @@ INLINE void pack_row(const uint8_t *row, int64_t nsub, int r, const struct panel
 		}
 	}
 #undef HALVES
-#undef ISC
 #undef CODES
 }
 
 /* Rows [0, nr) of w into the panel; the scales of rows nr..PR-1 are zero (their lanes
- * of corr are computed and never stored; the loop covers int_scales' smaller arrays). */
+ * of corr are computed and never stored). */
 INLINE void pack_panel(const uint8_t *w, uint64_t row_bytes, int nr, int64_t nsub, const struct panel *pn,
                        const int kind)
 {
@@ -378,19 +348,6 @@ INLINE __m256 panel_corr(const struct panel *pn, int64_t nsub, const struct lr_q
 {
 	__m256 c = _mm256_setzero_ps();
 
-	if (int_scales(kind)) {   /* M_i: 8 (q6_K: 16) products c t, each an integer, and
-		                         their sum below 2^24: exact in any order, so the dot's
-		                         int sum converted */
-		const int C = 8 * halves(kind);
-		for (int64_t i = 0; i < nsub / 8; i++) {
-			__m256 m = _mm256_setzero_ps();
-			for (int k = 0; k < C; k++)
-				m = _mm256_fmadd_ps(_mm256_load_ps(pn->sc + PR * (C * i + k)), _mm256_broadcast_ss(ts + C * i + k), m);
-			c = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_load_ps(pn->cf + PR * i), _mm256_broadcast_ss(a->d + i)), m, c);
-		}
-		return c;
-	}
-
 	for (int64_t j = 0; j < nsub; j++) {
 		__m256 y = _mm256_mul_ps(_mm256_load_ps(pn->cf + PR * j), _mm256_broadcast_ss(a->d + (kquant(kind) ? j / 8 : j)));
 		__m256 s;
@@ -416,14 +373,6 @@ INLINE void panel_scales(const struct panel *pn, int64_t nsub, const struct lr_q
 {
 	const int H = halves(kind);
 
-	if (int_scales(kind)) {
-		for (int64_t i = 0; i < nsub / 8; i++)
-#pragma GCC unroll 4
-			for (int t = 0; t < NT; t++)
-				_mm256_store_ps(pn->S + PR * (TB * i + t),
-				                _mm256_mul_ps(_mm256_load_ps(pn->ws + PR * i), _mm256_broadcast_ss(aq[t].d + i)));
-		return;
-	}
 	for (int64_t j = 0; j < nsub; j++)
 #pragma GCC unroll 4
 		for (int t = 0; t < NT; t++) {
@@ -492,56 +441,6 @@ INLINE void tile(const struct panel *pn, int r0, int64_t nsub, const struct lr_q
 		}
 }
 
-/* tile for int_scales: per super-block, P[r][t] (int32) over its 8 sub-blocks, then
- * one fma into acc */
-INLINE void tile_k(const struct panel *pn, int r0, int64_t nsub, const struct lr_q8act *aq, const float *corr,
-                   float *out, int64_t stride, const int NR, const int NT)
-{
-	__m256 acc[RB][TB];
-
-#pragma GCC unroll 8
-	for (int r = 0; r < NR; r++)
-#pragma GCC unroll 8
-		for (int t = 0; t < NT; t++)
-			acc[r][t] = _mm256_setzero_ps();
-	for (int64_t i = 0; i < nsub / 8; i++) {
-		__m256i P[RB][TB];
-#pragma GCC unroll 8
-		for (int r = 0; r < NR; r++)
-#pragma GCC unroll 8
-			for (int t = 0; t < NT; t++)
-				P[r][t] = _mm256_setzero_si256();
-		for (int64_t j = 8 * i; j < 8 * i + 8; j++) {
-			const uint8_t *cj = pn->codes + 32 * (PR * j + r0);
-			const int16_t *sj = pn->isc + 16 * (PR * j + r0);
-			__m256i u[RB], sv[RB];
-#pragma GCC unroll 8
-			for (int r = 0; r < NR; r++) {
-				u[r] = _mm256_load_si256((const __m256i *)(cj + 32 * r));
-				sv[r] = _mm256_load_si256((const __m256i *)(sj + 16 * r));
-			}
-#pragma GCC unroll 8
-			for (int t = 0; t < NT; t++) {
-				const __m256i a = _mm256_loadu_si256((const __m256i *)(aq[t].qs + 32 * j));
-#pragma GCC unroll 8
-				for (int r = 0; r < NR; r++)
-					P[r][t] = _mm256_add_epi32(P[r][t], _mm256_madd_epi16(_mm256_maddubs_epi16(u[r], a), sv[r]));
-			}
-		}
-#pragma GCC unroll 8
-		for (int t = 0; t < NT; t++)
-#pragma GCC unroll 8
-			for (int r = 0; r < NR; r++)
-				acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P[r][t]),
-				                            _mm256_broadcast_ss(pn->S + PR * (TB * i + t) + r0 + r), acc[r][t]);
-	}
-#pragma GCC unroll 8
-	for (int t = 0; t < NT; t++)
-#pragma GCC unroll 8
-		for (int r = 0; r < NR; r++)
-			out[t * stride + r] = hsum8(acc[r][t]) + corr[PR * t + r0 + r];
-}
-
 /* All nr rows of the panel for NT tokens */
 INLINE void panel_tokens(const struct panel *pn, int nr, int64_t nsub, const struct lr_q8act *aq,
                          const float *corr, float *out, int64_t stride, const int NT, const int kind)
@@ -549,13 +448,6 @@ INLINE void panel_tokens(const struct panel *pn, int nr, int64_t nsub, const str
 	int r = 0;
 
 	panel_scales(pn, nsub, aq, NT, kind);
-	if (int_scales(kind)) {
-		for (; r + RB <= nr; r += RB)
-			tile_k(pn, r, nsub, aq, corr, out + r, stride, RB, NT);
-		for (; r < nr; r++)
-			tile_k(pn, r, nsub, aq, corr, out + r, stride, 1, NT);
-		return;
-	}
 	for (; r + RB <= nr; r += RB)
 		tile(pn, r, nsub, aq, corr, out + r, stride, RB, NT, kind);
 	for (; r < nr; r++)
@@ -681,40 +573,59 @@ INLINE void gemm_l8(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows,
 	}
 }
 
-/* ------------------------------------------------------------------ q4_K, q5_K */
+/* ------------------------------------------------------------------ q4_K, q5_K, q6_K */
 
 /* The panel of k8 kinds, in struct panel's scratch: for sub-block j of the PR rows,
  *   V  (codes) [nsub][8][PR][4] u8  as gemm_l8's: 4 codes of every row side by side
- *   I  (isc)   [nsub][PR][2] int16  each row's scale, twice (vpmaddwd's pair)
- *   sc         [nsub][PR] float     each row's minimum
- * and for super-block i, ws [nsub / 8][PR] = d, cf [nsub / 8][PR] = -dmin. */
+ *   I  (isc)   [nsub][H][PR][2] int16  each row's scale, twice (vpmaddwd's pair); q6_K
+ *                                   (H = 2): one for values 0-15, one for 16-31
+ *   sc         [nsub][H][PR] float  each row's minimum (q6_K: its scales)
+ * and for super-block i, ws [nsub / 8][PR] = d, cf [nsub / 8][PR] = -dmin (q6_K: -32 d). */
 INLINE void pack_row_k8(const uint8_t *row, int64_t nsub, int r, const struct panel *pn, const int kind)
 {
-	const int five = kind == G_Q5_K;
+	const int five = kind == G_Q5_K, H = halves(kind);
 
 	for (int64_t i = 0; i < nsub / 8; i++) {
 		const block_q4_K *b4 = (const block_q4_K *)row + i;
 		const block_q5_K *b5 = (const block_q5_K *)row + i;
-		const uint8_t *scales = five ? b5->scales : b4->scales, *qs = five ? b5->qs : b4->qs;
-		const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)b5->qh) : _mm256_setzero_si256();
+		const block_q6_K *b6 = (const block_q6_K *)row + i;
 		for (int k = 0; k < 8; k++) {
 			const int64_t j = 8 * i + k;
-			int sc, m;
+			int sc[2], m = 0;
 			uint8_t c[32];
-			__m256i codes = nibbles32(qs + 32 * (k / 2), k & 1);
-			scale_min(k, scales, &sc, &m);
-			if (five) {   /* bit k of qh[l] is bit 4 of element l's code */
-				__m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, k), _mm256_set1_epi8(1));
-				codes = _mm256_or_si256(codes, _mm256_slli_epi16(bit, 4));
+			__m256i codes;
+			if (kind == G_Q6_K) {   /* as qdot.h's k6_block: half h, sub-block kk of it */
+				const int h = k / 4, kk = k % 4;
+				const __m256i qh = _mm256_loadu_si256((const __m256i *)(b6->qh + 32 * h));
+				const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * kk), _mm256_set1_epi8(3));
+				codes = _mm256_or_si256(nibbles32(b6->ql + 64 * h + 32 * (kk & 1), kk >> 1),
+				                        _mm256_slli_epi16(hi, 4));
+				sc[0] = b6->scales[2 * k];
+				sc[1] = b6->scales[2 * k + 1];
+			} else {
+				codes = nibbles32((five ? b5->qs : b4->qs) + 32 * (k / 2), k & 1);
+				scale_min(k, five ? b5->scales : b4->scales, &sc[0], &m);
+				if (five) {   /* bit k of qh[l] is bit 4 of element l's code */
+					const __m256i qh = _mm256_loadu_si256((const __m256i *)b5->qh);
+					__m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, k), _mm256_set1_epi8(1));
+					codes = _mm256_or_si256(codes, _mm256_slli_epi16(bit, 4));
+				}
 			}
 			_mm256_storeu_si256((__m256i *)c, codes);
 			for (int g = 0; g < 8; g++)
 				memcpy(pn->codes + 32 * (8 * j + g) + 4 * r, c + 4 * g, 4);
-			pn->isc[16 * j + 2 * r] = pn->isc[16 * j + 2 * r + 1] = (int16_t)sc;
-			pn->sc[PR * j + r] = (float)m;
+			for (int h = 0; h < H; h++) {
+				pn->isc[16 * (H * j + h) + 2 * r] = pn->isc[16 * (H * j + h) + 2 * r + 1] = (int16_t)sc[h];
+				pn->sc[PR * (H * j + h) + r] = (float)(H == 2 ? sc[h] : m);
+			}
 		}
-		pn->ws[PR * i + r] = f16(five ? b5->d : b4->d);
-		pn->cf[PR * i + r] = 0.0f - f16(five ? b5->dmin : b4->dmin);
+		if (kind == G_Q6_K) {
+			pn->ws[PR * i + r] = f16(b6->d);
+			pn->cf[PR * i + r] = f16(b6->d) * -32.0f;
+		} else {
+			pn->ws[PR * i + r] = f16(five ? b5->d : b4->d);
+			pn->cf[PR * i + r] = 0.0f - f16(five ? b5->dmin : b4->dmin);
+		}
 	}
 }
 
@@ -723,7 +634,10 @@ INLINE void pack_row_k8(const uint8_t *row, int64_t nsub, int r, const struct pa
 INLINE void tile_k8(const struct panel *pn, int nr, int64_t nsub, const struct lr_q8act *aq, const float *ts,
                     float *out, int64_t stride, const int NT, const int kind)
 {
-	const int five = kind == G_Q5_K;
+	const int H = halves(kind);
+	/* vpmaddubsw's pair sums add up in int16 before a vpmaddwd, G groups of 4 at a time:
+	 * codes <= 15 all 8 (8 * 2 * 15 * 127 < 2^15), <= 31 4 of them, <= 63 (q6_K) 2 */
+	const int G = kind == G_Q4_K ? 8 : kind == G_Q5_K ? 4 : 2;
 	__m256 acc[4][8], corr[4][8];
 
 	for (int t = 0; t < NT; t++)
@@ -737,34 +651,33 @@ INLINE void tile_k8(const struct panel *pn, int nr, int64_t nsub, const struct l
 			P[t] = _mm256_setzero_si256();
 		for (int64_t j = 8 * i; j < 8 * i + 8; j++) {
 			const __m256i *V = (const __m256i *)(pn->codes + 256 * j);
-			const __m256i I = _mm256_load_si256((const __m256i *)(pn->isc + 16 * j));
-			__m256i v[8];
+			__m256i v[8], I[2];
 #pragma GCC unroll 8
 			for (int g = 0; g < 8; g++)
 				v[g] = _mm256_load_si256(V + g);
+#pragma GCC unroll 2
+			for (int h = 0; h < H; h++)
+				I[h] = _mm256_load_si256((const __m256i *)(pn->isc + 16 * (H * j + h)));
 #pragma GCC unroll 4
 			for (int t = 0; t < NT; t++) {
 				const int8_t *a = aq[t].qs + 32 * j;
-				/* pair sums of codes <= 31 add up in int16 4 groups at a time (4 * 2 * 31
-				 * * 127 < 2^15); of codes <= 15, all 8 */
-				__m256i s = _mm256_maddubs_epi16(v[0], bcast4(a));
 #pragma GCC unroll 8
-				for (int g = 1; g < 8; g++) {
-					if (five && g == 4) {
-						P[t] = _mm256_add_epi32(P[t], _mm256_madd_epi16(s, I));
-						s = _mm256_setzero_si256();
-					}
-					s = _mm256_add_epi16(s, _mm256_maddubs_epi16(v[g], bcast4(a + 4 * g)));
+				for (int g0 = 0; g0 < 8; g0 += G) {
+					__m256i s = _mm256_maddubs_epi16(v[g0], bcast4(a + 4 * g0));
+#pragma GCC unroll 8
+					for (int g = g0 + 1; g < g0 + G; g++)
+						s = _mm256_add_epi16(s, _mm256_maddubs_epi16(v[g], bcast4(a + 4 * g)));
+					P[t] = _mm256_add_epi32(P[t], _mm256_madd_epi16(s, I[H == 2 && g0 >= 4]));
 				}
-				P[t] = _mm256_add_epi32(P[t], _mm256_madd_epi16(s, I));
 			}
 		}
 		const __m256 d = _mm256_load_ps(pn->ws + PR * i), cf = _mm256_load_ps(pn->cf + PR * i);
 #pragma GCC unroll 4
 		for (int t = 0; t < NT; t++) {
+			/* M: each product an integer, and the sum below 2^24, so exact in any order */
 			__m256 M = _mm256_setzero_ps();
-			for (int64_t j = 8 * i; j < 8 * i + 8; j++)
-				M = _mm256_fmadd_ps(_mm256_load_ps(pn->sc + PR * j), _mm256_broadcast_ss(ts + nsub * t + j), M);
+			for (int64_t k = 8 * H * i; k < 8 * H * (i + 1); k++)
+				M = _mm256_fmadd_ps(_mm256_load_ps(pn->sc + PR * k), _mm256_broadcast_ss(ts + H * nsub * t + k), M);
 			const __m256 da = _mm256_broadcast_ss(aq[t].d + i);
 			acc[t][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P[t]), _mm256_mul_ps(d, da), acc[t][c]);
 			corr[t][c] = _mm256_fmadd_ps(_mm256_mul_ps(cf, da), M, corr[t][c]);
@@ -781,7 +694,7 @@ INLINE void gemm_k8(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows,
                     const struct lr_q8act *aq, float *out, int64_t stride, const struct panel *pn, float *ts,
                     const int kind)
 {
-	const int64_t nsub = n / 32;
+	const int64_t nsub = n / 32, H = halves(kind);
 
 	token_sums(aq, n_tok, nsub, ts, kind);
 	for (int r0 = 0; r0 < n_rows; r0 += PR) {
@@ -790,9 +703,9 @@ INLINE void gemm_k8(int64_t n, const uint8_t *w, uint64_t row_bytes, int n_rows,
 			pack_row_k8(w + (uint64_t)(r < nr ? r0 + r : r0) * row_bytes, nsub, r, pn, kind);
 		int t = 0;
 		for (; t + 4 <= n_tok; t += 4)
-			tile_k8(pn, nr, nsub, aq + t, ts + nsub * t, out + t * stride + r0, stride, 4, kind);
+			tile_k8(pn, nr, nsub, aq + t, ts + H * nsub * t, out + t * stride + r0, stride, 4, kind);
 		for (; t < n_tok; t++)
-			tile_k8(pn, nr, nsub, aq + t, ts + nsub * t, out + t * stride + r0, stride, 1, kind);
+			tile_k8(pn, nr, nsub, aq + t, ts + H * nsub * t, out + t * stride + r0, stride, 1, kind);
 	}
 }
 

@@ -7,17 +7,16 @@
  *   BITS_TO_BYTES(bits)  32 bits -> 32 bytes, 0xff where the bit is set, else 0
  *
  * Every quantized type is handled as a sequence of 32-value sub-blocks: the weight
- * codes of a sub-block are unpacked once into 32 unsigned bytes (0..15, 0..31, 0..63
- * or w + 128), then multiplied with the 32 int8 activation codes of up to four tokens.
+ * codes of a sub-block are unpacked once into 32 bytes (0..15, 0..31, 0..63, or |w|
+ * for signed codes), then multiplied with the 32 int8 activation codes of up to four tokens.
  * Code offsets (q6_K's 32) and minimums are applied afterwards from the activation code
- * sums, in float (q4_K, q5_K, q6_K: in integers per super-block, then in float;
- * k45_tile; q4_0 and q8_0: 8 blocks at a time, l8_tile); q5_0 takes its offset off the
+ * sums, in float (q4_K, q5_K, q6_K: in integers per super-block, then in float, 8
+ * super-blocks at a time; q4_0 and q8_0: 8 blocks at a time; tile8); q5_0 takes its offset off the
  * codes and multiplies signed codes (SIGNED_KERNEL).  Ranges: a 4-byte group sums at most
  * 4 * 255 * 128 < 2^17, so int32 lanes never overflow within a sub-block; with
  * vpmaddubsw the int16 pair sums stay below 2 * 255 * 127 only for codes <= 128,
- * which every unpacked code satisfies except offset q8_0 — avx2.c uses |w| and the
- * sign trick for q8_0 instead (Q8_SIGNED) — and the signed levels of iq4_nl / iq4_xs,
- * which always use the sign trick (|level| <= 127).
+ * which every unpacked code satisfies except q8_0's w and the signed levels of iq4_nl /
+ * iq4_xs: these enter as |w| times the activation codes with w's sign (|w| <= 128).
  *
  * The float arithmetic is part of the contract: avx2_gemm.c repeats it bit for bit for
  * prefill, so the scalar corrections are explicit fmaf calls rather than left to the
@@ -223,7 +222,7 @@ INLINE __m256 K(load8_ps)(const float *p, int n)
 	return _mm256_loadu_ps(t);
 }
 
-/* One step of l8_tile: blocks i .. i + n - 1 (n <= 8; n = 8 is the loop's body, where
+/* One step of tile8 for q4_0 and q8_0: blocks i .. i + n - 1 (n <= 8; n = 8 is the loop's body, where
  * every test on n folds away) */
 INLINE void K(l8_step)(const void *w, int64_t i, const int n, const struct lr_q8act *aq, __m256 *acc,
                        __m256 *corr, const int NT, const int q8)
@@ -283,36 +282,6 @@ INLINE void K(l8_step)(const void *w, int64_t i, const int n, const struct lr_q8
 	}
 }
 
-INLINE void K(l8_tile)(int64_t nb, const void *w, const struct lr_q8act *aq, float *out, int64_t stride,
-                       const int NT, const int q8)
-{
-	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
-	__m256 corr[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
-	int64_t i = 0;
-
-	for (; i + 8 <= nb; i += 8)
-		K(l8_step)(w, i, 8, aq, acc, corr, NT, q8);
-	if (i < nb)
-		K(l8_step)(w, i, (int)(nb - i), aq, acc, corr, NT, q8);
-	#pragma GCC unroll 4
-	for (int t = 0; t < NT; t++)
-		out[t * stride] = q8 ? K(hsum8)(acc[t]) : K(hsum8)(acc[t]) + K(hsum8)(corr[t]);
-}
-
-TILE_DOT(q4_0, l8_tile, 32, 0)
-
-#ifdef Q8_SIGNED
-/* q8_0 without VNNI: 8 blocks a step, as q4_0 */
-TILE_DOT(q8_0, l8_tile, 32, 1)
-#else
-/* q8_0 with VNNI: w + 128 as unsigned codes, offset 128 */
-#define UNPACK_Q8_0(i) do {                                                                    \
-		codes = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)b[i].qs),                  \
-		                         _mm256_set1_epi8((char)0x80));                                 \
-		dw = K(f16)(b[i].d); offs = 128; mw = 0; } while (0)
-LEGACY_KERNEL(q8_0, block_q8_0, UNPACK_Q8_0)
-#endif
-
 /* ------------------------------------------------------------------ k-quants */
 
 /* The 8 six-bit scales and the 8 six-bit minimums of a q4_K / q5_K super-block's 12
@@ -343,23 +312,23 @@ INLINE int32_t K(hsum8_epi32)(__m256i v)
 	return _mm_cvtsi128_si32(s);
 }
 
-/* q4_K (five = 0) and q5_K (five = 1), q6_K below: the sub-block scales are applied in
- * integers, so the float work is per super-block of 256, not per sub-block of 32.
+/* q4_K, q5_K and q6_K: the sub-block scales are applied in integers, so the float work
+ * is per super-block of 256, not per sub-block of 32, and 8 super-blocks go at a time
+ * as l8_step's blocks do:
  *   P_i  = sum_j sc_j * p_j     8 int32 lanes, p_j the sub-block's vpmaddubsw pair sums
- *                               times sc_j by vpmaddwd; exact: a lane of q4_K/q5_K is at
- *                               most 8 * 63 * 2 * 2 * 31 * 127 < 2^23 (q6_K, scales of
- *                               |c| <= 128 on codes <= 63: 8 * 128 * 4 * 63 * 127 < 2^25)
- *   M_i  = sum_j m_j * t_j      int; t_j the activation sum of sub-block j (q6_K: the
- *                               scale times the sum over each 16); |M_i| < 2^22
- * q6_K then converts P_i lane by lane:
- *   acc  = fma(float(P_i), d * da_i, acc)   lane-wise; float() may round above 2^24,
- *                                           the same in the gemm
- *   corr = fma(cf * da_i, float(M_i), corr)    cf = -(32 d)
- * q4_K and q5_K take 8 super-blocks at a time as l8_tile does blocks: P_i summed whole
- * (below 2^26, so float() may round, the same in the gemm), lane b for super-block b,
- *   acc  = fma(float(P), d * da, acc),  corr = fma((-dmin) * da, float(M), corr)
- * and chain i mod 8 of the row takes super-block i; y = hsum8(acc) + hsum8(corr).
- * avx2_gemm.c repeats both bit for bit (for q4_K and q5_K with a row a lane). */
+ *                               times sc_j by vpmaddwd (q6_K: a scale for each 16-value
+ *                               half), then summed whole; exact: at most 8 * 63 * 2 * 2
+ *                               * 31 * 127 < 2^23 a lane for q4_K / q5_K, 256 * 128 * 63
+ *                               * 127 < 2^28 for q6_K (scales |c| <= 128, codes <= 63)
+ *   M_i  = sum_j m_j * t_j      int; t_j the activation sum of sub-block j (q6_K: c_j
+ *                               times the sum of each 16); |M_i| < 2^23
+ *   acc  = fma(float(P), d * da, acc),  corr = fma(cf * da, float(M), corr)
+ * lane b for super-block b (float() may round above 2^24, the same in the gemm), cf =
+ * -dmin (q6_K: -32 d, for its codes' offset); chain i mod 8 of the row takes super-block
+ * i, y = hsum8(acc) + hsum8(corr).  avx2_gemm.c repeats it bit for bit with a row a
+ * lane (gemm_k8). */
+
+enum { T8_Q4_0, T8_Q8_0, T8_Q4_K, T8_Q5_K, T8_Q6_K };   /* tile8's kinds */
 
 /* Super-block i of a q4_K / q5_K row for NT tokens: P (8 int32 lanes) and the
  * minimums' M (8 int32 lanes, to be summed) of each; its f16 d and dmin */
@@ -408,10 +377,51 @@ INLINE void K(k45_block)(const void *w, int64_t i, const struct lr_q8act *aq, __
 		M[t] = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(aq[t].s16 + 16 * i)), m16);
 }
 
+/* Super-block i of a q6_K row, as k45_block (M: the scales times the activation sums
+ * of each 16).  Per 128-value half h, 32-value sub-block k takes ql[(k & 1) * 32 ..]
+ * (low nibbles for k < 2, high for k >= 2) and bits 2k, 2k+1 of qh; its two 16-value
+ * groups have their own scales, which land in int16 lanes 0-7 and 8-15 of vpmaddubsw's
+ * pair sums. */
+INLINE void K(k6_block)(const void *w, int64_t i, const struct lr_q8act *aq, __m256i *P, __m256i *M,
+                        uint16_t *dh, const int NT)
+{
+	const block_q6_K *b = (const block_q6_K *)w + i;
+	const __m128i s8 = _mm_loadu_si128((const __m128i *)b->scales);
+
+	*dh = b->d;
+	#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++)
+		P[t] = _mm256_setzero_si256();
+	#pragma GCC unroll 2
+	for (int h = 0; h < 2; h++) {
+		__m256i qh = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
+		#pragma GCC unroll 4
+		for (int k = 0; k < 4; k++) {
+			int64_t blk = 8 * i + 4 * h + k;
+			const int s = 8 * h + 2 * k;
+			__m256i lo = K(nibble32)(b->ql + 64 * h + 32 * (k & 1), k >> 1);
+			__m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), _mm256_set1_epi8(3));
+			__m256i codes = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
+			/* int16 lanes 0-7 scale s, 8-15 scale s + 1 */
+			const __m256i scv = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(s8, _mm_setr_epi8(
+				s, s, s, s, s, s, s, s, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1)));
+			#pragma GCC unroll 4
+			for (int t = 0; t < NT; t++) {
+				__m256i a = _mm256_loadu_si256((const __m256i *)(aq[t].qs + 32 * blk));
+				P[t] = _mm256_add_epi32(P[t], _mm256_madd_epi16(_mm256_maddubs_epi16(codes, a), scv));
+			}
+		}
+	}
+	const __m256i sc16 = _mm256_cvtepi8_epi16(s8);
+	#pragma GCC unroll 4
+	for (int t = 0; t < NT; t++)
+		M[t] = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(aq[t].s16 + 16 * i)), sc16);
+}
+
 /* Super-blocks i .. i + n - 1 (n <= 8).  A loop, not unrolled: the block's body is
  * long, and 8 copies of it (times 4 tokens) made the dot ten times its size and slower */
-INLINE void K(k45_step)(const void *w, int64_t i, const int n, const struct lr_q8act *aq, __m256 *acc,
-                        __m256 *corr, const int NT, const int five)
+INLINE void K(k_step)(const void *w, int64_t i, const int n, const struct lr_q8act *aq, __m256 *acc,
+                      __m256 *corr, const int NT, const int kind)
 {
 	__m256i P[4][8], M[4][8];
 	uint16_t dh[8] = { 0, 0, 0, 0, 0, 0, 0, 0 }, mh[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
@@ -419,12 +429,14 @@ INLINE void K(k45_step)(const void *w, int64_t i, const int n, const struct lr_q
 	#pragma GCC unroll 1
 	for (int k = 0; k < 8; k++) {
 		__m256i p[4], m[4];
-		if (k < n) {
-			K(k45_block)(w, i + k, aq, p, m, &dh[k], &mh[k], NT, five);
-		} else {
+		if (k >= n) {
 			#pragma GCC unroll 4
 			for (int t = 0; t < NT; t++)
 				p[t] = m[t] = _mm256_setzero_si256();
+		} else if (kind == T8_Q6_K) {
+			K(k6_block)(w, i + k, aq, p, m, &dh[k], NT);
+		} else {
+			K(k45_block)(w, i + k, aq, p, m, &dh[k], &mh[k], NT, kind == T8_Q5_K);
 		}
 		#pragma GCC unroll 4
 		for (int t = 0; t < NT; t++) {
@@ -433,7 +445,8 @@ INLINE void K(k45_step)(const void *w, int64_t i, const int n, const struct lr_q
 		}
 	}
 	const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)dh));
-	const __m256 cf = _mm256_sub_ps(_mm256_setzero_ps(), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)mh)));
+	const __m256 cf = kind == T8_Q6_K ? _mm256_mul_ps(d, _mm256_set1_ps(-32.0f))
+	                                  : _mm256_sub_ps(_mm256_setzero_ps(), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)mh)));
 	#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++) {
 		const __m256 da = K(load8_ps)(aq[t].d + i, n);
@@ -442,77 +455,38 @@ INLINE void K(k45_step)(const void *w, int64_t i, const int n, const struct lr_q
 	}
 }
 
-INLINE void K(k45_tile)(int64_t nsb, const void *w, const struct lr_q8act *aq, float *out,
-                        int64_t stride, const int NT, const int five)
+/* Blocks (super-blocks) i .. i + n - 1 of a tile8 kind, n <= 8 */
+INLINE void K(step8)(const void *w, int64_t i, const int n, const struct lr_q8act *aq, __m256 *acc,
+                     __m256 *corr, const int NT, const int kind)
+{
+	if (kind <= T8_Q8_0)
+		K(l8_step)(w, i, n, aq, acc, corr, NT, kind == T8_Q8_0);
+	else
+		K(k_step)(w, i, n, aq, acc, corr, NT, kind);
+}
+
+/* A row of nb blocks (super-blocks) of a tile8 kind for NT tokens, 8 at a time */
+INLINE void K(tile8)(int64_t nb, const void *w, const struct lr_q8act *aq, float *out, int64_t stride,
+                     const int NT, const int kind)
 {
 	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
 	__m256 corr[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
 	int64_t i = 0;
 
-	for (; i + 8 <= nsb; i += 8)
-		K(k45_step)(w, i, 8, aq, acc, corr, NT, five);
-	if (i < nsb)
-		K(k45_step)(w, i, (int)(nsb - i), aq, acc, corr, NT, five);
+	for (; i + 8 <= nb; i += 8)
+		K(step8)(w, i, 8, aq, acc, corr, NT, kind);
+	if (i < nb)
+		K(step8)(w, i, (int)(nb - i), aq, acc, corr, NT, kind);
 	#pragma GCC unroll 4
 	for (int t = 0; t < NT; t++)
-		out[t * stride] = K(hsum8)(acc[t]) + K(hsum8)(corr[t]);
+		out[t * stride] = kind == T8_Q8_0 ? K(hsum8)(acc[t]) : K(hsum8)(acc[t]) + K(hsum8)(corr[t]);
 }
 
-TILE_DOT(q4_K, k45_tile, 256, 0)
-
-TILE_DOT(q5_K, k45_tile, 256, 1)
-
-/* q6_K: per 128-element half h, 32-value sub-block k takes ql[(k & 1) * 32 ..] (low
- * nibbles for k < 2, high for k >= 2) and bits 2k, 2k+1 of qh; its two 16-value groups
- * have their own scales, which land in int16 lanes 0-7 and 8-15 of vpmaddubsw's pair
- * sums.  The scales are applied in integers (k45_tile's sums). */
-INLINE void K(q6_K_tile)(int64_t nsb, const block_q6_K *b, const struct lr_q8act *aq, float *out,
-                         int64_t stride, const int NT)
-{
-	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
-	float corr[4] = { 0, 0, 0, 0 };
-
-	for (int64_t i = 0; i < nsb; i++) {
-		const float d = K(f16)(b[i].d);
-		const __m128i s8 = _mm_loadu_si128((const __m128i *)b[i].scales);
-		__m256i P[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
-		                 _mm256_setzero_si256() };
-		#pragma GCC unroll 2
-		for (int h = 0; h < 2; h++) {
-			__m256i qh = _mm256_loadu_si256((const __m256i *)(b[i].qh + 32 * h));
-			#pragma GCC unroll 4
-			for (int k = 0; k < 4; k++) {
-				int64_t blk = 8 * i + 4 * h + k;
-				const int s = 8 * h + 2 * k;
-				__m256i lo = K(nibble32)(b[i].ql + 64 * h + 32 * (k & 1), k >> 1);
-				__m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), _mm256_set1_epi8(3));
-				__m256i codes = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
-				/* int16 lanes 0-7 scale s, 8-15 scale s + 1 */
-				const __m256i scv = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(s8, _mm_setr_epi8(
-					s, s, s, s, s, s, s, s, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1)));
-				#pragma GCC unroll 4
-				for (int t = 0; t < NT; t++) {
-					__m256i a = _mm256_loadu_si256((const __m256i *)(aq[t].qs + 32 * blk));
-					P[t] = _mm256_add_epi32(P[t], _mm256_madd_epi16(_mm256_maddubs_epi16(codes, a), scv));
-				}
-			}
-		}
-		const __m256i sc16 = _mm256_cvtepi8_epi16(s8);
-		#pragma GCC unroll 4
-		for (int t = 0; t < NT; t++) {
-			const struct lr_q8act *a = &aq[t];
-			float da = a->d[i];
-			__m256i cs = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(a->s16 + 16 * i)), sc16);
-			acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(P[t]), _mm256_set1_ps(d * da), acc[t]);
-			corr[t] = fmaf(-(32.0f * d) * da, (float)K(hsum8_epi32)(cs), corr[t]);
-		}
-	}
-	#pragma GCC unroll 4
-	for (int t = 0; t < NT; t++)
-		out[t * stride] = K(hsum8)(acc[t]) + corr[t];
-}
-
-TILE_DOT(q6_K, q6_K_tile, 256)
+TILE_DOT(q4_0, tile8, 32, T8_Q4_0)
+TILE_DOT(q8_0, tile8, 32, T8_Q8_0)
+TILE_DOT(q4_K, tile8, 256, T8_Q4_K)
+TILE_DOT(q5_K, tile8, 256, T8_Q5_K)
+TILE_DOT(q6_K, tile8, 256, T8_Q6_K)
 
 /* ------------------------------------------------------------------ q2_K, q3_K */
 
