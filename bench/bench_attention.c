@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "engine/attention.h"
+#include "engine/kernels/kernels.h"
 #include "engine/kv.h"
 #include "engine/pool.h"
 
@@ -48,7 +49,7 @@ int main(int argc, char **argv)
 	};
 	uint32_t n_ctx = 4096, batch = 256, n_head = 32, n_kv = 8, hd = 64;
 	int threads = 2, reps = 3, c, only = -1;
-	const struct lr_attn_kernels *K = lr_attn_kernels_get("avx512");
+	const struct lr_attn_kernels *K = NULL;   /* the best set the CPU runs, as the engine picks */
 	struct lr_pool *pool = NULL;
 	struct lr_err err = { 0 };
 
@@ -62,7 +63,12 @@ int main(int argc, char **argv)
 			if (strcmp(optarg, "8b") == 0) { n_head = 32; n_kv = 8; hd = 128; }
 			else if (strcmp(optarg, "70b") == 0) { n_head = 64; n_kv = 8; hd = 128; }
 			break;
-		case 'K': K = lr_attn_kernels_get(optarg); break;
+		case 'K':
+			if (!(K = lr_attn_kernels_get(optarg))) {
+				fprintf(stderr, "bench_attention: no '%s' kernels on this CPU or build\n", optarg);
+				return 2;
+			}
+			break;
 		case 'k': {
 			enum lr_kv_type t;
 			if (lr_kv_type_parse(optarg, &t) == 0)
@@ -74,7 +80,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!K)
+	if (!K && !(K = lr_attn_kernels_get(lr_kernels_best()->name)))
 		K = &lr_attn_kernels_scalar;
 	cpu_clock = threads == 1;
 	if (batch > n_ctx || lr_pool_new(&pool, threads, &err)) {

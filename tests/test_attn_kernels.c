@@ -58,7 +58,7 @@ static int same_bits(const float *a, const float *b, size_t n, size_t *where)
 
 static void scores_and_values(const struct lr_attn_kernels *K, enum lr_kv_type t, uint32_t hd, int spiky)
 {
-	static const int rows[] = { 1, 3, 4, 6, 7, 13, 64 };
+	static const int rows[] = { 1, 3, 4, 6, 7, 8, 11, 13, 64 };   /* every remainder of 3 and 6 */
 	const uint32_t n = 16 * 17 + 5;            /* 18 panels, the last partly filled */
 	struct lr_kv kv;
 	float *qf, *qd, *S0, *S1, *V0, *V1, *acc0, *acc1, *P;
