@@ -149,18 +149,16 @@ INLINE __m256i widen8(__m128i codes)
 	return _mm256_cvtepi8_epi16(codes);
 }
 
-/* rc rows x one panel of q8 (is4 = 0) or q4 (is4 = 1) keys */
+/* rc rows (up to 2 RC_MAX) x one panel of q8 (is4 = 0) or q4 (is4 = 1) keys: the int32
+ * sums of a 32-dimension block in 2 rc registers, the float sums in S itself (the first
+ * block's fma onto zero is its product, as in registers) */
 INLINE void qk_int_block(const int16_t *Q, const float *dq, int hd, const uint8_t *pan, const int rc,
                          const int is4, float *S, int ld)
 {
 	const __m128i lut = _mm_loadu_si128((const __m128i *)lr_kv_q4_levels), low4 = _mm_set1_epi8(0x0f);
 	const uint64_t bb = is4 ? sizeof(struct lr_kq4) : sizeof(struct lr_kq8);
-	__m256 facc[RC_MAX][2];
-	__m256i iacc[RC_MAX][2];
+	__m256i iacc[2 * RC_MAX][2];
 
-#pragma GCC unroll 8
-	for (int r = 0; r < rc; r++)
-		facc[r][0] = facc[r][1] = _mm256_setzero_ps();
 	for (int b = 0; b < hd / 32; b++) {
 		const uint8_t *B = pan + b * bb;
 #pragma GCC unroll 8
@@ -198,21 +196,23 @@ INLINE void qk_int_block(const int16_t *Q, const float *dq, int hd, const uint8_
 				}
 			}
 		}
-		{
-			__m256 dk0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)B));
-			__m256 dk1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)B + 1));
+		const __m256 dk0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)B));
+		const __m256 dk1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)B + 1));
 #pragma GCC unroll 8
-			for (int r = 0; r < rc; r++) {
-				facc[r][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iacc[r][0]), dk0, facc[r][0]);
-				facc[r][1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iacc[r][1]), dk1, facc[r][1]);
-			}
+		for (int r = 0; r < rc; r++) {
+			float *o = S + (size_t)r * ld;
+			__m256 f0 = b ? _mm256_loadu_ps(o) : _mm256_setzero_ps();
+			__m256 f1 = b ? _mm256_loadu_ps(o + 8) : _mm256_setzero_ps();
+			_mm256_storeu_ps(o, _mm256_fmadd_ps(_mm256_cvtepi32_ps(iacc[r][0]), dk0, f0));
+			_mm256_storeu_ps(o + 8, _mm256_fmadd_ps(_mm256_cvtepi32_ps(iacc[r][1]), dk1, f1));
 		}
 	}
 #pragma GCC unroll 8
 	for (int r = 0; r < rc; r++) {
+		float *o = S + (size_t)r * ld;
 		__m256 d = _mm256_set1_ps(dq[r]);
-		_mm256_storeu_ps(S + (size_t)r * ld, _mm256_mul_ps(facc[r][0], d));
-		_mm256_storeu_ps(S + (size_t)r * ld + 8, _mm256_mul_ps(facc[r][1], d));
+		_mm256_storeu_ps(o, _mm256_mul_ps(_mm256_loadu_ps(o), d));
+		_mm256_storeu_ps(o + 8, _mm256_mul_ps(_mm256_loadu_ps(o + 8), d));
 	}
 }
 
@@ -232,17 +232,16 @@ INLINE void qk_any(const struct lr_attn_q *q, const uint8_t *panels, uint64_t pa
 	for (int p = 0; p < n_panels; p++) {
 		const uint8_t *pan = panels + (uint64_t)p * panel_bytes;
 		int r0 = 0;
-		if (kind <= LR_KV_F16) {
-			/* float keys need two accumulators a row: six rows at a time */
-			for (; r0 + 2 * RC_MAX <= q->R; r0 += 2 * RC_MAX)
-				QK_BLOCK(kind, 2 * RC_MAX);
-		}
-		for (; r0 + RC_MAX <= q->R; r0 += RC_MAX)
-			QK_BLOCK(kind, RC_MAX);
-		switch (q->R - r0) {      /* fewer than RC_MAX rows left */
+		/* two accumulators a row (float keys; the int sums of q8/q4): six rows at a time */
+		for (; r0 + 2 * RC_MAX <= q->R; r0 += 2 * RC_MAX)
+			QK_BLOCK(kind, 2 * RC_MAX);
+		switch (q->R - r0) {
 		case 0: break;
 		case 1: QK_BLOCK(kind, 1); break;
-		default: QK_BLOCK(kind, 2); break;
+		case 2: QK_BLOCK(kind, 2); break;
+		case 3: QK_BLOCK(kind, 3); break;
+		case 4: QK_BLOCK(kind, 4); break;
+		default: QK_BLOCK(kind, 5); break;
 		}
 	}
 }
