@@ -101,6 +101,29 @@ static float exp2_sum(float *s, int n, float mx)
 
 /* ------------------------------------------------------------------ scores */
 
+/* a[r] += A[r * lda] * (b0, b1) for rc rows: the rank-1 step of the float scores (A
+ * the queries, b a dimension of 16 keys) and of P V's strips (A the probabilities, b 16
+ * values of a key) */
+INLINE void rank1_16(__m256 (*a)[2], const float *A, size_t lda, __m256 b0, __m256 b1, const int rc)
+{
+#pragma GCC unroll 8
+	for (int r = 0; r < rc; r++) {
+		__m256 x = _mm256_broadcast_ss(A + (size_t)r * lda);
+		a[r][0] = _mm256_fmadd_ps(x, b0, a[r][0]);
+		a[r][1] = _mm256_fmadd_ps(x, b1, a[r][1]);
+	}
+}
+
+/* o[r * ld ..+16] = a[r] for rc rows */
+INLINE void store16(float *o, size_t ld, __m256 (*a)[2], const int rc)
+{
+#pragma GCC unroll 8
+	for (int r = 0; r < rc; r++) {
+		_mm256_storeu_ps(o + r * ld, a[r][0]);
+		_mm256_storeu_ps(o + r * ld + 8, a[r][1]);
+	}
+}
+
 /* rc rows x one panel (two registers of 8 keys) of float keys (f16 when half) */
 INLINE void qk_float_block(const float *Q, int hd, const uint8_t *pan, const int rc, const int half, float *S,
                            int ld)
@@ -121,18 +144,9 @@ INLINE void qk_float_block(const float *Q, int hd, const uint8_t *pan, const int
 			k0 = _mm256_loadu_ps((const float *)pan + (size_t)i * 16);
 			k1 = _mm256_loadu_ps((const float *)pan + (size_t)i * 16 + 8);
 		}
-#pragma GCC unroll 8
-		for (int r = 0; r < rc; r++) {
-			__m256 q = _mm256_broadcast_ss(Q + (size_t)r * hd + i);
-			acc[r][0] = _mm256_fmadd_ps(q, k0, acc[r][0]);
-			acc[r][1] = _mm256_fmadd_ps(q, k1, acc[r][1]);
-		}
+		rank1_16(acc, Q + i, (size_t)hd, k0, k1, rc);
 	}
-#pragma GCC unroll 8
-	for (int r = 0; r < rc; r++) {
-		_mm256_storeu_ps(S + (size_t)r * ld, acc[r][0]);
-		_mm256_storeu_ps(S + (size_t)r * ld + 8, acc[r][1]);
-	}
+	store16(S, (size_t)ld, acc, rc);
 }
 
 INLINE __m256i qpair(const int16_t *Q, int hd, int r, int dim)
@@ -387,20 +401,10 @@ INLINE void pv16_block(const float *P, int ldp, const int rc, int n, const float
 		a[r][0] = _mm256_loadu_ps(acc + (size_t)r * lda);
 		a[r][1] = _mm256_loadu_ps(acc + (size_t)r * lda + 8);
 	}
-	for (int j = 0; j < n; j++) {
-		const __m256 v0 = _mm256_loadu_ps(V + (size_t)j * hdv), v1 = _mm256_loadu_ps(V + (size_t)j * hdv + 8);
-#pragma GCC unroll 8
-		for (int r = 0; r < rc; r++) {
-			__m256 p = _mm256_broadcast_ss(P + (size_t)r * ldp + j);
-			a[r][0] = _mm256_fmadd_ps(p, v0, a[r][0]);
-			a[r][1] = _mm256_fmadd_ps(p, v1, a[r][1]);
-		}
-	}
-#pragma GCC unroll 8
-	for (int r = 0; r < rc; r++) {
-		_mm256_storeu_ps(acc + (size_t)r * lda, a[r][0]);
-		_mm256_storeu_ps(acc + (size_t)r * lda + 8, a[r][1]);
-	}
+	for (int j = 0; j < n; j++)
+		rank1_16(a, P + j, (size_t)ldp, _mm256_loadu_ps(V + (size_t)j * hdv),
+		         _mm256_loadu_ps(V + (size_t)j * hdv + 8), rc);
+	store16(acc, (size_t)lda, a, rc);
 }
 
 static void pv(const float *P, int ldp, int R, int n, const float *V, int hdv, float *acc, int lda)
