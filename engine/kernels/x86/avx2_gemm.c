@@ -73,7 +73,7 @@ INLINE int signed_codes(const int kind)
 	return kind == G_Q5_0 || kind == G_Q8_0 || kind == G_IQ4_NL || kind == G_IQ4_XS;
 }
 
-/* q4_0 and q8_0: a row a lane, 8 blocks' chains apart (qdot.h's l8_tile; below) */
+/* q4_0 and q8_0: a row a lane, 8 blocks' chains apart (qdot.h's tile8; gemm_l8) */
 INLINE int lane8(const int kind) { return kind == G_Q4_0 || kind == G_Q8_0; }
 
 INLINE int has_corr(const int kind) { return !signed_codes(kind); }
