@@ -12,6 +12,8 @@
 
 #define MAX_BRACKET 600     /* longer bracketed text is not a citation */
 #define MAX_QUOTE 4000      /* how far back a quote may open */
+#define MIN_ELSEWHERE 12    /* normalised bytes a quote needs to be looked for in other
+                               documents: shorter ones ("5", "yes") are found anywhere */
 
 const char *lr_cite_status_name(enum lr_cite_status s)
 {
@@ -490,9 +492,11 @@ static int place(const struct checker *ck, struct lr_cite *c, const struct part 
 }
 
 /* Where a normalised index falls: line and page. */
-static void locate(struct lr_cite *c, const struct norm *z, size_t at)
+static void where(char *buf, size_t size, const struct lr_cite *c);
+
+static void locate(struct lr_cite *c, const struct lr_pack_doc *pd, const struct norm *z, size_t at)
 {
-	const struct lr_doc *d = c->doc->doc;
+	const struct lr_doc *d = pd->doc;
 	uint64_t off = z->map[at];
 	const struct lr_anchor *pg = lr_doc_page_at(d, off);
 
@@ -501,6 +505,49 @@ static void locate(struct lr_cite *c, const struct norm *z, size_t at)
 		off++;
 	c->found_line = lr_doc_line_at(d, off);
 	c->found_page = pg ? pg->number : 0;
+	c->found_doc = pd;
+}
+
+/* A quote that is not where the citation says: the first other document of the window
+ * (in window order) that holds it, into found_*.  @return 0 or LR_ENOMEM. */
+static int find_elsewhere(struct checker *ck, struct lr_cite *c)
+{
+	struct norm q = { 0 };
+	int rc = 0;
+
+	if (!c->quote)
+		return 0;
+	if (normalize(c->quote, strlen(c->quote), 0, &q)) {
+		norm_release(&q);
+		return LR_ENOMEM;
+	}
+	for (size_t i = 0; q.n >= MIN_ELSEWHERE && i < ck->p->n_docs && !c->found_doc; i++) {
+		const struct lr_pack_doc *pd = &ck->p->docs[i];
+		const struct norm *z;
+		size_t at;
+		if (pd == c->doc || pd->fate == LR_PACK_DROPPED || pd->fate == LR_PACK_ABSENT)
+			continue;
+		if (!(z = norm_of(ck, pd))) {
+			rc = LR_ENOMEM;
+			break;
+		}
+		if ((at = find_quote(z, q.t, 0, z->n)) != SIZE_MAX)
+			locate(c, pd, z, at);
+	}
+	norm_release(&q);
+	return rc;
+}
+
+/* detail, then "; the quote is in 'NAME' at PLACE" where find_elsewhere found it */
+static void say_elsewhere(struct lr_cite *c)
+{
+	size_t k = strlen(c->detail);
+	char loc[64];
+
+	if (!c->found_doc || k + 1 >= sizeof c->detail)
+		return;
+	where(loc, sizeof loc, c);
+	snprintf(c->detail + k, sizeof c->detail - k, "; the quote is in '%s' at %s", c->found_doc->doc->name, loc);
 }
 
 static void where(char *buf, size_t size, const struct lr_cite *c)
@@ -540,12 +587,12 @@ static int check(struct checker *ck, struct lr_cite *c, const struct part *pt)
 	}
 	at = find_quote(z, q.t, norm_at(z, a), norm_at(z, b));
 	if (at != SIZE_MAX) {
-		locate(c, z, at);
+		locate(c, pd, z, at);
 		where(loc, sizeof loc, c);
 		c->status = LR_CITE_VERIFIED;
 		snprintf(c->detail, sizeof c->detail, "quote found at %s", loc);
 	} else if ((at = find_quote(z, q.t, 0, z->n)) != SIZE_MAX) {
-		locate(c, z, at);
+		locate(c, pd, z, at);
 		where(loc, sizeof loc, c);
 		c->status = LR_CITE_QUOTE_ELSEWHERE;
 		snprintf(c->detail, sizeof c->detail, "the quote is at %s, not at the place cited", loc);
@@ -554,6 +601,11 @@ static int check(struct checker *ck, struct lr_cite *c, const struct part *pt)
 		snprintf(c->detail, sizeof c->detail, "the quote is not in '%s'", pd->doc->name);
 	}
 	norm_release(&q);
+	if (c->status == LR_CITE_QUOTE_MISSING) {
+		if (find_elsewhere(ck, c))
+			return LR_ENOMEM;
+		say_elsewhere(c);
+	}
 	return 0;
 }
 
@@ -613,6 +665,11 @@ static int one(struct checker *ck, const char *ans, size_t open, const char *s, 
 		c.status = LR_CITE_NO_DOCUMENT;
 		snprintf(c.detail, sizeof c.detail, many ? "'%.*s' could be several documents" :
 		         "no document is named '%.*s'", (int)pt.name_len, pt.name);
+		if ((rc = find_elsewhere(ck, &c))) {
+			cite_release(&c);
+			return rc;
+		}
+		say_elsewhere(&c);
 	} else if ((rc = check(ck, &c, &pt))) {
 		cite_release(&c);
 		return rc;

@@ -46,6 +46,9 @@ struct lr_cite {
 	enum lr_cite_status status;
 	uint64_t found_line;          /* 1-based line where the quote starts, 0 if not found */
 	uint32_t found_page;          /* its PDF page, 0 if none */
+	const struct lr_pack_doc *found_doc; /* the document holding the quote, where found:
+	                                 doc, or another one in the window when doc has no such
+	                                 document or not the quote (NO_DOCUMENT, QUOTE_MISSING) */
 	char detail[200];             /* one line saying what was checked or what is wrong */
 };
 

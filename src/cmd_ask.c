@@ -119,6 +119,8 @@ static void json_citations(struct json *j, const struct lr_cites *cs)
 		if (c->quote) json_str(j, c->quote); else json_nil(j);
 		json_key(j, "verified"); json_bool(j, c->status == LR_CITE_VERIFIED);
 		json_key(j, "status"); json_str(j, lr_cite_status_name(c->status));
+		json_key(j, "found_document");
+		if (c->found_doc) json_str(j, c->found_doc->doc->name); else json_nil(j);
 		json_key(j, "found_line");
 		if (c->found_line) json_uint(j, c->found_line); else json_nil(j);
 		json_key(j, "found_page");

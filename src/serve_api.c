@@ -423,7 +423,7 @@ static json_t *longread_json(const struct lr_serve_job *j)
 	for (size_t i = 0; i < cs.n; i++) {
 		const struct lr_cite *c = &cs.v[i];
 		int lines = c->kind == LR_CITE_LINE || c->kind == LR_CITE_PAGE;
-		json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:b, s:s, s:o, s:o, s:s}",
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:b, s:s, s:o, s:o, s:o, s:s}",
 			"text", c->text, "document", c->doc ? json_string(c->doc->doc->name) : json_null(),
 			"kind", lr_cite_kind_name(c->kind),
 			"first", lines ? json_integer((json_int_t)c->first) : json_null(),
@@ -431,6 +431,7 @@ static json_t *longread_json(const struct lr_serve_job *j)
 			"section", c->section ? json_string(c->section) : json_null(),
 			"quote", c->quote ? json_string(c->quote) : json_null(),
 			"verified", c->status == LR_CITE_VERIFIED, "status", lr_cite_status_name(c->status),
+			"found_document", c->found_doc ? json_string(c->found_doc->doc->name) : json_null(),
 			"found_line", c->found_line ? json_integer((json_int_t)c->found_line) : json_null(),
 			"found_page", c->found_page ? json_integer((json_int_t)c->found_page) : json_null(),
 			"detail", c->detail));

@@ -1,7 +1,8 @@
 /* tests/test_cite.c — the citation checker on hand-written answers: every citation
  * form (line, line range, page, page label, section, whole document, several in one
  * bracket), name resolution (exact, unique tail, ambiguous, unknown), quotes (found
- * at the place, elsewhere, missing, across line breaks, curly, elided), line-number
+ * at the place, elsewhere, missing, across line breaks, curly, elided; in another
+ * document than the one cited), line-number
  * tolerance, places outside the document or outside the window, and bracketed text
  * that is not a citation. */
 #include <stdio.h>
@@ -205,6 +206,47 @@ static void garbage(void)
 	lr_pack_free(p);
 }
 
+/* A quote that is not where the citation says, looked for in the other documents:
+ * found_doc and found_line say where it is, the status stays what it was */
+static void elsewhere(void)
+{
+	struct lr_pack *p = pack(10, 131072, 0);
+	static const struct {
+		const char *answer, *status, *doc;
+		uint64_t line;
+		const char *what;
+	} cases[] = {
+		{ "\"the renewal term is one year\" [nothere.txt:3]", "no-document", "notes.txt", 20,
+		  "an unknown document: the quote is in notes.txt" },
+		{ "\"static int backoff(int n)\" [notes.txt:3]", "quote-missing", "src/net/retry.c", 3,
+		  "the wrong document: the quote is in retry.c" },
+		{ "\"unless either party objects\" [notes.txt:1]", "quote-elsewhere", "notes.txt", 21,
+		  "the right document, another line: found there, not elsewhere" },
+		{ "\"int a;\" [notes.txt:1]", "quote-missing", NULL, 0,
+		  "a quote too short to be looked for elsewhere" },
+		{ "\"terminated for convenience\" [nothere.txt:1]", "no-document", NULL, 0,
+		  "a quote that is nowhere" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct lr_cites cs = { 0 };
+		if (lr_cite_check(p, cases[i].answer, strlen(cases[i].answer), &cs, NULL) || cs.n != 1) {
+			tap_ok(0, "%s: one citation checked", cases[i].what);
+			lr_cites_release(&cs);
+			continue;
+		}
+		const struct lr_cite *c = &cs.v[0];
+		const char *doc = c->found_doc ? c->found_doc->doc->name : NULL;
+		tap_ok(strcmp(lr_cite_status_name(c->status), cases[i].status) == 0 &&
+		       (doc && cases[i].doc ? strcmp(doc, cases[i].doc) == 0 : doc == cases[i].doc) &&
+		       c->found_line == cases[i].line &&
+		       (!cases[i].doc || c->found_doc == c->doc || strstr(c->detail, cases[i].doc)),
+		       "%s (%s: %s)", cases[i].what, lr_cite_status_name(c->status), c->detail);
+		lr_cites_release(&cs);
+	}
+	lr_pack_free(p);
+}
+
 int main(void)
 {
 	if (fixture_open(&fx))
@@ -214,6 +256,7 @@ int main(void)
 	pages_and_sections();
 	garbage();
 	outside_the_window();
+	elsewhere();
 	fixture_close(&fx);
 	return tap_done();
 }
