@@ -492,8 +492,6 @@ static int place(const struct checker *ck, struct lr_cite *c, const struct part 
 }
 
 /* Where a normalised index falls: line and page. */
-static void where(char *buf, size_t size, const struct lr_cite *c);
-
 static void locate(struct lr_cite *c, const struct lr_pack_doc *pd, const struct norm *z, size_t at)
 {
 	const struct lr_doc *d = pd->doc;
@@ -508,11 +506,22 @@ static void locate(struct lr_cite *c, const struct lr_pack_doc *pd, const struct
 	c->found_doc = pd;
 }
 
+static void where(char *buf, size_t size, const struct lr_cite *c)
+{
+	if (c->found_page)
+		snprintf(buf, size, "page %" PRIu32 " (line %" PRIu64 ")", c->found_page, c->found_line);
+	else
+		snprintf(buf, size, "line %" PRIu64, c->found_line);
+}
+
 /* A quote that is not where the citation says: the first other document of the window
- * (in window order) that holds it, into found_*.  @return 0 or LR_ENOMEM. */
-static int find_elsewhere(struct checker *ck, struct lr_cite *c)
+ * (in window order) that holds it goes into found_*, and detail gets "; the quote is in
+ * 'NAME' at PLACE".  @return 0 or LR_ENOMEM. */
+static int elsewhere(struct checker *ck, struct lr_cite *c)
 {
 	struct norm q = { 0 };
+	size_t k = strlen(c->detail);
+	char loc[64];
 	int rc = 0;
 
 	if (!c->quote)
@@ -535,27 +544,11 @@ static int find_elsewhere(struct checker *ck, struct lr_cite *c)
 			locate(c, pd, z, at);
 	}
 	norm_release(&q);
+	if (c->found_doc && k + 1 < sizeof c->detail) {
+		where(loc, sizeof loc, c);
+		snprintf(c->detail + k, sizeof c->detail - k, "; the quote is in '%s' at %s", c->found_doc->doc->name, loc);
+	}
 	return rc;
-}
-
-/* detail, then "; the quote is in 'NAME' at PLACE" where find_elsewhere found it */
-static void say_elsewhere(struct lr_cite *c)
-{
-	size_t k = strlen(c->detail);
-	char loc[64];
-
-	if (!c->found_doc || k + 1 >= sizeof c->detail)
-		return;
-	where(loc, sizeof loc, c);
-	snprintf(c->detail + k, sizeof c->detail - k, "; the quote is in '%s' at %s", c->found_doc->doc->name, loc);
-}
-
-static void where(char *buf, size_t size, const struct lr_cite *c)
-{
-	if (c->found_page)
-		snprintf(buf, size, "page %" PRIu32 " (line %" PRIu64 ")", c->found_page, c->found_line);
-	else
-		snprintf(buf, size, "line %" PRIu64, c->found_line);
 }
 
 static int check(struct checker *ck, struct lr_cite *c, const struct part *pt)
@@ -601,12 +594,7 @@ static int check(struct checker *ck, struct lr_cite *c, const struct part *pt)
 		snprintf(c->detail, sizeof c->detail, "the quote is not in '%s'", pd->doc->name);
 	}
 	norm_release(&q);
-	if (c->status == LR_CITE_QUOTE_MISSING) {
-		if (find_elsewhere(ck, c))
-			return LR_ENOMEM;
-		say_elsewhere(c);
-	}
-	return 0;
+	return c->status == LR_CITE_QUOTE_MISSING ? elsewhere(ck, c) : 0;
 }
 
 static int has_letter(const char *s, size_t n)
@@ -665,11 +653,10 @@ static int one(struct checker *ck, const char *ans, size_t open, const char *s, 
 		c.status = LR_CITE_NO_DOCUMENT;
 		snprintf(c.detail, sizeof c.detail, many ? "'%.*s' could be several documents" :
 		         "no document is named '%.*s'", (int)pt.name_len, pt.name);
-		if ((rc = find_elsewhere(ck, &c))) {
+		if ((rc = elsewhere(ck, &c))) {
 			cite_release(&c);
 			return rc;
 		}
-		say_elsewhere(&c);
 	} else if ((rc = check(ck, &c, &pt))) {
 		cite_release(&c);
 		return rc;
