@@ -8,7 +8,9 @@
 # (every reader shares it), and kept in $DEV_DIR (default /tmp/longread-dev).  Windows:
 # 1k seeds 201-206 with 4 facts, 2k 207-209 with 6, 4k 210-212 with 10 and 301-306 with 4,
 # 8k 231-233 with 11, 16k 241-242 with 11, 32k 251 with 11: 162 facts, 2 absent ones in
-# each window.  DEVGLOB (default w*-s*) picks some windows, e.g. 'w[124]*'.
+# each window; the facts not quoted exactly are sorted into "not found", "key wrong" (the
+# quote starts with another key) and "value wrong" (needle.py dev).
+# DEVGLOB (default w*-s*) picks some windows, e.g. 'w[124]*'.
 # Env: BUILDDIR (longread's build directory, default .), THREADS (default 2).
 set -eu
 [ $# -eq 2 ] || { echo "usage: dev.sh MODEL TAG" >&2; exit 2; }
@@ -41,17 +43,4 @@ for c in "$dir"/${DEVGLOB:-w*-s*}; do
 		--json <questions.txt >"$c/$tag.jsonl" 2>"$c/$tag.err") || true
 	python3 "$needle" score --expect "$c/expect.jsonl" --answers "$c/$tag.jsonl" --json >"$c/$tag.score"
 done
-python3 - "$dir" "$tag" "${DEVGLOB:-w*-s*}" <<'EOF'
-import glob, json, os, sys
-d, tag, pat = sys.argv[1:]
-rows = {}
-for p in glob.glob(os.path.join(d, pat, tag + ".score")):
-    w = int(os.path.basename(os.path.dirname(p))[1:].split("-s")[0])
-    s = json.load(open(p))
-    r = rows.setdefault(w, [0, 0, 0, 0, 0])
-    for i, k in enumerate(("exact", "found", "cited", "absent_ok", "absent")):
-        r[i] += s[k]
-tot = [sum(r[i] for r in rows.values()) for i in range(5)]
-print("%s: " % tag + "  ".join("%dk %d/%d" % (w // 1024, r[0], r[1]) for w, r in sorted(rows.items()))
-      + "  | all %d/%d, cited %d, absent right %d/%d" % tuple(tot))
-EOF
+python3 "$needle" dev "$dir" "$tag" "${DEVGLOB:-w*-s*}"

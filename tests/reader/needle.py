@@ -13,7 +13,10 @@ benchmark (bench/needle.sh) run it; the facts come from the held-out "eval" reci
       ANSWERS.jsonl is `longread ask --json` output; prints exact answers and verified
       citations, per depth, and exits 0.
   needle.py table DIR
-      the tables of bench/needle.sh: every DIR/w<WINDOW>-s<SEED>/<KV>.score"""
+      the tables of bench/needle.sh: every DIR/w<WINDOW>-s<SEED>/<KV>.score
+  needle.py dev DIR TAG [GLOB]
+      tests/reader/dev.sh's summary of DIR/GLOB/TAG.jsonl: exact answers per window size,
+      and why the others failed"""
 import argparse
 import json
 import os
@@ -234,6 +237,43 @@ def table(args):
             100.0 * c["cited"] / max(1, c["found"]), c["absent_ok"], c["absent"], same))
 
 
+def dev(args):
+    """One line of exact answers per window size for the answers tagged args.tag under
+    args.dir (tests/reader/dev.sh's layout: w<WINDOW>-s<SEED>/<TAG>.jsonl), and why the
+    facts not quoted exactly failed: the answer said "not found", its quote starts with
+    another fact's key ("key wrong"), or with the question's key and another value."""
+    import glob
+    rows, why = {}, {}
+    for path in sorted(glob.glob(os.path.join(args.dir, args.glob, args.tag + ".jsonl"))):
+        c = os.path.dirname(path)
+        w = int(os.path.basename(c)[1:].split("-s")[0])
+        with open(os.path.join(c, "expect.jsonl"), encoding="utf-8") as fh:
+            exp = {q["question"]: q for q in map(json.loads, fh)}
+        with open(path, encoding="utf-8") as fh:
+            ans = {a["question"]: a for a in map(json.loads, fh)}
+        r = rows.setdefault(w, [0, 0, 0, 0, 0])     # exact, found, cited, absent right, absent
+        for q in exp.values():
+            a = ans.get(q["question"], {})
+            exact, cited = verdict(q, a)
+            if q["kind"] == "absent":
+                r[3] += bool(exact)
+                r[4] += 1
+                continue
+            r[0] += bool(exact)
+            r[1] += 1
+            r[2] += bool(cited)
+            if not exact:
+                text = a.get("answer", "")
+                key = q["text"][:q["text"].rindex(" " + q["value"])]   # "The ATTR of ENTITY is"
+                k = ("not found" if text.startswith(NOT_FOUND.rstrip(".")) else
+                     "value wrong" if ('"' + key + " ") in text else "key wrong")
+                why[k] = why.get(k, 0) + 1
+    tot = [sum(r[i] for r in rows.values()) for i in range(5)]
+    print("%s: " % args.tag + "  ".join("%dk %d/%d" % (w // 1024, r[0], r[1]) for w, r in sorted(rows.items()))
+          + "  | all %d/%d, cited %d, absent right %d/%d" % tuple(tot))
+    print("  not exact: " + ", ".join("%s %d" % kv for kv in sorted(why.items())))
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -256,9 +296,15 @@ def main():
     s.add_argument("--json", action="store_true")
     t = sub.add_parser("table")
     t.add_argument("dir")
+    d = sub.add_parser("dev")
+    d.add_argument("dir")
+    d.add_argument("tag")
+    d.add_argument("glob", nargs="?", default="w*-s*")
     args = ap.parse_args()
     if args.cmd == "table":
         table(args)
+    elif args.cmd == "dev":
+        dev(args)
     elif args.cmd == "gen":
         args.longread = os.path.abspath(args.longread)
         args.model = os.path.abspath(args.model)
