@@ -44,6 +44,7 @@
 
 #include "engine/fp16.h"
 #include "engine/kernels/x86/avx2_gemm.h"
+#include "engine/kernels/x86/unpack_avx2.h"
 #include "engine/quant.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -126,25 +127,6 @@ INLINE struct panel panel_at(uint8_t *p, int64_t nsub, const int kind)
 	return pn;
 }
 
-/* 16 bytes of packed nibbles -> 32 codes: low nibbles first, then high (qdot.h) */
-INLINE __m256i nibbles16(const uint8_t *qs)
-{
-	__m128i x = _mm_loadu_si128((const __m128i *)qs);
-	__m128i m = _mm_set1_epi8(0x0f);
-
-	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(x, 4), m), _mm_and_si128(x, m));
-}
-
-/* 32 bytes -> their low (hi = 0) or high (hi = 1) nibbles */
-INLINE __m256i nibbles32(const uint8_t *qs, int hi)
-{
-	__m256i x = _mm256_loadu_si256((const __m256i *)qs);
-
-	if (hi)
-		x = _mm256_srli_epi16(x, 4);
-	return _mm256_and_si256(x, _mm256_set1_epi8(0x0f));
-}
-
 /* The 6-bit scale and minimum of sub-block j of a q4_K / q5_K super-block (qdot.h) */
 INLINE void scale_min(int j, const uint8_t *q, int *sc, int *m)
 {
@@ -170,13 +152,6 @@ INLINE __m256i bits32(const uint8_t *qh)
 	return _mm256_cmpeq_epi8(_mm256_and_si256(v, m), m);
 }
 
-/* 32 codes 0..15 -> their signed iq4_nl levels */
-INLINE __m256i iq4_levels(__m256i codes)
-{
-	return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)lr_iq4nl_values)),
-	                           codes);
-}
-
 /* Legacy block j of a row: its codes, scale dw, and the value's offset and minimum
  * (value = dw * (code - offs) + mw), as qdot.h's UNPACK_* make them */
 INLINE __m256i legacy_block(const uint8_t *row, int64_t j, float *dw, float *offs, float *mw, const int kind)
@@ -190,25 +165,25 @@ INLINE __m256i legacy_block(const uint8_t *row, int64_t j, float *dw, float *off
 		const block_q4_0 *b = (const block_q4_0 *)row + j;
 		*dw = f16(b->d);
 		*offs = 8;
-		return nibbles16(b->qs);
+		return lr_nibbles16(b->qs);
 	}
 	case G_Q4_1: {
 		const block_q4_1 *b = (const block_q4_1 *)row + j;
 		*dw = f16(b->d);
 		*mw = f16(b->m);
-		return nibbles16(b->qs);
+		return lr_nibbles16(b->qs);
 	}
 	case G_Q5_0: {   /* signed: code - 16 */
 		const block_q5_0 *b = (const block_q5_0 *)row + j;
 		*dw = f16(b->d);
-		return _mm256_sub_epi8(_mm256_or_si256(nibbles16(b->qs), _mm256_and_si256(bits32(b->qh), bit4)),
+		return _mm256_sub_epi8(_mm256_or_si256(lr_nibbles16(b->qs), _mm256_and_si256(bits32(b->qh), bit4)),
 		                       _mm256_set1_epi8(16));
 	}
 	case G_Q5_1: {
 		const block_q5_1 *b = (const block_q5_1 *)row + j;
 		*dw = f16(b->d);
 		*mw = f16(b->m);
-		return _mm256_or_si256(nibbles16(b->qs), _mm256_and_si256(bits32(b->qh), bit4));
+		return _mm256_or_si256(lr_nibbles16(b->qs), _mm256_and_si256(bits32(b->qh), bit4));
 	}
 	case G_Q8_0: {
 		const block_q8_0 *b = (const block_q8_0 *)row + j;
@@ -218,7 +193,7 @@ INLINE __m256i legacy_block(const uint8_t *row, int64_t j, float *dw, float *off
 	default: {   /* iq4_nl */
 		const block_iq4_nl *b = (const block_iq4_nl *)row + j;
 		*dw = f16(b->d);
-		return iq4_levels(nibbles16(b->qs));
+		return lr_iq4_levels(lr_nibbles16(b->qs));
 	}
 	}
 }
@@ -287,7 +262,7 @@ INLINE void pack_row(const uint8_t *row, int64_t nsub, int r, const struct panel
 			const float d = f16(b->d);
 			for (int k = 0; k < 8; k++) {
 				const int ls = (((b->scales_l[k / 2] >> (4 * (k % 2))) & 15) | ((b->scales_h >> (2 * k)) & 3) << 4) - 32;
-				_mm256_store_si256(CODES(8 * i + k), iq4_levels(nibbles16(b->qs + 16 * k)));
+				_mm256_store_si256(CODES(8 * i + k), lr_iq4_levels(lr_nibbles16(b->qs + 16 * k)));
 				pn->ws[PR * (8 * i + k) + r] = d * (float)ls;
 			}
 			break;
@@ -594,22 +569,15 @@ INLINE void pack_row_k8(const uint8_t *row, int64_t nsub, int r, const struct pa
 			int sc[2], m = 0;
 			uint8_t c[32];
 			__m256i codes;
-			if (kind == G_Q6_K) {   /* as qdot.h's k6_block: half h, sub-block kk of it */
-				const int h = k / 4, kk = k % 4;
-				const __m256i qh = _mm256_loadu_si256((const __m256i *)(b6->qh + 32 * h));
-				const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * kk), _mm256_set1_epi8(3));
-				codes = _mm256_or_si256(nibbles32(b6->ql + 64 * h + 32 * (kk & 1), kk >> 1),
-				                        _mm256_slli_epi16(hi, 4));
+			if (kind == G_Q6_K) {   /* half k / 4, sub-block k % 4 of it */
+				codes = lr_q6k_codes(b6, k / 4, k % 4);
 				sc[0] = b6->scales[2 * k];
 				sc[1] = b6->scales[2 * k + 1];
 			} else {
-				codes = nibbles32((five ? b5->qs : b4->qs) + 32 * (k / 2), k & 1);
+				codes = lr_nibbles32((five ? b5->qs : b4->qs) + 32 * (k / 2), k & 1);
 				scale_min(k, five ? b5->scales : b4->scales, &sc[0], &m);
-				if (five) {   /* bit k of qh[l] is bit 4 of element l's code */
-					const __m256i qh = _mm256_loadu_si256((const __m256i *)b5->qh);
-					__m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, k), _mm256_set1_epi8(1));
-					codes = _mm256_or_si256(codes, _mm256_slli_epi16(bit, 4));
-				}
+				if (five)
+					codes = lr_q5k_codes(codes, _mm256_loadu_si256((const __m256i *)b5->qh), k);
 			}
 			_mm256_storeu_si256((__m256i *)c, codes);
 			for (int g = 0; g < 8; g++)

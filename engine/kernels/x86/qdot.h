@@ -29,6 +29,7 @@
 #include "engine/fp16.h"
 #include "engine/kernels/kernels.h"
 #include "engine/kernels/x86/prefetch.h"
+#include "engine/kernels/x86/unpack_avx2.h"
 #include "engine/quant.h"
 
 #define CAT_(a, b) a##b
@@ -47,25 +48,6 @@ INLINE float K(hsum8)(__m256 v)
 INLINE float K(f16)(uint16_t h)
 {
 	return _cvtsh_ss(h);
-}
-
-/* 16 bytes of packed nibbles -> 32 codes: low nibbles first, then high nibbles */
-INLINE __m256i K(nibbles)(const uint8_t *qs)
-{
-	__m128i x = _mm_loadu_si128((const __m128i *)qs);
-	__m128i m = _mm_set1_epi8(0x0f);
-
-	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(x, 4), m), _mm_and_si128(x, m));
-}
-
-/* 32 bytes -> their low (hi = 0) or high (hi = 1) nibbles */
-INLINE __m256i K(nibble32)(const uint8_t *qs, int hi)
-{
-	__m256i x = _mm256_loadu_si256((const __m256i *)qs);
-
-	if (hi)
-		x = _mm256_srli_epi16(x, 4);
-	return _mm256_and_si256(x, _mm256_set1_epi8(0x0f));
 }
 
 /* Decode's software prefetch (prefetch.h) where the includer asks for it (QDOT_PREFETCH,
@@ -137,11 +119,11 @@ INLINE __m256 K(blockdot)(__m256i codes, const int8_t *a)
 	}                                                                                          \
 	TILE_DOT(name, name##_tile, 32)
 
-#define UNPACK_Q4_1(i) do { codes = K(nibbles)(b[i].qs); dw = K(f16)(b[i].d); offs = 0; mw = K(f16)(b[i].m); } while (0)
+#define UNPACK_Q4_1(i) do { codes = lr_nibbles16(b[i].qs); dw = K(f16)(b[i].d); offs = 0; mw = K(f16)(b[i].m); } while (0)
 #define UNPACK_Q5(i)                                                                           \
 	uint32_t qh;                                                                               \
 	memcpy(&qh, b[i].qh, 4);                                                                   \
-	codes = _mm256_or_si256(K(nibbles)(b[i].qs),                                               \
+	codes = _mm256_or_si256(lr_nibbles16(b[i].qs),                                             \
 	                        _mm256_and_si256(BITS_TO_BYTES(qh), _mm256_set1_epi8(0x10)));      \
 	dw = K(f16)(b[i].d)
 #define UNPACK_Q5_1(i) do { UNPACK_Q5(i); offs = 0; mw = K(f16)(b[i].m); } while (0)
@@ -182,7 +164,7 @@ LEGACY_KERNEL(q5_1, block_q5_1, UNPACK_Q5_1)
 #define SIGNED_Q5_0(i) do {                                                                    \
 		uint32_t qh;                                                                           \
 		memcpy(&qh, b[i].qh, 4);                                                               \
-		w = _mm256_sub_epi8(_mm256_or_si256(K(nibbles)(b[i].qs),                               \
+		w = _mm256_sub_epi8(_mm256_or_si256(lr_nibbles16(b[i].qs),                             \
 		                                    _mm256_and_si256(BITS_TO_BYTES(qh), _mm256_set1_epi8(0x10))), \
 		                    _mm256_set1_epi8(16));                                             \
 		dw = K(f16)(b[i].d);                                                                   \
@@ -245,7 +227,7 @@ INLINE void K(l8_step)(const void *w, int64_t i, const int n, const struct lr_q8
 			dk = b8[i + k].d;
 		} else {
 			K(prefetch)(&b4[i + k], sizeof b4[i + k]);
-			u[k] = K(nibbles)(b4[i + k].qs);
+			u[k] = lr_nibbles16(b4[i + k].qs);
 			dk = b4[i + k].d;
 		}
 		if (k < 4)
@@ -358,12 +340,9 @@ INLINE void K(k45_block)(const void *w, int64_t i, const struct lr_q8act *aq, __
 	#pragma GCC unroll 8
 	for (int j = 0; j < 8; j++) {
 		int64_t blk = 8 * i + j;
-		__m256i codes = K(nibble32)(qs + 32 * (j / 2), j & 1);
-		if (five) {
-			/* bit j of qh[l] is bit 4 of element l's code */
-			__m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, j), _mm256_set1_epi8(1));
-			codes = _mm256_or_si256(codes, _mm256_slli_epi16(bit, 4));
-		}
+		__m256i codes = lr_nibbles32(qs + 32 * (j / 2), j & 1);
+		if (five)
+			codes = lr_q5k_codes(codes, qh, j);
 		/* sc_j in every int16 lane */
 		const __m256i scj = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)((2 * j + 1) << 8 | 2 * j)));
 		#pragma GCC unroll 4
@@ -378,10 +357,9 @@ INLINE void K(k45_block)(const void *w, int64_t i, const struct lr_q8act *aq, __
 }
 
 /* Super-block i of a q6_K row, as k45_block (M: the scales times the activation sums
- * of each 16).  Per 128-value half h, 32-value sub-block k takes ql[(k & 1) * 32 ..]
- * (low nibbles for k < 2, high for k >= 2) and bits 2k, 2k+1 of qh; its two 16-value
- * groups have their own scales, which land in int16 lanes 0-7 and 8-15 of vpmaddubsw's
- * pair sums. */
+ * of each 16).  Sub-block k of 128-value half h is unpacked by lr_q6k_codes; its two
+ * 16-value groups have their own scales, which land in int16 lanes 0-7 and 8-15 of
+ * vpmaddubsw's pair sums. */
 INLINE void K(k6_block)(const void *w, int64_t i, const struct lr_q8act *aq, __m256i *P, __m256i *M,
                         uint16_t *dh, const int NT)
 {
@@ -394,14 +372,11 @@ INLINE void K(k6_block)(const void *w, int64_t i, const struct lr_q8act *aq, __m
 		P[t] = _mm256_setzero_si256();
 	#pragma GCC unroll 2
 	for (int h = 0; h < 2; h++) {
-		__m256i qh = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
 		#pragma GCC unroll 4
 		for (int k = 0; k < 4; k++) {
 			int64_t blk = 8 * i + 4 * h + k;
 			const int s = 8 * h + 2 * k;
-			__m256i lo = K(nibble32)(b->ql + 64 * h + 32 * (k & 1), k >> 1);
-			__m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), _mm256_set1_epi8(3));
-			__m256i codes = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
+			__m256i codes = lr_q6k_codes(b, h, k);
 			/* int16 lanes 0-7 scale s, 8-15 scale s + 1 */
 			const __m256i scv = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(s8, _mm_setr_epi8(
 				s, s, s, s, s, s, s, s, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1, s + 1)));
@@ -559,13 +534,6 @@ TILE_DOT(q3_K, k23_tile, 256, 1)
 
 /* ------------------------------------------------------------------ iq4_nl, iq4_xs */
 
-/* 32 codes 0..15 -> their signed levels lr_iq4nl_values[code] (a byte shuffle) */
-INLINE __m256i K(iq4_levels)(__m256i codes)
-{
-	return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)lr_iq4nl_values)),
-	                           codes);
-}
-
 /* Signed levels v times activation codes: |v| times a with v's sign, so the unsigned
  * operand stays <= 127 and vpmaddubsw's pair sums <= 2 * 127 * 127 fit in int16. */
 INLINE __m256 K(sblockdot)(__m256i v, const int8_t *a)
@@ -582,7 +550,7 @@ INLINE void K(iq4_nl_tile)(int64_t nb, const block_iq4_nl *b, const struct lr_q8
 	__m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
 
 	for (int64_t i = 0; i < nb; i++) {
-		__m256i v = K(iq4_levels)(K(nibbles)(b[i].qs));
+		__m256i v = lr_iq4_levels(lr_nibbles16(b[i].qs));
 		float dw = K(f16)(b[i].d);
 		#pragma GCC unroll 4
 		for (int t = 0; t < NT; t++)
@@ -606,7 +574,7 @@ INLINE void K(iq4_xs_tile)(int64_t nsb, const block_iq4_xs *b, const struct lr_q
 		for (int j = 0; j < 8; j++) {
 			int64_t blk = 8 * i + j;
 			int ls = (((b[i].scales_l[j / 2] >> (4 * (j % 2))) & 15) | ((b[i].scales_h >> (2 * j)) & 3) << 4) - 32;
-			__m256i v = K(iq4_levels)(K(nibbles)(b[i].qs + 16 * j));
+			__m256i v = lr_iq4_levels(lr_nibbles16(b[i].qs + 16 * j));
 			float ds = d * (float)ls;
 			#pragma GCC unroll 4
 			for (int t = 0; t < NT; t++)
