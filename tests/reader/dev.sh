@@ -43,4 +43,4 @@ for c in "$dir"/${DEVGLOB:-w*-s*}; do
 		--json <questions.txt >"$c/$tag.jsonl" 2>"$c/$tag.err") || true
 	python3 "$needle" score --expect "$c/expect.jsonl" --answers "$c/$tag.jsonl" --json >"$c/$tag.score"
 done
-python3 "$needle" dev "$dir" "$tag" "${DEVGLOB:-w*-s*}"
+python3 "$needle" dev "$dir" "$tag" "${DEVGLOB:-w*-s*}" --longread "$lr" -m "$model"

@@ -14,7 +14,7 @@ benchmark (bench/needle.sh) run it; the facts come from the held-out "eval" reci
       citations, per depth, and exits 0.
   needle.py table DIR
       the tables of bench/needle.sh: every DIR/w<WINDOW>-s<SEED>/<KV>.score
-  needle.py dev DIR TAG [GLOB]
+  needle.py dev DIR TAG [GLOB] [--longread L -m MODEL]
       tests/reader/dev.sh's summary of DIR/GLOB/TAG.jsonl: exact answers per window size,
       and why the others failed"""
 import argparse
@@ -237,13 +237,52 @@ def table(args):
             100.0 * c["cited"] / max(1, c["found"]), c["absent_ok"], c["absent"], same))
 
 
+def key_tokens(args, keys):
+    """Each of keys as token ids (longread tokenize, one file per key)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for i, k in enumerate(keys):
+            files.append(os.path.join(tmp, "%d" % i))
+            with open(files[-1], "w", encoding="utf-8") as fh:
+                fh.write(k)
+        out = subprocess.run([args.longread, "tokenize", "-m", args.model] + files, stdout=subprocess.PIPE,
+                             check=True).stdout.decode()
+    ids = []
+    for line in out.split("\n"):
+        if line.startswith("==> "):
+            ids.append([])
+        elif line.strip():
+            ids[-1].append(int(line))
+    return ids if len(keys) > 1 else [[int(x) for x in out.split()]]
+
+
+def shared_suffixes(args, c, exp, n=4):
+    """Per found fact of corpus c: whether the last n tokens of its key ('... of ENTITY
+    is') end another fact line's key in the documents too.  An n-gram copy head that
+    matches the last n tokens cannot tell such facts apart."""
+    lines = []
+    for root, _, files in os.walk(os.path.join(c, "docs")):
+        for f in files:
+            with open(os.path.join(root, f), encoding="utf-8", errors="replace") as fh:
+                lines += [x for x in fh.read().split("\n") if x.startswith("The ") and " of " in x and " is " in x]
+    found = [q for q in exp.values() if q["kind"] == "found"]
+    keys = [" " + x[:x.rindex(" is ") + 3] for x in lines]
+    keys += [" " + q["text"][:q["text"].rindex(" " + q["value"])] for q in found]
+    ids = key_tokens(args, keys)
+    doc, mine = ids[:len(lines)], ids[len(lines):]
+    return {q["question"]: sum(d[-n:] == k[-n:] for d in doc) > 1 for q, k in zip(found, mine)}
+
+
 def dev(args):
     """One line of exact answers per window size for the answers tagged args.tag under
     args.dir (tests/reader/dev.sh's layout: w<WINDOW>-s<SEED>/<TAG>.jsonl), and why the
     facts not quoted exactly failed: the answer said "not found", its quote starts with
-    another fact's key ("key wrong"), or with the question's key and another value."""
+    another fact's key ("key wrong"), or with the question's key and another value.
+    With --longread and -m, also the exact answers among facts whose key's last 4 tokens
+    another fact line shares (shared_suffixes) and among the rest."""
     import glob
-    rows, why = {}, {}
+    rows, why, by_suffix = {}, {}, {True: [0, 0], False: [0, 0]}
     for path in sorted(glob.glob(os.path.join(args.dir, args.glob, args.tag + ".jsonl"))):
         c = os.path.dirname(path)
         w = int(os.path.basename(c)[1:].split("-s")[0])
@@ -252,6 +291,7 @@ def dev(args):
         with open(path, encoding="utf-8") as fh:
             ans = {a["question"]: a for a in map(json.loads, fh)}
         r = rows.setdefault(w, [0, 0, 0, 0, 0])     # exact, found, cited, absent right, absent
+        shared = shared_suffixes(args, c, exp) if args.longread else {}
         for q in exp.values():
             a = ans.get(q["question"], {})
             exact, cited = verdict(q, a)
@@ -262,6 +302,9 @@ def dev(args):
             r[0] += bool(exact)
             r[1] += 1
             r[2] += bool(cited)
+            if q["question"] in shared:
+                by_suffix[shared[q["question"]]][0] += bool(exact)
+                by_suffix[shared[q["question"]]][1] += 1
             if not exact:
                 text = a.get("answer", "")
                 key = q["text"][:q["text"].rindex(" " + q["value"])]   # "The ATTR of ENTITY is"
@@ -272,6 +315,9 @@ def dev(args):
     print("%s: " % args.tag + "  ".join("%dk %d/%d" % (w // 1024, r[0], r[1]) for w, r in sorted(rows.items()))
           + "  | all %d/%d, cited %d, absent right %d/%d" % tuple(tot))
     print("  not exact: " + ", ".join("%s %d" % kv for kv in sorted(why.items())))
+    if args.longread:
+        print("  key's last 4 tokens shared with another fact line: %d/%d exact; not shared: %d/%d"
+              % tuple(by_suffix[True] + by_suffix[False]))
 
 
 def main():
@@ -300,6 +346,8 @@ def main():
     d.add_argument("dir")
     d.add_argument("tag")
     d.add_argument("glob", nargs="?", default="w*-s*")
+    d.add_argument("--longread")
+    d.add_argument("-m", "--model")
     args = ap.parse_args()
     if args.cmd == "table":
         table(args)
