@@ -11,7 +11,8 @@ shared_suffixes), which a 4-gram match cannot tell apart.
 
 --init builds the compiled circuit alone, as train.py --init ngram --widen-prev 8 starts
 (no training); 'bags' is a variant tried and dropped (tests/reader/README.md): each layer-0
-previous-token head attends to two offsets, h+1 and h+5, so that 4 slots hold 8 tokens.
+previous-token head attends to two offsets, h+1 and h+5, so that 4 slots hold 8 tokens;
+'ngram8' is model.init_ngram8_induction, whose copy head (layer 2) matches 8 tokens.
 Training-data tooling, not part of longread."""
 import argparse
 import glob
@@ -38,6 +39,9 @@ def model_of(args):
         return model
     torch.manual_seed(1)
     model = Reader(Config(**SHAPE))
+    if args.init == "ngram8":
+        model.init_ngram8_induction()
+        return model
     model.init_ngram_induction()
     model.widen_previous_token_heads(8)
     if args.init == "bags":
@@ -60,15 +64,16 @@ def model_of(args):
     return model
 
 
-def copy_head_weights(model, ids):
-    """Layer 1 query head 0's attention weights from the last position of ids."""
+def copy_head_weights(model, ids, layer):
+    """Query head 0's attention weights in layer `layer` from the last position of ids."""
     c = model.c
     T = len(ids)
     x = model.token_embd(torch.tensor([ids]))
     cos, sin = model.rope(torch.arange(T)[None])
     mask = attention_mask(torch.zeros(1, T, dtype=torch.long), torch.ones(1, T, dtype=torch.bool))
-    x = model.blocks[0](x, cos, sin, mask)
-    b = model.blocks[1]
+    for b in model.blocks[:layer]:
+        x = b(x, cos, sin, mask)
+    b = model.blocks[layer]
     h = rmsnorm(x, b.attn_norm, c.eps)
     q = rotate(b.query(h, 1, T)[:, 0:1, -1:], cos[:, :, -1:], sin[:, :, -1:])
     k = rotate(b.attn_k(h).view(1, T, c.n_head_kv, c.head_dim).transpose(1, 2)[:, 0:1], cos, sin)
@@ -81,7 +86,8 @@ def main():
     ap.add_argument("--longread", required=True)
     ap.add_argument("--vocab", required=True, help="a GGUF with the reader's vocabulary")
     ap.add_argument("--ckpt")
-    ap.add_argument("--init", choices=("ngram", "bags"))
+    ap.add_argument("--init", choices=("ngram", "bags", "ngram8"))
+    ap.add_argument("--layer", type=int, help="the copy head's layer (default 1; 2 for ngram8)")
     ap.add_argument("--glob", default="w[124]0*-s*")
     args = ap.parse_args()
     if bool(args.ckpt) == bool(args.init):
@@ -90,6 +96,7 @@ def main():
     args.longread = os.path.abspath(args.longread)
     model = model_of(args)
     model.eval()
+    layer = args.layer or (2 if args.init == "ngram8" else 1)
     res = {True: [0, 0], False: [0, 0]}
     for wdir in sorted(glob.glob(os.path.join(args.dev, args.glob))):
         w = int(os.path.basename(wdir)[1:].split("-s")[0])
@@ -109,7 +116,7 @@ def main():
             want = [p + len(kt) - 1 for p in range(len(prompt) - len(kt))
                     if prompt[p:p + len(kt) - 1] == kt[1:]]
             with torch.no_grad():
-                pr = copy_head_weights(model, prompt + ans)
+                pr = copy_head_weights(model, prompt + ans, layer)
             r = res[shared[q["question"]]]
             r[0] += bool(want) and int(pr.argmax()) == want[-1]
             r[1] += 1

@@ -219,8 +219,9 @@ def main():
     ap.add_argument("--copy-after", type=int, default=32, help="copy exercises a step after that")
     ap.add_argument("--gap-from", type=int, default=250, help="step at which position gaps start")
     ap.add_argument("--gap-doubling", type=int, default=12, help="steps per doubling of the gap")
-    ap.add_argument("--init", choices=("ngram", "prev"), default="ngram",
+    ap.add_argument("--init", choices=("ngram", "ngram8", "prev"), default="ngram",
                     help="ngram: a compiled n-gram induction head (model.init_ngram_induction); "
+                    "ngram8: the same matching 8 tokens, in layer 2 (model.init_ngram8_induction); "
                     "prev: previous-token heads only (the first committed reader)")
     ap.add_argument("--filler-bias", type=float, default=0.0,
                     help="scale of the ln m added to the scores of kept filler tokens that stand "
@@ -258,6 +259,8 @@ def main():
     model = Reader(cfg)
     if args.init == "ngram":
         model.init_ngram_induction()
+    elif args.init == "ngram8":
+        model.init_ngram8_induction()
     else:
         model.init_previous_token_heads()
     if args.only_gains:
@@ -290,7 +293,7 @@ def main():
         print("weights from %s" % args.init_from, flush=True)
     elif args.widen_prev:
         if args.init != "ngram":
-            sys.exit("train: --widen-prev needs --init ngram or --init-from")
+            sys.exit("train: --widen-prev needs --init ngram or --init-from (ngram8 has 8 pairs)")
         model.widen_previous_token_heads(args.widen_prev)
         print("layer 0's previous-token heads widened to %d rotary pairs" % args.widen_prev, flush=True)
     n_params = sum(p.numel() for p in model.parameters())

@@ -10,7 +10,10 @@
 # STEPS2, N_TRAIN2, BUDGET2 (stage 2); STEPS3 (stage 3, 0 to leave it out); FILLER_BIAS (default 0; 1 weighs each kept filler
 # token as the window tokens it stands for: the fourth attempt of tests/reader/README.md);
 # PREV_PAIRS (default 3: the committed recipe; 8 widens layer 0's previous-token heads from
-# the start, so stage 3 only trains the gains).
+# the start, so stage 3 only trains the gains); NGRAM (default 4: the committed recipe; 8
+# starts from model.init_ngram8_induction, a copy head in layer 2 that matches 8 tokens,
+# with 8 pairs in layer 0 from the start; measured at initialisation, not yet trained:
+# tests/reader/README.md).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILDDIR:-$PWD}
@@ -26,9 +29,15 @@ steps3=${STEPS3:-100}
 n_train2=${N_TRAIN2:-1800}
 filler_bias=${FILLER_BIAS:-0}
 prev_pairs=${PREV_PAIRS:-3}
-widen1="" widen3="--widen-prev 8"
+ngram=${NGRAM:-4}
+widen1="" widen3="--widen-prev 8" init=ngram
 [ "$prev_pairs" -le 3 ] || widen1="--widen-prev $prev_pairs"
 [ "$prev_pairs" -lt 8 ] || widen3=""
+case $ngram in
+4) ;;
+8) init=ngram8 widen1="" widen3="" ;;
+*) echo "reader: NGRAM is 4 or 8" >&2; exit 2 ;;
+esac
 weights=""
 [ "$filler_bias" = 0 ] || weights=--filler-weights
 # the shape (tests/reader/model.py's Config and tests/lr-genmodel's flags must agree)
@@ -53,7 +62,7 @@ fi
 # a compiled n-gram induction head to start from (model.init_ngram_induction), so the
 # copy exercises alone are short and their position gaps reach 131,072 by step 140
 "$py" -u "$top/tests/reader/train.py" --data "$work/data" --out "$work/run" --seed "$seed" \
-	--steps "$steps" --lr 2e-3 --copy-steps 150 --gap-from 50 --gap-doubling 8 --init ngram \
+	--steps "$steps" --lr 2e-3 --copy-steps 150 --gap-from 50 --gap-doubling 8 --init "$init" \
 	--filler-bias "$filler_bias" --config "$config" $widen1 --resume
 # stage 2: dense windows ($budget2 prefix tokens: a third of the sets whole, the rest
 # with 4 times the filler of stage 1), from stage 1's weights; stage 1 alone read a
