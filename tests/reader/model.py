@@ -240,25 +240,33 @@ class Reader(nn.Module):
                 b0.attn_q.weight[r + 1, 0] = -a * math.sin((h + 1) * th)
             for j in range(code):
                 b0.attn_output.weight[slots_at + h * code + j, h * hd + 6 + j] = rms
-        b1 = self.blocks[1]
-        g = c.n_head // c.n_head_kv
+        self.compile_copy_head(self.blocks[1], n, code, first_pair, strength, out_gain, slots_at, seed=7)
+
+    @torch.no_grad()
+    def compile_copy_head(self, b, n, code, first_pair, strength, out_gain, slots_at, seed):
+        """Block b's query head 0 (and KV head 0, which head 1 shares) as an n-gram copy
+        head: (token t, slots 0 .. n-2) matched against slots 0 .. n-1 through n random maps
+        (seeded) into the rotary pairs from first_pair on; the token at p copied into the
+        embedding dims, out_gain strong.  The rest of query heads 0 .. g-1 is cleared."""
+        c = self.c
+        hd, g = c.head_dim, c.n_head // c.n_head_kv
         dims = [2 * i + k for i in range(first_pair, hd // 2) for k in (0, 1)]
-        gen = torch.Generator().manual_seed(7)
+        gen = torch.Generator().manual_seed(seed)
         maps = [torch.randn(len(dims), code, generator=gen) / math.sqrt(len(dims)) for _ in range(n)]
-        b1.attn_q.weight[0:g * hd].zero_()
-        b1.attn_k.weight[0:hd].zero_()
-        b1.attn_v.weight[0:hd].zero_()
-        b1.attn_output.weight[:, 0:g * hd] = 0
+        b.attn_q.weight[0:g * hd].zero_()
+        b.attn_k.weight[0:hd].zero_()
+        b.attn_v.weight[0:hd].zero_()
+        b.attn_output.weight[:, 0:g * hd] = 0
         for k in range(n):
             src_q = range(1, 1 + code) if k == 0 else range(slots_at + (k - 1) * code, slots_at + k * code)
             src_k = range(slots_at + k * code, slots_at + (k + 1) * code)
             for r, dd in enumerate(dims):
                 for j, (sq, sk) in enumerate(zip(src_q, src_k)):
-                    b1.attn_q.weight[dd, sq] += strength * maps[k][r, j]
-                    b1.attn_k.weight[dd, sk] += strength * maps[k][r, j]
+                    b.attn_q.weight[dd, sq] += strength * maps[k][r, j]
+                    b.attn_k.weight[dd, sk] += strength * maps[k][r, j]
         for j in range(hd):
-            b1.attn_v.weight[j, 1 + j] = 1.0
-            b1.attn_output.weight[1 + j, j] = out_gain
+            b.attn_v.weight[j, 1 + j] = 1.0
+            b.attn_output.weight[1 + j, j] = out_gain
 
     @torch.no_grad()
     def init_ngram8_induction(self, code=16, first_pair=20, strength=3.0, out_gain=3.0, prev_strength=9.0,
@@ -280,11 +288,10 @@ class Reader(nn.Module):
         g = c.n_head // c.n_head_kv
         # layer 1, KV head 0 and query head 0: offset 4, as strong as layer 0's heads
         a = float(b0.attn_k.weight[0:2, 0].norm())
-        for b in (b1, b2):
-            b.attn_q.weight[0:g * hd].zero_()
-            b.attn_k.weight[0:hd].zero_()
-            b.attn_v.weight[0:hd].zero_()
-            b.attn_output.weight[:, 0:g * hd] = 0
+        b1.attn_q.weight[0:g * hd].zero_()
+        b1.attn_k.weight[0:hd].zero_()
+        b1.attn_v.weight[0:hd].zero_()
+        b1.attn_output.weight[:, 0:g * hd] = 0
         for i in range(8):
             th = float(self.rope_step[i])
             b1.attn_k.weight[2 * i, 0] = a
@@ -295,19 +302,7 @@ class Reader(nn.Module):
             b1.attn_v.weight[j, slots_at + j] = 1.0
             b1.attn_output.weight[slots_at + 4 * code + j, j] = rms
         # layer 2, KV head 0 and query head 0: the 8-token match
-        dims = [2 * i + k for i in range(first_pair, hd // 2) for k in (0, 1)]
-        gen = torch.Generator().manual_seed(8)
-        maps = [torch.randn(len(dims), code, generator=gen) / math.sqrt(len(dims)) for _ in range(8)]
-        for k in range(8):
-            src_q = range(1, 1 + code) if k == 0 else range(slots_at + (k - 1) * code, slots_at + k * code)
-            src_k = range(slots_at + k * code, slots_at + (k + 1) * code)
-            for r, dd in enumerate(dims):
-                for j, (sq, sk) in enumerate(zip(src_q, src_k)):
-                    b2.attn_q.weight[dd, sq] += strength * maps[k][r, j]
-                    b2.attn_k.weight[dd, sk] += strength * maps[k][r, j]
-        for j in range(hd):
-            b2.attn_v.weight[j, 1 + j] = 1.0
-            b2.attn_output.weight[1 + j, j] = out_gain
+        self.compile_copy_head(b2, 8, code, first_pair, strength, out_gain, slots_at, seed=8)
 
     @torch.no_grad()
     def widen_previous_token_heads(self, pairs, n=4):
