@@ -12,7 +12,7 @@
 # PREV_PAIRS (default 3: the committed recipe; 8 widens layer 0's previous-token heads from
 # the start, so stage 3 only trains the gains); NGRAM (default 4: the committed recipe; 8
 # starts from model.init_ngram8_induction, a copy head in layer 2 that matches 8 tokens,
-# with 8 pairs in layer 0 from the start; measured at initialisation, not yet trained:
+# with 8 pairs in layer 0 from the start; measured at initialisation and for 500 steps:
 # tests/reader/README.md).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
