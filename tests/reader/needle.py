@@ -192,14 +192,23 @@ def score(args):
                 print("  wrong (%s, depth %s): %r" % (r["kind"], r["depth"], r["answer"]))
 
 
+def fact_key(q):
+    """The key of a planted fact: its sentence up to the value, 'The ATTR of ENTITY is'."""
+    return q["text"][:q["text"].rindex(" " + q["value"])]
+
+
+def window_of(corpus):
+    """The window size of a corpus directory named w<WINDOW>-s<SEED>."""
+    return int(os.path.basename(corpus)[1:].split("-s")[0])
+
+
 def table(args):
     """Markdown tables of every score under args.dir (bench/needle.sh's layout:
     w<WINDOW>-s<SEED>/<KV>.score)."""
     import glob
-    import re
     cells = {}
     for path in glob.glob(os.path.join(args.dir, "w*-s*", "*.score")):
-        w = int(re.search(r"/w(\d+)-s\d+/", path).group(1))
+        w = window_of(os.path.dirname(path))
         kv = os.path.basename(path)[:-len(".score")]
         with open(path) as fh:
             sc = json.load(fh)
@@ -268,7 +277,7 @@ def shared_suffixes(args, c, exp, n=4):
                 lines += [x for x in fh.read().split("\n") if x.startswith("The ") and " of " in x and " is " in x]
     found = [q for q in exp.values() if q["kind"] == "found"]
     keys = [" " + x[:x.rindex(" is ") + 3] for x in lines]
-    keys += [" " + q["text"][:q["text"].rindex(" " + q["value"])] for q in found]
+    keys += [" " + fact_key(q) for q in found]
     ids = key_tokens(args, keys)
     doc, mine = ids[:len(lines)], ids[len(lines):]
     return {q["question"]: sum(d[-n:] == k[-n:] for d in doc) > 1 for q, k in zip(found, mine)}
@@ -285,7 +294,7 @@ def dev(args):
     rows, why, by_suffix = {}, {}, {True: [0, 0], False: [0, 0]}
     for path in sorted(glob.glob(os.path.join(args.dir, args.glob, args.tag + ".jsonl"))):
         c = os.path.dirname(path)
-        w = int(os.path.basename(c)[1:].split("-s")[0])
+        w = window_of(c)
         with open(os.path.join(c, "expect.jsonl"), encoding="utf-8") as fh:
             exp = {q["question"]: q for q in map(json.loads, fh)}
         with open(path, encoding="utf-8") as fh:
@@ -307,7 +316,7 @@ def dev(args):
                 by_suffix[shared[q["question"]]][1] += 1
             if not exact:
                 text = a.get("answer", "")
-                key = q["text"][:q["text"].rindex(" " + q["value"])]   # "The ATTR of ENTITY is"
+                key = fact_key(q)
                 k = ("not found" if text.startswith(NOT_FOUND.rstrip(".")) else
                      "value wrong" if ('"' + key + " ") in text else "key wrong")
                 why[k] = why.get(k, 0) + 1

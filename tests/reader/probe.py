@@ -7,7 +7,8 @@ line's first value token, the token it must copy next.  Counted apart for facts 
 key's last 4 tokens end another fact line's key in the same window (needle.py's
 shared_suffixes), which a 4-gram match cannot tell apart.
 
-  probe.py --dev DIR --longread L --vocab VOCAB.gguf (--ckpt CKPT | --init ngram|bags) [--glob G]
+  probe.py --dev DIR --longread L --vocab VOCAB.gguf (--ckpt CKPT | --init ngram|bags|ngram8)
+           [--layer N] [--glob G]
 
 --init builds the compiled circuit alone, as train.py --init ngram --widen-prev 8 starts
 (no training); 'bags' is a variant tried and dropped (tests/reader/README.md): each layer-0
@@ -26,7 +27,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import Config, Reader, attention_mask, rmsnorm, rotate  # noqa: E402
-from needle import key_tokens, shared_suffixes  # noqa: E402
+from needle import fact_key, key_tokens, shared_suffixes, window_of  # noqa: E402
 
 SHAPE = dict(n_layer=4, n_embd=256, n_head=4, n_head_kv=2, head_dim=64, n_ff=768, n_vocab=4096)
 
@@ -45,7 +46,7 @@ def model_of(args):
     model.init_ngram_induction()
     model.widen_previous_token_heads(8)
     if args.init == "bags":
-        c, hd, code, slots_at = model.c, model.c.head_dim, 16, 128
+        hd, code, slots_at = model.c.head_dim, 16, 128
         with torch.no_grad():
             b0 = model.blocks[0]
             for h in range(4):
@@ -60,7 +61,6 @@ def model_of(args):
             emb = wq[0:hd, 1:1 + code].clone()
             wq[0:hd, 1:1 + code] = 0.5 * emb
             wq[0:hd, slots_at + 3 * code:slots_at + 4 * code] += 0.5 * emb
-        assert c.n_head >= 4
     return model
 
 
@@ -99,14 +99,14 @@ def main():
     layer = args.layer or (2 if args.init == "ngram8" else 1)
     res = {True: [0, 0], False: [0, 0]}
     for wdir in sorted(glob.glob(os.path.join(args.dev, args.glob))):
-        w = int(os.path.basename(wdir)[1:].split("-s")[0])
+        w = window_of(wdir)
         with open(os.path.join(wdir, "expect.jsonl"), encoding="utf-8") as fh:
             exp = {q["question"]: q for q in map(json.loads, fh)}
         shared = shared_suffixes(args, wdir, exp)
         for q in exp.values():
             if q["kind"] != "found":
                 continue
-            key = q["text"][:q["text"].rindex(" " + q["value"])]
+            key = fact_key(q)
             kt, ans = key_tokens(args, [" " + key, '"' + key])
             prompt = [int(x) for x in subprocess.run(
                 [args.longread, "plan", "-m", args.vocab, "--show-ids", "-c", str(w), "-n", "80",
