@@ -304,6 +304,44 @@ class Reader(nn.Module):
         # layer 2, KV head 0 and query head 0: the 8-token match
         self.compile_copy_head(b2, 8, code, first_pair, strength, out_gain, slots_at, seed=8)
 
+    def circuit(self, init, code=16, slots_at=128):
+        """The weights of the compiled circuit (init "ngram" or "ngram8"), as
+        {parameter name: bool mask}, for train.py --freeze-circuit to hold fixed.  The 8-token
+        head, trained freely for 500 steps, fell back to matching fewer tokens: before
+        training it found the value of 22 of 23 dev facts whose key ends like another's, after
+        it 6 (tests/reader/README.md).  Held: layer 0's attention (the previous-token heads
+        that fill the slots) and its norm; the slot dims and the constant in the token
+        embedding; what layers below the copy head write into the slot dims (attention and
+        MLP rows slots_at..), so the slots hold what layer 0 (and, for ngram8, layer 1's
+        offset-4 head) put there; those heads' weights; the copy head's query and key rows
+        and its norm's weights on the dims it reads.  The copy head's value and output, and
+        everything else, train."""
+        hd = self.c.head_dim
+        copy = {"ngram": 1, "ngram8": 2}[init]
+        m = {n: torch.zeros_like(p, dtype=torch.bool) for n, p in self.named_parameters()}
+        m["token_embd.weight"][:, 0] = True
+        m["token_embd.weight"][:, slots_at:] = True
+        for n in ("attn_q", "attn_k", "attn_v", "attn_output"):
+            m["blocks.0.%s.weight" % n][:] = True
+        m["blocks.0.attn_norm"][:] = True
+        for i in range(copy):
+            m["blocks.%d.attn_output.weight" % i][slots_at:] = True
+            m["blocks.%d.ffn_down.weight" % i][slots_at:] = True
+        if init == "ngram8":
+            b = "blocks.1."
+            m[b + "attn_q.weight"][0:hd] = True
+            m[b + "attn_k.weight"][0:hd] = True
+            m[b + "attn_v.weight"][0:hd] = True
+            m[b + "attn_output.weight"][:, 0:hd] = True
+            m[b + "attn_norm"][0] = True
+            m[b + "attn_norm"][slots_at:] = True
+        b = "blocks.%d." % copy
+        m[b + "attn_q.weight"][0:hd] = True
+        m[b + "attn_k.weight"][0:hd] = True
+        m[b + "attn_norm"][0:1 + code] = True
+        m[b + "attn_norm"][slots_at:] = True
+        return m
+
     @torch.no_grad()
     def widen_previous_token_heads(self, pairs, n=4):
         """Widen layer 0's compiled previous-token heads (init_ngram_induction: query head h

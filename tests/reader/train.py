@@ -235,6 +235,8 @@ def main():
                     "weights are loaded")
     ap.add_argument("--only-gains", action="store_true",
                     help="train the query heads' gains alone, every weight frozen")
+    ap.add_argument("--freeze-circuit", action="store_true",
+                    help="hold the compiled circuit of --init fixed (model.Reader.circuit)")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--init-from", help="start from this checkpoint's weights (a second stage: "
                     "new data, a fresh optimiser and schedule)")
@@ -296,6 +298,14 @@ def main():
             sys.exit("train: --widen-prev needs --init ngram or --init-from (ngram8 has 8 pairs)")
         model.widen_previous_token_heads(args.widen_prev)
         print("layer 0's previous-token heads widened to %d rotary pairs" % args.widen_prev, flush=True)
+    held = []
+    if args.freeze_circuit:
+        if args.init == "prev":
+            sys.exit("train: --freeze-circuit needs --init ngram or ngram8")
+        params = dict(model.named_parameters())
+        held = [(params[n], m, params[n].detach()[m].clone()) for n, m in model.circuit(args.init).items()
+                if m.any()]
+        print("circuit held: %d weights" % sum(int(m.sum()) for _, m, _ in held), flush=True)
     n_params = sum(p.numel() for p in model.parameters())
     print("model: %s, %d parameters" % (json.dumps(cfg.__dict__), n_params), flush=True)
 
@@ -324,8 +334,14 @@ def main():
             loss = loss + lm
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        for p, m, _ in held:   # out of the clipping norm; the values are put back after the step
+            if p.grad is not None:
+                p.grad[m] = 0
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        with torch.no_grad():
+            for p, m, v in held:
+                p[m] = v
         step += 1
         rec = {"step": step, "loss": float(loss), "copy": float(lc), "gap": gap, "answer": float(la), "lm": float(ll),
                "gnorm": float(gn), "lr": lr, "dt": time.time() - ts}

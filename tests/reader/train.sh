@@ -13,7 +13,8 @@
 # the start, so stage 3 only trains the gains); NGRAM (default 4: the committed recipe; 8
 # starts from model.init_ngram8_induction, a copy head in layer 2 that matches 8 tokens,
 # with 8 pairs in layer 0 from the start; measured at initialisation and for 500 steps:
-# tests/reader/README.md).
+# tests/reader/README.md); FREEZE (default 0; 1 holds the compiled circuit fixed through
+# stages 1 and 2: train.py --freeze-circuit, model.py Reader.circuit).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILDDIR:-$PWD}
@@ -30,6 +31,8 @@ n_train2=${N_TRAIN2:-1800}
 filler_bias=${FILLER_BIAS:-0}
 prev_pairs=${PREV_PAIRS:-3}
 ngram=${NGRAM:-4}
+freeze=""
+[ "${FREEZE:-0}" = 0 ] || freeze=--freeze-circuit
 widen1="" widen3="--widen-prev 8" init=ngram
 [ "$prev_pairs" -le 3 ] || widen1="--widen-prev $prev_pairs"
 [ "$prev_pairs" -lt 8 ] || widen3=""
@@ -63,7 +66,7 @@ fi
 # copy exercises alone are short and their position gaps reach 131,072 by step 140
 "$py" -u "$top/tests/reader/train.py" --data "$work/data" --out "$work/run" --seed "$seed" \
 	--steps "$steps" --lr 2e-3 --copy-steps 150 --gap-from 50 --gap-doubling 8 --init "$init" \
-	--filler-bias "$filler_bias" --config "$config" $widen1 --resume
+	--filler-bias "$filler_bias" --config "$config" $widen1 $freeze --resume
 # stage 2: dense windows ($budget2 prefix tokens: a third of the sets whole, the rest
 # with 4 times the filler of stage 1), from stage 1's weights; stage 1 alone read a
 # dense window of a few thousand tokens badly (tests/reader/README.md)
@@ -76,7 +79,7 @@ if [ ! -f "$work/data2/done" ]; then
 fi
 "$py" -u "$top/tests/reader/train.py" --data "$work/data2" --out "$work/run2" --seed $((seed + 1)) \
 	--steps "$steps2" --lr 1e-3 --warmup 20 --copy-steps 0 --gap-from 0 --eval-every 40 \
-	--filler-bias "$filler_bias" --config "$config" --init-from "$work/run/ckpt.pt" --resume
+	--filler-bias "$filler_bias" --config "$config" --init "$init" $freeze --init-from "$work/run/ckpt.pt" --resume
 # stage 3, for long windows: layer 0's previous-token heads widened from 3 rotary pairs
 # to 8 (three alias: far positions outscore the offset in a long window; model.py
 # widen_previous_token_heads), then each query head's sharpness calibrated: stages 1
