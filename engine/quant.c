@@ -75,28 +75,16 @@ static void deq_q8_0(const block_q8_0 *b, float *y, int64_t nb)
 	}
 }
 
-/* The 6-bit scale and min of sub-block j (0..7) of a q4_K/q5_K super-block. */
-static void scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_t *m)
-{
-	if (j < 4) {
-		*sc = q[j] & 63;
-		*m = q[j + 4] & 63;
-	} else {
-		*sc = (uint8_t)((q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4));
-		*m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-	}
-}
-
 static void deq_q4_K(const block_q4_K *b, float *y, int64_t nb)
 {
 	for (int64_t i = 0; i < nb; i++) {
 		const uint8_t *q = b[i].qs;
 		float d = H2F(b[i].d), dmin = H2F(b[i].dmin);
 		for (int c = 0; c < LR_QK_K / 64; c++, q += 32) {
-			uint8_t sc, m;
-			scale_min_k4(2 * c, b[i].scales, &sc, &m);
+			int sc, m;
+			lr_q4k_scale_min(b[i].scales, 2 * c, &sc, &m);
 			float d1 = d * sc, m1 = dmin * m;
-			scale_min_k4(2 * c + 1, b[i].scales, &sc, &m);
+			lr_q4k_scale_min(b[i].scales, 2 * c + 1, &sc, &m);
 			float d2 = d * sc, m2 = dmin * m;
 			for (int l = 0; l < 32; l++)
 				*y++ = d1 * (q[l] & 0x0f) - m1;
@@ -112,11 +100,11 @@ static void deq_q5_K(const block_q5_K *b, float *y, int64_t nb)
 		const uint8_t *q = b[i].qs;
 		float d = H2F(b[i].d), dmin = H2F(b[i].dmin);
 		for (int c = 0; c < LR_QK_K / 64; c++, q += 32) {
-			uint8_t sc, m;
+			int sc, m;
 			uint8_t u1 = (uint8_t)(1u << (2 * c)), u2 = (uint8_t)(2u << (2 * c));
-			scale_min_k4(2 * c, b[i].scales, &sc, &m);
+			lr_q4k_scale_min(b[i].scales, 2 * c, &sc, &m);
 			float d1 = d * sc, m1 = dmin * m;
-			scale_min_k4(2 * c + 1, b[i].scales, &sc, &m);
+			lr_q4k_scale_min(b[i].scales, 2 * c + 1, &sc, &m);
 			float d2 = d * sc, m2 = dmin * m;
 			for (int l = 0; l < 32; l++)
 				*y++ = d1 * ((q[l] & 0x0f) + (b[i].qh[l] & u1 ? 16 : 0)) - m1;

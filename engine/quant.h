@@ -41,6 +41,22 @@ static_assert(sizeof(block_q8_0) == 34, "block_q8_0 size");
 typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[LR_QK_K / 2]; } block_q4_K;
 static_assert(sizeof(block_q4_K) == 144, "block_q4_K size");
 
+/* The 6-bit scale and minimum of sub-block j (0..7) of a q4_K / q5_K super-block from its
+ * 12 packed bytes: sub-blocks 0-3 keep theirs in the low 6 bits of bytes j and j + 4;
+ * 4-7 their low 4 bits in byte j + 4's nibbles and their top 2 in the top bits of
+ * bytes j - 4 and j.  The reference kernels, dequantization and the AVX2 GEMM's repack
+ * read them through this one function (qdot.h unpacks all 8 at once in words). */
+static inline void lr_q4k_scale_min(const uint8_t *q, int j, int *sc, int *m)
+{
+	if (j < 4) {
+		*sc = q[j] & 63;
+		*m = q[j + 4] & 63;
+	} else {
+		*sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
+		*m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+	}
+}
+
 /* 5.5 bpw: as q4_K plus a fifth bit: for chunk c (64 elements), bit 2c of qh[l] is
  * element l's and bit 2c+1 is element l+32's. */
 typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[LR_QK_K / 8]; uint8_t qs[LR_QK_K / 2]; } block_q5_K;

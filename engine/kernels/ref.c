@@ -176,17 +176,6 @@ static float dot1_q8_0(int64_t n, const block_q8_0 *b, const struct lr_q8act *a)
 
 /* ------------------------------------------------------------------ k-quants */
 
-static void scale_min_k4(int j, const uint8_t *q, int *sc, int *m)
-{
-	if (j < 4) {
-		*sc = q[j] & 63;
-		*m = q[j + 4] & 63;
-	} else {
-		*sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
-		*m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-	}
-}
-
 /* q4_K / q5_K: sub-block j (32 values) of super-block i has codes L[0..31]. */
 static float dot1_k45(int64_t n, const void *w, const struct lr_q8act *a, int five)
 {
@@ -207,7 +196,7 @@ static float dot1_k45(int64_t n, const void *w, const struct lr_q8act *a, int fi
 			int c = j / 2, hi = j % 2, sc, m;
 			int64_t blk = 8 * i + j;
 			uint8_t L[32];
-			scale_min_k4(j, scales, &sc, &m);
+			lr_q4k_scale_min(scales, j, &sc, &m);
 			for (int l = 0; l < 32; l++) {
 				uint8_t byte = qs[32 * c + l];
 				L[l] = (uint8_t)(hi ? byte >> 4 : byte & 0x0f);

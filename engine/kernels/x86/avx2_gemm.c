@@ -127,31 +127,6 @@ INLINE struct panel panel_at(uint8_t *p, int64_t nsub, const int kind)
 	return pn;
 }
 
-/* The 6-bit scale and minimum of sub-block j of a q4_K / q5_K super-block (qdot.h) */
-INLINE void scale_min(int j, const uint8_t *q, int *sc, int *m)
-{
-	if (j < 4) {
-		*sc = q[j] & 63;
-		*m = q[j + 4] & 63;
-	} else {
-		*sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
-		*m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-	}
-}
-
-/* 32 bits -> 32 bytes, 0xff where the bit is set (avx2.c's BITS_TO_BYTES) */
-INLINE __m256i bits32(const uint8_t *qh)
-{
-	uint32_t bits;
-
-	memcpy(&bits, qh, 4);
-	__m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits),
-	                                _mm256_setr_epi64x(0x0000000000000000LL, 0x0101010101010101LL,
-	                                                   0x0202020202020202LL, 0x0303030303030303LL));
-	__m256i m = _mm256_set1_epi64x(0x8040201008040201LL);
-	return _mm256_cmpeq_epi8(_mm256_and_si256(v, m), m);
-}
-
 /* Legacy block j of a row: its codes, scale dw, and the value's offset and minimum
  * (value = dw * (code - offs) + mw), as qdot.h's UNPACK_* make them */
 INLINE __m256i legacy_block(const uint8_t *row, int64_t j, float *dw, float *offs, float *mw, const int kind)
@@ -176,14 +151,14 @@ INLINE __m256i legacy_block(const uint8_t *row, int64_t j, float *dw, float *off
 	case G_Q5_0: {   /* signed: code - 16 */
 		const block_q5_0 *b = (const block_q5_0 *)row + j;
 		*dw = f16(b->d);
-		return _mm256_sub_epi8(_mm256_or_si256(lr_nibbles16(b->qs), _mm256_and_si256(bits32(b->qh), bit4)),
+		return _mm256_sub_epi8(_mm256_or_si256(lr_nibbles16(b->qs), _mm256_and_si256(lr_bits32(b->qh), bit4)),
 		                       _mm256_set1_epi8(16));
 	}
 	case G_Q5_1: {
 		const block_q5_1 *b = (const block_q5_1 *)row + j;
 		*dw = f16(b->d);
 		*mw = f16(b->m);
-		return _mm256_or_si256(lr_nibbles16(b->qs), _mm256_and_si256(bits32(b->qh), bit4));
+		return _mm256_or_si256(lr_nibbles16(b->qs), _mm256_and_si256(lr_bits32(b->qh), bit4));
 	}
 	case G_Q8_0: {
 		const block_q8_0 *b = (const block_q8_0 *)row + j;
@@ -575,7 +550,7 @@ INLINE void pack_row_k8(const uint8_t *row, int64_t nsub, int r, const struct pa
 				sc[1] = b6->scales[2 * k + 1];
 			} else {
 				codes = lr_nibbles32((five ? b5->qs : b4->qs) + 32 * (k / 2), k & 1);
-				scale_min(k, five ? b5->scales : b4->scales, &sc[0], &m);
+				lr_q4k_scale_min(five ? b5->scales : b4->scales, k, &sc[0], &m);
 				if (five)
 					codes = lr_q5k_codes(codes, _mm256_loadu_si256((const __m256i *)b5->qh), k);
 			}

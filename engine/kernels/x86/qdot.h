@@ -4,7 +4,6 @@
  *   KSUFFIX              name suffix of the generated functions
  *   DPBUSD(acc, u, s)    acc (8 x int32) += 4-byte-group dot products of u (32 x u8)
  *                        and s (32 x s8)
- *   BITS_TO_BYTES(bits)  32 bits -> 32 bytes, 0xff where the bit is set, else 0
  *
  * Every quantized type is handled as a sequence of 32-value sub-blocks: the weight
  * codes of a sub-block are unpacked once into 32 bytes (0..15, 0..31, 0..63, or |w|
@@ -121,10 +120,8 @@ INLINE __m256 K(blockdot)(__m256i codes, const int8_t *a)
 
 #define UNPACK_Q4_1(i) do { codes = lr_nibbles16(b[i].qs); dw = K(f16)(b[i].d); offs = 0; mw = K(f16)(b[i].m); } while (0)
 #define UNPACK_Q5(i)                                                                           \
-	uint32_t qh;                                                                               \
-	memcpy(&qh, b[i].qh, 4);                                                                   \
 	codes = _mm256_or_si256(lr_nibbles16(b[i].qs),                                             \
-	                        _mm256_and_si256(BITS_TO_BYTES(qh), _mm256_set1_epi8(0x10)));      \
+	                        _mm256_and_si256(lr_bits32(b[i].qh), _mm256_set1_epi8(0x10)));     \
 	dw = K(f16)(b[i].d)
 #define UNPACK_Q5_1(i) do { UNPACK_Q5(i); offs = 0; mw = K(f16)(b[i].m); } while (0)
 
@@ -162,10 +159,8 @@ LEGACY_KERNEL(q5_1, block_q5_1, UNPACK_Q5_1)
 	TILE_DOT(name, name##_tile, 32)
 
 #define SIGNED_Q5_0(i) do {                                                                    \
-		uint32_t qh;                                                                           \
-		memcpy(&qh, b[i].qh, 4);                                                               \
 		w = _mm256_sub_epi8(_mm256_or_si256(lr_nibbles16(b[i].qs),                             \
-		                                    _mm256_and_si256(BITS_TO_BYTES(qh), _mm256_set1_epi8(0x10))), \
+		                                    _mm256_and_si256(lr_bits32(b[i].qh), _mm256_set1_epi8(0x10))), \
 		                    _mm256_set1_epi8(16));                                             \
 		dw = K(f16)(b[i].d);                                                                   \
 	} while (0)

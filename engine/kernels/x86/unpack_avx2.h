@@ -6,6 +6,7 @@
 
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "engine/quant.h"
 
@@ -16,6 +17,21 @@ static inline __attribute__((always_inline)) __m256i lr_nibbles16(const uint8_t 
 	__m128i m = _mm_set1_epi8(0x0f);
 
 	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(x, 4), m), _mm_and_si128(x, m));
+}
+
+/* 4 bytes of bits (32 of them, little-endian) -> 32 bytes, 0xff where the bit is set:
+ * each byte spread over 8 lanes, then one bit tested per lane */
+static inline __attribute__((always_inline)) __m256i lr_bits32(const uint8_t *qh)
+{
+	uint32_t bits;
+
+	memcpy(&bits, qh, 4);
+	__m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits),
+	                                _mm256_setr_epi64x(0x0000000000000000LL, 0x0101010101010101LL,
+	                                                   0x0202020202020202LL, 0x0303030303030303LL));
+	__m256i m = _mm256_set1_epi64x(0x8040201008040201LL);
+
+	return _mm256_cmpeq_epi8(_mm256_and_si256(v, m), m);
 }
 
 /* 32 bytes -> their low (hi = 0) or high (hi = 1) nibbles */
