@@ -304,6 +304,20 @@ class Reader(nn.Module):
         # layer 2, KV head 0 and query head 0: the 8-token match
         self.compile_copy_head(b2, 8, code, first_pair, strength, out_gain, slots_at, seed=8)
 
+    @torch.no_grad()
+    def clear_slot_writers(self, init, slots_at=128):
+        """Zero what the layers below the copy head write into the slot dims besides the
+        compiled heads (the MLPs' rows slots_at.. and, for ngram8, layer 1's other heads'),
+        so that with the circuit held (circuit()) the slots carry only their tokens' codes:
+        held at their random start instead, they would pass on noise that grows as the
+        values and MLPs they read from train."""
+        hd = self.c.head_dim
+        copy = {"ngram": 1, "ngram8": 2}[init]
+        for i in range(copy):
+            self.blocks[i].ffn_down.weight[slots_at:] = 0
+        if init == "ngram8":
+            self.blocks[1].attn_output.weight[slots_at:, hd:] = 0
+
     def circuit(self, init, code=16, slots_at=128):
         """The weights of the compiled circuit (init "ngram" or "ngram8"), as
         {parameter name: bool mask}, for train.py --freeze-circuit to hold fixed.  The 8-token

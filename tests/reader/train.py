@@ -302,6 +302,8 @@ def main():
     if args.freeze_circuit:
         if args.init == "prev":
             sys.exit("train: --freeze-circuit needs --init ngram or ngram8")
+        if step == 0 and not args.init_from:
+            model.clear_slot_writers(args.init)
         params = dict(model.named_parameters())
         held = [(params[n], m, params[n].detach()[m].clone()) for n, m in model.circuit(args.init).items()
                 if m.any()]
