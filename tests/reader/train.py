@@ -184,6 +184,24 @@ def evaluate(model, seqs, bs):
     return tok_ok / max(1, tok_n), ans_ok / max(1, ans_n)
 
 
+@torch.no_grad()
+def residual_rms(model, probe, upto):
+    """Mean RMS, over the probe batch's positions, of the residual stream going into blocks
+    0..upto (what their attn_norm divides by)."""
+    ids, pos, seg, _, _ = probe
+    valid = seg >= 0
+    out = []
+
+    def hook(_, a):
+        out.append(float(a[0].float().pow(2).mean(-1).sqrt()[valid].mean()))
+    hooks = [model.blocks[i].register_forward_pre_hook(hook) for i in range(upto + 1)]
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=BF16):
+        model.hidden(ids, pos, attention_mask(seg, valid))
+    for h in hooks:
+        h.remove()
+    return out
+
+
 def export(model, path):
     """The weights file lr-genmodel --weights reads (tests/genmodel.c)."""
     ts = model.gguf_tensors()
@@ -237,6 +255,10 @@ def main():
                     help="train the query heads' gains alone, every weight frozen")
     ap.add_argument("--freeze-circuit", action="store_true",
                     help="hold the compiled circuit of --init fixed (model.Reader.circuit)")
+    ap.add_argument("--track-rms", action="store_true",
+                    help="with --freeze-circuit: every 10 steps scale the held attn_norm weights by "
+                    "how much the residual's RMS into their block has grown since the start, so the "
+                    "held heads read and write at their compiled strength")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--init-from", help="start from this checkpoint's weights (a second stage: "
                     "new data, a fresh optimiser and schedule)")
@@ -279,14 +301,20 @@ def main():
     opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.95))
     step = 0
     log = []
+    track = None   # --track-rms: {"rms0": [RMS into blocks 0..], "norm0": {name: compiled values},
+    #                "probe": the batch measured}
+    st = None
     if args.resume and os.path.exists(ckpt):
         st = torch.load(ckpt)
+        track = st.get("track")
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         step, log = st["step"], st["log"]
         print("resumed at step %d" % step, flush=True)
     elif args.init_from:
-        missing, unexpected = model.load_state_dict(torch.load(args.init_from)["model"], strict=False)
+        src = torch.load(args.init_from)
+        track = src.get("track")
+        missing, unexpected = model.load_state_dict(src["model"], strict=False)
         if unexpected or any(not n.endswith("q_gain") for n in missing):
             sys.exit("train: %s does not fit this shape: %s" % (args.init_from, missing + unexpected))
         if args.widen_prev:
@@ -308,6 +336,39 @@ def main():
         held = [(params[n], m, params[n].detach()[m].clone()) for n, m in model.circuit(args.init).items()
                 if m.any()]
         print("circuit held: %d weights" % sum(int(m.sum()) for _, m, _ in held), flush=True)
+    tracked = []   # (block, parameter, mask, compiled values) of the held attn_norm weights
+    if args.track_rms:
+        if not held:
+            sys.exit("train: --track-rms needs --freeze-circuit")
+        names = {id(p): n for n, p in model.named_parameters()}
+        for i, (p, m, v) in enumerate(held):
+            n = names[id(p)]
+            if n.endswith(".attn_norm"):
+                if track:
+                    v = track["norm0"][n]
+                    held[i] = (p, m, v)
+                tracked.append((int(n.split(".")[1]), n, p, m, v))
+        if not track:   # the probe (4 held-out sequences) stays the same through the stages
+            probe = batch(evals[:4])
+            track = {"rms0": residual_rms(model, probe, max(t[0] for t in tracked)),
+                     "norm0": {n: v for _, n, _, _, v in tracked}, "probe": probe}
+        probe = track["probe"]
+
+    def track_rms():
+        """Hold the tracked norm weights at their compiled values times the growth of the
+        residual's RMS into their block since the start; returns the growth per block."""
+        rms = residual_rms(model, probe, max(t[0] for t in tracked))
+        scale = [r / r0 for r, r0 in zip(rms, track["rms0"])]
+        where = {id(h[0]): i for i, h in enumerate(held)}
+        with torch.no_grad():
+            for blk, _, p, m, v in tracked:
+                held[where[id(p)]] = (p, m, v * scale[blk])
+                p[m] = v * scale[blk]
+        return scale
+    if tracked:
+        print("tracking the residual's RMS into blocks %s from %s; now %s" %
+              ([t[0] for t in tracked], [round(x, 3) for x in track["rms0"]],
+               [round(x, 3) for x in track_rms()]), flush=True)
     n_params = sum(p.numel() for p in model.parameters())
     print("model: %s, %d parameters" % (json.dumps(cfg.__dict__), n_params), flush=True)
 
@@ -345,8 +406,12 @@ def main():
             for p, m, v in held:
                 p[m] = v
         step += 1
+        if tracked and step % 10 == 0:
+            scale = track_rms()
         rec = {"step": step, "loss": float(loss), "copy": float(lc), "gap": gap, "answer": float(la), "lm": float(ll),
                "gnorm": float(gn), "lr": lr, "dt": time.time() - ts}
+        if tracked and step % 10 == 0:
+            rec["rms_scale"] = [round(x, 3) for x in scale]
         if gains:
             rec["gains"] = [round(float(x), 3) for p in gains for x in p.detach().exp()]
         if step % args.eval_every == 0 or step == args.steps:
@@ -357,14 +422,14 @@ def main():
                            for k, v in rec.items()), flush=True)
         if step % 50 == 0 or step == args.steps:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                        "log": log, "config": cfg.__dict__}, ckpt + ".tmp")
+                        "log": log, "config": cfg.__dict__, "track": track}, ckpt + ".tmp")
             os.replace(ckpt + ".tmp", ckpt)
             export(model, os.path.join(args.out, "reader.lrwt"))
         if args.minutes and spent + time.time() - t0 > args.minutes * 60:
             print("time budget reached at step %d" % step, flush=True)
             break
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                "log": log, "config": cfg.__dict__}, ckpt)
+                "log": log, "config": cfg.__dict__, "track": track}, ckpt)
     export(model, os.path.join(args.out, "reader.lrwt"))
     with open(os.path.join(args.out, "log.json"), "w") as f:
         json.dump({"config": cfg.__dict__, "params": n_params, "log": log}, f)

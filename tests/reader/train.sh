@@ -14,7 +14,8 @@
 # starts from model.init_ngram8_induction, a copy head in layer 2 that matches 8 tokens,
 # with 8 pairs in layer 0 from the start; measured at initialisation and for 500 steps:
 # tests/reader/README.md); FREEZE (default 0; 1 holds the compiled circuit fixed through
-# stages 1 and 2: train.py --freeze-circuit, model.py Reader.circuit).
+# stages 1 and 2: train.py --freeze-circuit, model.py Reader.circuit; 2 also scales its
+# held norm weights with the residual's growth, train.py --track-rms).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILDDIR:-$PWD}
@@ -32,7 +33,12 @@ filler_bias=${FILLER_BIAS:-0}
 prev_pairs=${PREV_PAIRS:-3}
 ngram=${NGRAM:-4}
 freeze=""
-[ "${FREEZE:-0}" = 0 ] || freeze=--freeze-circuit
+case ${FREEZE:-0} in
+0) ;;
+1) freeze=--freeze-circuit ;;
+2) freeze="--freeze-circuit --track-rms" ;;
+*) echo "reader: FREEZE is 0, 1 or 2" >&2; exit 2 ;;
+esac
 widen1="" widen3="--widen-prev 8" init=ngram
 [ "$prev_pairs" -le 3 ] || widen1="--widen-prev $prev_pairs"
 [ "$prev_pairs" -lt 8 ] || widen3=""
