@@ -258,7 +258,8 @@ def main():
     ap.add_argument("--track-rms", action="store_true",
                     help="with --freeze-circuit: every 10 steps scale the held attn_norm weights by "
                     "how much the residual's RMS into their block has grown since the start, so the "
-                    "held heads read and write at their compiled strength")
+                    "held heads read and write at their compiled strength (measured: training then grows "
+                    "the residual further, an arms race; tests/reader/README.md)")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--init-from", help="start from this checkpoint's weights (a second stage: "
                     "new data, a fresh optimiser and schedule)")

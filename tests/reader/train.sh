@@ -15,7 +15,8 @@
 # with 8 pairs in layer 0 from the start; measured at initialisation and for 500 steps:
 # tests/reader/README.md); FREEZE (default 0; 1 holds the compiled circuit fixed through
 # stages 1 and 2: train.py --freeze-circuit, model.py Reader.circuit; 2 also scales its
-# held norm weights with the residual's growth, train.py --track-rms).
+# held norm weights with the residual's growth, train.py --track-rms: measured worse than 1,
+# tests/reader/README.md).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILDDIR:-$PWD}
