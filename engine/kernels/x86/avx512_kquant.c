@@ -87,9 +87,10 @@ INLINE __m512i q6_chunk(const block_q6_K *b, int c)
 INLINE void kq_tile(int64_t n, const uint8_t *row, const struct lr_q8act *aq, float *out, int64_t stride,
                     const int NT, const int kind)
 {
-	/* q6_K: each scale covers 16 values = 8 int16 lanes of the pair products */
-	const __m128i rep8lo = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-	const __m128i rep8hi = _mm_setr_epi8(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+	/* q6_K: each scale covers 16 values = 8 int16 lanes of the pair products, so lane l
+	 * of chunk c takes scale 4 c + l / 8 (one vpermw from the 16 scales as int16) */
+	const __m512i rep8 = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2,
+	                                      1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
 	float acc[NT_MAX][16] __attribute__((aligned(64)));
 
 	const int sbytes = kind == K_Q6 ? sizeof(block_q6_K) : kind == K_Q5 ? sizeof(block_q5_K) : sizeof(block_q4_K);
@@ -124,11 +125,9 @@ INLINE void kq_tile(int64_t n, const uint8_t *row, const struct lr_q8act *aq, fl
 		for (int c = 0; c < 4; c++) {
 			__m512i codes, scv;
 			if (kind == K_Q6) {
-				int32_t s4w;
 				codes = q6_chunk(b6, c);
-				memcpy(&s4w, b6->scales + 4 * c, 4);    /* scales are not 4-byte aligned */
-				__m128i s4 = _mm_cvtsi32_si128(s4w);
-				scv = _mm512_cvtepi8_epi16(_mm256_set_m128i(_mm_shuffle_epi8(s4, rep8hi), _mm_shuffle_epi8(s4, rep8lo)));
+				scv = _mm512_permutexvar_epi16(_mm512_add_epi16(rep8, _mm512_set1_epi16((short)(4 * c))),
+				                               _mm512_castsi256_si512(sc16));
 			} else {
 				codes = k45_chunk(qs, qh, c, kind == K_Q5);
 				scv = _mm512_inserti64x4(_mm512_set1_epi16(sc[2 * c]), _mm256_set1_epi16(sc[2 * c + 1]), 1);
@@ -150,9 +149,14 @@ INLINE void kq_tile(int64_t n, const uint8_t *row, const struct lr_q8act *aq, fl
 				s -= 32 * _mm512_reduce_add_epi32(_mm512_zextsi256_si512(so));
 				*a = fmaf((float)s, d * da, *a);
 			} else {
-				int32_t m = 0;
-				for (int j = 0; j < 8; j++)
-					m += mn[j] * (s16[2 * j] + s16[2 * j + 1]);
+				/* M = sum_j m_j (t_2j + t_2j+1), the 16-value sums t: each minimum
+				 * twice against the int16 sums, exact in int32 as the scalar sum */
+				const __m128i m8 = _mm_loadl_epi64((const __m128i *)mn);
+				__m256i mm = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8)),
+				                               _mm256_loadu_si256((const __m256i *)s16));
+				__m128i m4 = _mm_add_epi32(_mm256_castsi256_si128(mm), _mm256_extracti128_si256(mm, 1));
+				m4 = _mm_add_epi32(m4, _mm_shuffle_epi32(m4, 0x4e));
+				const int32_t m = _mm_cvtsi128_si32(_mm_add_epi32(m4, _mm_shuffle_epi32(m4, 0xb1)));
 				*a = fmaf((float)s, d * da, *a);
 				*a = fmaf((float)m, -dmin * da, *a);
 			}
