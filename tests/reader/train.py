@@ -304,7 +304,6 @@ def main():
     log = []
     track = None   # --track-rms: {"rms0": [RMS into blocks 0..], "norm0": {name: compiled values},
     #                "probe": the batch measured}
-    st = None
     if args.resume and os.path.exists(ckpt):
         st = torch.load(ckpt)
         track = st.get("track")
@@ -337,7 +336,7 @@ def main():
         held = [(params[n], m, params[n].detach()[m].clone()) for n, m in model.circuit(args.init).items()
                 if m.any()]
         print("circuit held: %d weights" % sum(int(m.sum()) for _, m, _ in held), flush=True)
-    tracked = []   # (block, parameter, mask, compiled values) of the held attn_norm weights
+    tracked = []   # (block, name, index in held, compiled values) of the held attn_norm weights
     if args.track_rms:
         if not held:
             sys.exit("train: --track-rms needs --freeze-circuit")
@@ -348,22 +347,23 @@ def main():
                 if track:
                     v = track["norm0"][n]
                     held[i] = (p, m, v)
-                tracked.append((int(n.split(".")[1]), n, p, m, v))
+                tracked.append((int(n.split(".")[1]), n, i, v))
+        upto = max(t[0] for t in tracked)
         if not track:   # the probe (4 held-out sequences) stays the same through the stages
             probe = batch(evals[:4])
-            track = {"rms0": residual_rms(model, probe, max(t[0] for t in tracked)),
-                     "norm0": {n: v for _, n, _, _, v in tracked}, "probe": probe}
+            track = {"rms0": residual_rms(model, probe, upto),
+                     "norm0": {n: v for _, n, _, v in tracked}, "probe": probe}
         probe = track["probe"]
 
     def track_rms():
         """Hold the tracked norm weights at their compiled values times the growth of the
         residual's RMS into their block since the start; returns the growth per block."""
-        rms = residual_rms(model, probe, max(t[0] for t in tracked))
+        rms = residual_rms(model, probe, upto)
         scale = [r / r0 for r, r0 in zip(rms, track["rms0"])]
-        where = {id(h[0]): i for i, h in enumerate(held)}
         with torch.no_grad():
-            for blk, _, p, m, v in tracked:
-                held[where[id(p)]] = (p, m, v * scale[blk])
+            for blk, _, i, v in tracked:
+                p, m, _ = held[i]
+                held[i] = (p, m, v * scale[blk])
                 p[m] = v * scale[blk]
         return scale
     if tracked:
@@ -407,11 +407,10 @@ def main():
             for p, m, v in held:
                 p[m] = v
         step += 1
-        if tracked and step % 10 == 0:
-            scale = track_rms()
+        scale = track_rms() if tracked and step % 10 == 0 else None
         rec = {"step": step, "loss": float(loss), "copy": float(lc), "gap": gap, "answer": float(la), "lm": float(ll),
                "gnorm": float(gn), "lr": lr, "dt": time.time() - ts}
-        if tracked and step % 10 == 0:
+        if scale:
             rec["rms_scale"] = [round(x, 3) for x in scale]
         if gains:
             rec["gains"] = [round(float(x), 3) for p in gains for x in p.detach().exp()]

@@ -152,11 +152,9 @@ INLINE void kq_tile(int64_t n, const uint8_t *row, const struct lr_q8act *aq, fl
 				/* M = sum_j m_j (t_2j + t_2j+1), the 16-value sums t: each minimum
 				 * twice against the int16 sums, exact in int32 as the scalar sum */
 				const __m128i m8 = _mm_loadl_epi64((const __m128i *)mn);
-				__m256i mm = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8)),
+				const __m256i mm = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8)),
 				                               _mm256_loadu_si256((const __m256i *)s16));
-				__m128i m4 = _mm_add_epi32(_mm256_castsi256_si128(mm), _mm256_extracti128_si256(mm, 1));
-				m4 = _mm_add_epi32(m4, _mm_shuffle_epi32(m4, 0x4e));
-				const int32_t m = _mm_cvtsi128_si32(_mm_add_epi32(m4, _mm_shuffle_epi32(m4, 0xb1)));
+				const int32_t m = _mm512_reduce_add_epi32(_mm512_zextsi256_si512(mm));
 				*a = fmaf((float)s, d * da, *a);
 				*a = fmaf((float)m, -dmin * da, *a);
 			}
